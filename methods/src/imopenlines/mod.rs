@@ -1,0 +1,1 @@
+//! Scope `imopenlines`: open lines, their sessions and dialogs.

@@ -1,0 +1,301 @@
+//! The response envelope: `{"result": …, "time": {…}, "next": 50, "total": 123}` on success and
+//! `{"error": "CODE", "error_description": "…"}` on failure, decoded into [`Response`] or a typed
+//! [`ErrorKind`].
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::de::{lenient, Lenient, Tolerant};
+use crate::error::{ApiError, DecodeError, DecodeReason, ErrorKind};
+use crate::error_code::ErrorCode;
+use crate::method::MethodError;
+
+/// A successful call: the decoded `result` and the envelope around it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Response<T> {
+    /// The method's result.
+    pub result: T,
+    /// The `time` block, when the portal sent one.
+    pub time: Option<Time>,
+    /// For list methods: the `start` of the next page, if there is one.
+    pub next: Option<u64>,
+    /// For list methods: the number of rows in all pages.
+    pub total: Option<u64>,
+    /// The HTTP status (200 in practice).
+    pub status: u16,
+}
+
+impl<T> Response<T> {
+    /// Maps the result, keeping the envelope.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            result: f(self.result),
+            time: self.time,
+            next: self.next,
+            total: self.total,
+            status: self.status,
+        }
+    }
+}
+
+/// The `time` block of a response: when and how long the portal worked on the call.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Time {
+    /// Unix time the portal started the call.
+    #[serde(deserialize_with = "lenient")]
+    pub start: f64,
+    /// Unix time the portal finished it.
+    #[serde(deserialize_with = "lenient")]
+    pub finish: f64,
+    /// `finish - start`, in seconds.
+    #[serde(deserialize_with = "lenient")]
+    pub duration: f64,
+    /// Seconds spent processing.
+    #[serde(deserialize_with = "lenient")]
+    pub processing: f64,
+    /// `start` as a date with the portal's offset.
+    #[serde(deserialize_with = "lenient")]
+    pub date_start: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// `finish` as a date with the portal's offset.
+    #[serde(deserialize_with = "lenient")]
+    pub date_finish: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Seconds of this method's operating-time budget used in the current window (cloud portals).
+    #[serde(deserialize_with = "lenient")]
+    pub operating: Option<f64>,
+    /// Unix time when the oldest part of the operating-time window expires (cloud portals).
+    #[serde(deserialize_with = "lenient")]
+    pub operating_reset_at: Option<f64>,
+}
+
+impl Lenient for Time {
+    fn deserialize_lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Time::deserialize(d)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient")]
+    error_description: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    time: Option<Time>,
+    #[serde(default, deserialize_with = "lenient")]
+    next: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    total: Option<u64>,
+}
+
+/// `result: null` is a present result (of value `null`), unlike a missing `result`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// What came back, before decoding.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reply<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// Decodes an answer into the method's result or its typed error. Never panics.
+pub(crate) fn decode<T: Lenient, E: MethodError>(
+    reply: Reply<'_>,
+    redact: &dyn Fn(String) -> String,
+) -> Result<Response<T>, ErrorKind<E>> {
+    let fail = |reason: DecodeReason| {
+        let cut = reply.body.len().min(DecodeError::BODY_LIMIT);
+        ErrorKind::Decode(DecodeError {
+            status: reply.status,
+            content_type: reply.content_type.map(str::to_owned),
+            body: redact(String::from_utf8_lossy(&reply.body[..cut]).into_owned()),
+            body_len: reply.body.len(),
+            reason,
+        })
+    };
+    let envelope: RawEnvelope<'_> = match serde_json::from_slice(reply.body) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            return Err(fail(DecodeReason::NotJson {
+                message: e.to_string(),
+            }))
+        }
+    };
+    if let Some(error) = envelope.error {
+        let description = envelope.error_description.unwrap_or_default();
+        let code = match error {
+            serde_json::Value::String(code) => code,
+            // REST 3.0 shape: {"error": {"code": "…", "message": "…"}}
+            serde_json::Value::Object(mut obj) => match obj.remove("code") {
+                Some(serde_json::Value::String(code)) => code,
+                Some(other) if !other.is_null() => other.to_string(),
+                _ => String::new(),
+            },
+            serde_json::Value::Null | serde_json::Value::Bool(false) => String::new(),
+            other => other.to_string(),
+        };
+        if code.trim().is_empty() {
+            return Err(fail(DecodeReason::EmptyErrorCode { description }));
+        }
+        if let Some(error) = E::from_code(&code, reply.status, &description) {
+            return Err(ErrorKind::Method {
+                error,
+                status: reply.status,
+            });
+        }
+        return Err(ErrorKind::Api(ApiError {
+            code: ErrorCode::parse(&code),
+            description,
+            status: reply.status,
+        }));
+    }
+    let Some(raw) = envelope.result else {
+        return Err(fail(DecodeReason::NoResult));
+    };
+    if !(200..300).contains(&reply.status) {
+        // A result with an error status is not something the portal sends: report it as is.
+        return Err(fail(DecodeReason::NoResult));
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let result = match serde_path_to_error::deserialize::<_, Tolerant<T>>(&mut de) {
+        Ok(Tolerant(result)) => result,
+        Err(e) => {
+            let path = e.path().to_string();
+            let path = if path == "." {
+                String::new()
+            } else {
+                format!(".{path}")
+            };
+            return Err(fail(DecodeReason::ResultShape {
+                path,
+                message: e.into_inner().to_string(),
+            }));
+        }
+    };
+    Ok(Response {
+        result,
+        time: envelope.time,
+        next: envelope.next,
+        total: envelope.total,
+        status: reply.status,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::method::NoMethodErrors;
+
+    fn run<T: Lenient>(status: u16, body: &str) -> Result<Response<T>, ErrorKind<NoMethodErrors>> {
+        decode(
+            Reply {
+                status,
+                content_type: Some("application/json"),
+                body: body.as_bytes(),
+            },
+            &|s| s.replace("s3cret", "***"),
+        )
+    }
+
+    fn decode_reason<T: Lenient + std::fmt::Debug>(status: u16, body: &str) -> DecodeError {
+        match run::<T>(status, body) {
+            Err(ErrorKind::Decode(d)) => d,
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn success_with_time_and_paging() {
+        let r = run::<bool>(
+            200,
+            r#"{"result": true, "next": "50", "total": 123, "time": {"start": 1773660718,
+            "finish": 1773660718.828849, "duration": 0.82, "processing": 0,
+            "date_start": "2026-03-16T14:31:58+01:00", "date_finish": "2026-03-16T14:31:58+01:00",
+            "operating_reset_at": 1773661318, "operating": 0}}"#,
+        )
+        .unwrap();
+        assert!(r.result);
+        assert_eq!((r.next, r.total), (Some(50), Some(123)));
+        let time = r.time.unwrap();
+        assert_eq!(time.operating_reset_at, Some(1773661318.0));
+        assert_eq!(time.date_start.unwrap().timestamp(), 1773667918);
+    }
+
+    #[test]
+    fn api_errors_keep_unknown_codes() {
+        match run::<bool>(
+            400,
+            r#"{"error": "SOMETHING_ODD", "error_description": "odd"}"#,
+        ) {
+            Err(ErrorKind::Api(api)) => {
+                assert_eq!(api.code, ErrorCode::Other("SOMETHING_ODD".into()));
+                assert_eq!((api.description.as_str(), api.status), ("odd", 400));
+            }
+            other => panic!("{other:?}"),
+        }
+        match run::<bool>(401, r#"{"error": "expired_token"}"#) {
+            Err(ErrorKind::Api(api)) => assert_eq!(api.code, ErrorCode::ExpiredToken),
+            other => panic!("{other:?}"),
+        }
+        match run::<bool>(400, r#"{"error": {"code": "INVALID_ARG", "message": "x"}}"#) {
+            Err(ErrorKind::Api(api)) => assert_eq!(api.code.as_str(), "INVALID_ARG"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_answers_are_decode_errors_with_the_body() {
+        let html = "<html><body>502 Bad Gateway s3cret</body></html>";
+        let d = decode_reason::<bool>(502, html);
+        assert!(matches!(d.reason, DecodeReason::NotJson { .. }));
+        assert_eq!(d.body, "<html><body>502 Bad Gateway ***</body></html>");
+        assert_eq!((d.status, d.body_len), (502, html.len()));
+
+        let d = decode_reason::<bool>(200, r#"{"result": tr"#);
+        assert!(matches!(d.reason, DecodeReason::NotJson { .. }));
+
+        let d = decode_reason::<bool>(400, r#"{"error": "", "error_description": "?"}"#);
+        assert_eq!(
+            d.reason,
+            DecodeReason::EmptyErrorCode {
+                description: "?".into()
+            }
+        );
+
+        let d = decode_reason::<bool>(200, r#"{"time": {}}"#);
+        assert_eq!(d.reason, DecodeReason::NoResult);
+
+        let d = decode_reason::<bool>(200, "");
+        assert!(matches!(d.reason, DecodeReason::NotJson { .. }));
+
+        let big = "x".repeat(DecodeError::BODY_LIMIT * 3);
+        let d = decode_reason::<bool>(500, &big);
+        assert_eq!(d.body.len(), DecodeError::BODY_LIMIT);
+        assert_eq!(d.body_len, big.len());
+    }
+
+    #[test]
+    fn shape_errors_say_where() {
+        let d = decode_reason::<std::collections::HashMap<String, Vec<u64>>>(
+            200,
+            r#"{"result": {"a": [1, "x"]}}"#,
+        );
+        match d.reason {
+            DecodeReason::ResultShape { path, .. } => assert_eq!(path, ".a[1]"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn null_result_is_present() {
+        let r = run::<Option<u64>>(200, r#"{"result": null}"#).unwrap();
+        assert_eq!(r.result, None);
+    }
+}

@@ -1,0 +1,382 @@
+//! What a failed call tells you: [`Error`], its [`ErrorKind`] and the detail types.
+//!
+//! Every error names the method, says how many attempts were made, whether a retry could succeed
+//! ([`Error::is_retryable`]) and carries what came back. None of them ever contains a webhook
+//! code, token or client secret: URLs are stripped from transport errors and body copies are
+//! redacted.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::error_code::ErrorCode;
+use crate::method::{MethodError, NoMethodErrors};
+
+/// The error of a call of method `M`, whose own error codes are `E` (`M::Error`).
+///
+/// ```
+/// # async fn demo(client: b24_runtime::Client) {
+/// # use b24_runtime::{Error, ErrorKind, ErrorCode, NoMethodErrors};
+/// match client.call_raw("user.current", &serde_json::json!({})).await {
+///     Ok(reply) => println!("{}", reply.result),
+///     Err(err) if err.is_retryable() => eprintln!("try again later: {err}"),
+///     Err(err) => match err.kind() {
+///         ErrorKind::Api(api) if api.code == ErrorCode::InsufficientScope => eprintln!("grant the scope"),
+///         _ => eprintln!("{err}"),
+///     },
+/// }
+/// # }
+/// ```
+pub struct Error<E = NoMethodErrors> {
+    kind: ErrorKind<E>,
+    method: Cow<'static, str>,
+    attempts: u32,
+    idempotent: bool,
+}
+
+/// What went wrong in a call.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind<E> {
+    /// One of the method's own documented error codes.
+    Method {
+        /// The method's error.
+        error: E,
+        /// The HTTP status it came with.
+        status: u16,
+    },
+    /// A system-wide code, or a code the method's declaration does not list (kept verbatim).
+    Api(ApiError),
+    /// The portal could not be reached, the connection dropped, or the call timed out.
+    Transport(TransportError),
+    /// The portal answered with something that is not the expected Bitrix24 envelope.
+    Decode(DecodeError),
+    /// The call could not be made as configured (bad URL, unusable method name, parameters that
+    /// do not serialize, failed token renewal …).
+    Config(ConfigError),
+}
+
+impl<E> Error<E> {
+    pub(crate) fn new(kind: ErrorKind<E>, method: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            kind,
+            method: method.into(),
+            attempts: 1,
+            idempotent: false,
+        }
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind<E> {
+        &self.kind
+    }
+
+    /// What went wrong, by value.
+    pub fn into_kind(self) -> ErrorKind<E> {
+        self.kind
+    }
+
+    /// The method that was called.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// How many HTTP attempts were made before giving up.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The method's own error, if the portal answered with one of its declared codes.
+    pub fn method_error(&self) -> Option<&E> {
+        match &self.kind {
+            ErrorKind::Method { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The system or undeclared error, if the portal answered with one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match &self.kind {
+            ErrorKind::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match &self.kind {
+            ErrorKind::Method { status, .. } => Some(*status),
+            ErrorKind::Api(api) => Some(api.status),
+            ErrorKind::Decode(decode) => Some(decode.status),
+            ErrorKind::Transport(_) | ErrorKind::Config(_) => None,
+        }
+    }
+
+    /// Whether the call may succeed if made again, and making it again is safe.
+    ///
+    /// The rate limit (`QUERY_LIMIT_EXCEEDED`) and the operating-time limit
+    /// (`OPERATION_TIME_LIMIT`) always qualify: the portal did not run the call. A connection that
+    /// could not be opened qualifies too. Server failures (5xx, an HTML error page), timeouts and
+    /// dropped connections qualify only for idempotent methods, since the call may have run.
+    pub fn is_retryable(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Method { .. } | ErrorKind::Config(_) => false,
+            ErrorKind::Api(api) => {
+                api.code.call_did_not_run()
+                    || (self.idempotent && (api.code.is_server_failure() || api.status >= 500))
+                        && api.code != ErrorCode::OverloadLimit
+            }
+            ErrorKind::Transport(t) => t.is_connect() || self.idempotent,
+            ErrorKind::Decode(d) => self.idempotent && d.status >= 500,
+        }
+    }
+
+    /// Turns the error into one without the method's own type, keeping everything else
+    /// (the method error becomes an [`ApiError`] with its code).
+    pub fn erase(self) -> Error<NoMethodErrors>
+    where
+        E: MethodError,
+    {
+        let kind = match self.kind {
+            ErrorKind::Method { error, status } => ErrorKind::Api(ApiError {
+                code: ErrorCode::parse(error.code()),
+                description: error.description().to_owned(),
+                status,
+            }),
+            ErrorKind::Api(a) => ErrorKind::Api(a),
+            ErrorKind::Transport(t) => ErrorKind::Transport(t),
+            ErrorKind::Decode(d) => ErrorKind::Decode(d),
+            ErrorKind::Config(c) => ErrorKind::Config(c),
+        };
+        Error {
+            kind,
+            method: self.method,
+            attempts: self.attempts,
+            idempotent: self.idempotent,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: ", self.method)?;
+        match &self.kind {
+            ErrorKind::Method { error, status } => write!(f, "{error} (HTTP {status})")?,
+            ErrorKind::Api(e) => write!(f, "{e}")?,
+            ErrorKind::Transport(e) => write!(f, "{e}")?,
+            ErrorKind::Decode(e) => write!(f, "{e}")?,
+            ErrorKind::Config(e) => write!(f, "{e}")?,
+        }
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("method", &self.method)
+            .field("kind", &self.kind)
+            .field("attempts", &self.attempts)
+            .field("idempotent", &self.idempotent)
+            .finish()
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Transport(t) => Some(t),
+            ErrorKind::Decode(d) => Some(d),
+            ErrorKind::Api(a) => Some(a),
+            ErrorKind::Config(c) => Some(c),
+            ErrorKind::Method { .. } => None,
+        }
+    }
+}
+
+/// An error code the portal answered with that is not one of the method's declared codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code} (HTTP {status}): {description}")]
+pub struct ApiError {
+    /// The code, parsed; unknown codes are kept verbatim in [`ErrorCode::Other`].
+    pub code: ErrorCode,
+    /// The portal's `error_description` (empty if it sent none).
+    pub description: String,
+    /// The HTTP status.
+    pub status: u16,
+}
+
+/// A failure to exchange a request and a response with the portal.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}: {source}")]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    #[source]
+    source: reqwest::Error,
+}
+
+/// The kind of a [`TransportError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be opened: nothing was sent.
+    Connect,
+    /// The call did not complete within the timeout.
+    Timeout,
+    /// The connection dropped while the response was being read.
+    Body,
+    /// Any other failure of the HTTP client.
+    Other,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportErrorKind::Connect => "could not connect to the portal",
+            TransportErrorKind::Timeout => "the call timed out",
+            TransportErrorKind::Body => "the connection dropped while reading the answer",
+            TransportErrorKind::Other => "HTTP error",
+        })
+    }
+}
+
+impl TransportError {
+    /// Wraps a reqwest error, dropping its URL (which holds the webhook code).
+    pub(crate) fn new(source: reqwest::Error) -> Self {
+        let kind = if source.is_timeout() {
+            TransportErrorKind::Timeout
+        } else if source.is_connect() {
+            TransportErrorKind::Connect
+        } else if source.is_body() || source.is_decode() {
+            TransportErrorKind::Body
+        } else {
+            TransportErrorKind::Other
+        };
+        TransportError {
+            kind,
+            source: source.without_url(),
+        }
+    }
+
+    /// What kind of failure it was.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the connection could not be opened (so nothing reached the portal).
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportErrorKind::Connect
+    }
+
+    /// Whether the call timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportErrorKind::Timeout
+    }
+}
+
+/// The portal answered with something that is not a Bitrix24 envelope of the expected shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unexpected answer (HTTP {status}, {body_len} bytes): {reason}")]
+pub struct DecodeError {
+    /// The HTTP status of the answer.
+    pub status: u16,
+    /// The `Content-Type` of the answer, if any.
+    pub content_type: Option<String>,
+    /// The start of the body as it came back (at most [`DecodeError::BODY_LIMIT`] bytes, secrets
+    /// redacted, invalid UTF-8 replaced).
+    pub body: String,
+    /// The length of the whole body in bytes.
+    pub body_len: usize,
+    /// Why it could not be decoded.
+    pub reason: DecodeReason,
+}
+
+impl DecodeError {
+    /// How much of the body a [`DecodeError`] keeps.
+    pub const BODY_LIMIT: usize = 4096;
+}
+
+/// Why an answer could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeReason {
+    /// The body is not JSON (an HTML error page, truncated JSON, nothing at all …).
+    #[error("the body is not valid JSON: {message}")]
+    NotJson {
+        /// The JSON parser's message.
+        message: String,
+    },
+    /// The error envelope had an empty or missing `error` code.
+    #[error("the error envelope has an empty code (description: {description:?})")]
+    EmptyErrorCode {
+        /// The `error_description`, if any.
+        description: String,
+    },
+    /// The envelope had neither `result` nor `error`.
+    #[error("the answer has neither `result` nor `error`")]
+    NoResult,
+    /// `result` did not have the declared shape.
+    #[error("`result{path}` does not match the declared type: {message}")]
+    ResultShape {
+        /// Where in `result` decoding failed, e.g. `.users.103.avatarId`.
+        path: String,
+        /// What was wrong there.
+        message: String,
+    },
+    /// The body was larger than the client accepts.
+    #[error("the body exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// The client or the call is not usable as configured.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The URL could not be parsed or is not of the expected form.
+    #[error("invalid URL {url}: {reason}")]
+    InvalidUrl {
+        /// The URL with any secret in it replaced by `***`.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A plain-http URL for a host that is not loopback, without the explicit opt-in.
+    #[error("refusing plain http to {host}: use https, or opt in with ClientBuilder::allow_insecure_http")]
+    InsecureUrl {
+        /// The host.
+        host: String,
+    },
+    /// No credentials were given to the builder.
+    #[error("no credentials: call ClientBuilder::webhook or ClientBuilder::oauth")]
+    MissingCredentials,
+    /// A method name that cannot be a Bitrix24 method.
+    #[error("invalid method name {name:?}: use dot-separated segments of letters, digits and _")]
+    InvalidMethodName {
+        /// The name.
+        name: String,
+    },
+    /// The parameters could not be serialized.
+    #[error("the parameters do not serialize: {message}")]
+    Params {
+        /// The serializer's message.
+        message: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built: {0}")]
+    Http(#[source] reqwest::Error),
+}
