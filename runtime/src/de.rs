@@ -16,7 +16,7 @@
 //! assert!(flag);
 //! let map: HashMap<String, u64> = from_str_lenient("[]").unwrap();
 //! assert!(map.is_empty());
-//! let missing: Option<String> = from_str_lenient(r#""""#).unwrap();
+//! let missing: Option<u64> = from_str_lenient(r#""""#).unwrap();
 //! assert_eq!(missing, None);
 //! ```
 
