@@ -6,11 +6,13 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::error::ConfigError;
+use crate::oauth::OAuthSession;
 
 /// How calls are authorized.
 #[derive(Clone)]
@@ -20,6 +22,8 @@ pub enum Credentials {
     Webhook(Webhook),
     /// An OAuth 2.0 access token, sent as the `auth` parameter.
     OAuth(OAuthToken),
+    /// An OAuth 2.0 session that renews its access token when it expires.
+    Renewing(Arc<OAuthSession>),
 }
 
 impl Credentials {
@@ -27,13 +31,11 @@ impl Credentials {
     /// secret parts the caller must not log.
     pub(crate) fn endpoint_secret(&self) -> String {
         match self {
-            Credentials::Webhook(w) => format!(
-                "{}{}/{}/",
-                w.rest_root,
-                w.user_id,
-                w.code.expose_secret()
-            ),
+            Credentials::Webhook(w) => {
+                format!("{}{}/{}/", w.rest_root, w.user_id, w.code.expose_secret())
+            }
             Credentials::OAuth(o) => o.rest_root.to_string(),
+            Credentials::Renewing(s) => s.rest_root().to_string(),
         }
     }
 
@@ -42,14 +44,16 @@ impl Credentials {
         match self {
             Credentials::Webhook(w) => &w.rest_root,
             Credentials::OAuth(o) => &o.rest_root,
+            Credentials::Renewing(s) => s.rest_root(),
         }
     }
 
     /// The secret strings these credentials hold, so that copies of answers can be redacted.
-    pub(crate) fn secrets(&self) -> Vec<&str> {
+    pub(crate) fn secrets(&self) -> Vec<String> {
         match self {
-            Credentials::Webhook(w) => vec![w.code.expose_secret()],
-            Credentials::OAuth(o) => vec![o.access_token.expose_secret()],
+            Credentials::Webhook(w) => vec![w.code.expose_secret().to_owned()],
+            Credentials::OAuth(o) => vec![o.access_token.expose_secret().to_owned()],
+            Credentials::Renewing(s) => s.secrets(),
         }
     }
 }
@@ -59,6 +63,7 @@ impl fmt::Debug for Credentials {
         match self {
             Credentials::Webhook(w) => w.fmt(f),
             Credentials::OAuth(o) => o.fmt(f),
+            Credentials::Renewing(s) => s.fmt(f),
         }
     }
 }

@@ -33,7 +33,6 @@ impl<'c, M> Call<'c, M> {
     pub fn request_mut(&mut self) -> &mut M {
         &mut self.method
     }
-
 }
 
 impl<'c, M: Method + 'c> Call<'c, M> {

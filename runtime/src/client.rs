@@ -1,5 +1,10 @@
 //! [`Client`]: the handle every call goes through, and its [`ClientBuilder`].
+//!
+//! A call goes: wait for the method's operating-time reset if it is held back → wait for a place
+//! in the leaky bucket → one HTTP exchange → decode → on failure, the [retry](crate::retry)
+//! verdict decides: renew the token and replay, back off and retry, or return the error.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,12 +17,18 @@ use crate::call::Call;
 use crate::de::Lenient;
 use crate::envelope::{self, Reply, Response};
 use crate::error::{ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
+use crate::limits::bucket::Bucket;
+use crate::limits::operating::Operating;
+use crate::limits::{OperatingLimit, OperatingStatus, RateLimit};
 use crate::method::{Method, MethodError, NoMethodErrors};
+use crate::oauth::{MemoryTokenStore, OAuthApp, OAuthSession, RenewalError, TokenPair, TokenStore};
+use crate::retry::{self, RetryPolicy, Verdict};
 use crate::transport;
 
 /// A Bitrix24 REST client for one portal and one set of credentials.
 ///
-/// Cheap to clone: clones share the HTTP connection pool and credentials.
+/// Cheap to clone: clones share the HTTP connection pool, the credentials, the rate-limit bucket
+/// and the operating-time accounting.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +49,9 @@ struct Inner {
     endpoint: String,
     timeout: Duration,
     max_body: usize,
+    retry: RetryPolicy,
+    bucket: Option<Bucket>,
+    operating: Option<Operating>,
 }
 
 impl Client {
@@ -47,7 +61,7 @@ impl Client {
         Client::builder().webhook(url).build()
     }
 
-    /// A client for an OAuth 2.0 access token on the portal at `portal`.
+    /// A client for an OAuth 2.0 access token on the portal at `portal` (no renewal).
     pub fn from_oauth(portal: &str, access_token: impl Into<String>) -> Result<Self, ConfigError> {
         Client::builder().oauth(portal, access_token).build()
     }
@@ -60,6 +74,17 @@ impl Client {
     /// The credentials calls are made with (their secrets redacted in `Debug`).
     pub fn credentials(&self) -> &Credentials {
         &self.inner.credentials
+    }
+
+    /// The client-side rate limit and the bucket's current level (requests in it), if limiting
+    /// is on.
+    pub fn rate_limit(&self) -> Option<(RateLimit, f64)> {
+        self.inner.bucket.as_ref().map(|b| (b.limit(), b.level()))
+    }
+
+    /// What the client knows of `method`'s operating time (from the portal's `time` blocks).
+    pub fn operating_time(&self, method: &str) -> Option<OperatingStatus> {
+        self.inner.operating.as_ref()?.status(method)
     }
 
     /// A call of a declared method; await it to make it.
@@ -104,7 +129,7 @@ impl Client {
 
     async fn send<P, T, E>(
         &self,
-        name: impl Into<std::borrow::Cow<'static, str>>,
+        name: impl Into<Cow<'static, str>>,
         idempotent: bool,
         params: &P,
     ) -> Result<Response<T>, Error<E>>
@@ -114,31 +139,122 @@ impl Client {
         E: MethodError,
     {
         let name = name.into();
-        let span = tracing::debug_span!("b24.call", method = %name);
-        let outcome = async {
-            let body = self.body(params)?;
-            self.attempt::<T, E>(&name, body).await
-        }
-        .instrument(span)
-        .await;
-        outcome.map_err(|kind| Error::new(kind, name).with_idempotent(idempotent))
+        let span =
+            tracing::debug_span!("b24.call", method = %name, attempts = tracing::field::Empty);
+        let (outcome, attempts) = self
+            .run::<T, E>(&name, idempotent, params)
+            .instrument(span)
+            .await;
+        outcome.map_err(|kind| {
+            Error::new(kind, name)
+                .with_idempotent(idempotent)
+                .with_attempts(attempts)
+        })
     }
 
-    /// The JSON body: the parameters, plus the OAuth token as `auth`.
-    fn body<P: Serialize + ?Sized, E>(&self, params: &P) -> Result<Vec<u8>, ErrorKind<E>> {
-        let params = serde_json::to_vec(params).map_err(|e| {
-            ErrorKind::Config(ConfigError::Params {
-                message: e.to_string(),
-            })
-        })?;
+    /// The attempt loop: limits, renewal and retries around single exchanges.
+    async fn run<T: Lenient, E: MethodError>(
+        &self,
+        name: &str,
+        idempotent: bool,
+        params: &(impl Serialize + ?Sized),
+    ) -> (Result<Response<T>, ErrorKind<E>>, u32) {
+        let params = match serde_json::to_vec(params) {
+            Ok(p) => p,
+            Err(e) => {
+                let message = e.to_string();
+                return (Err(ErrorKind::Config(ConfigError::Params { message })), 0);
+            }
+        };
+        let inner = &self.inner;
+        let mut attempts = 0u32;
+        let mut failures = 0u32;
+        let mut renewed = false;
+        loop {
+            if let Some(operating) = &inner.operating {
+                operating.wait(name).await;
+            }
+            if let Some(bucket) = &inner.bucket {
+                bucket.acquire(name).await;
+            }
+            let (generation, body) = match self.authorized(&params).await {
+                Ok(pair) => pair,
+                Err(e) => return (Err(ErrorKind::Renewal(e)), attempts),
+            };
+            attempts += 1;
+            tracing::Span::current().record("attempts", attempts);
+            let outcome = self.exchange::<T, E>(name, body).await;
+            let kind = match outcome {
+                Ok(response) => {
+                    if let (Some(operating), Some(time)) = (&inner.operating, &response.time) {
+                        operating.observe(name, time);
+                    }
+                    return (Ok(response), attempts);
+                }
+                Err(kind) => kind,
+            };
+            let verdict = retry::verdict(&kind, idempotent);
+            match verdict {
+                Verdict::Fail => return (Err(kind), attempts),
+                Verdict::Renew => {
+                    let Credentials::Renewing(session) = &inner.credentials else {
+                        return (Err(kind), attempts);
+                    };
+                    if renewed {
+                        return (Err(kind), attempts);
+                    }
+                    renewed = true;
+                    tracing::debug!("access token expired: renewing and replaying");
+                    if let Err(e) = session.renew(generation, &inner.http).await {
+                        return (Err(ErrorKind::Renewal(e)), attempts);
+                    }
+                    continue;
+                }
+                Verdict::Backoff | Verdict::RateLimited | Verdict::OperatingLimited => {}
+            }
+            failures += 1;
+            if failures >= inner.retry.attempts() {
+                return (Err(kind), attempts);
+            }
+            match verdict {
+                Verdict::RateLimited => {
+                    if let Some(bucket) = &inner.bucket {
+                        bucket.saturate();
+                    }
+                }
+                Verdict::OperatingLimited => {
+                    if let Some(operating) = &inner.operating {
+                        operating.limit_reached(name);
+                        continue; // the wait happens at the top of the loop
+                    }
+                }
+                _ => {}
+            }
+            let delay = inner.retry.delay(failures);
+            tracing::debug!(
+                attempt = attempts,
+                delay_ms = delay.as_millis() as u64,
+                error = %ErrorSummary(&kind),
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// The body of one attempt (with the OAuth token as `auth`) and the token's generation.
+    async fn authorized(&self, params: &[u8]) -> Result<(u64, Vec<u8>), RenewalError> {
         match &self.inner.credentials {
-            Credentials::Webhook(_) => Ok(params),
-            Credentials::OAuth(token) => Ok(with_auth(params, token)),
+            Credentials::Webhook(_) => Ok((0, params.to_vec())),
+            Credentials::OAuth(token) => Ok((0, with_auth(params, token.expose()))),
+            Credentials::Renewing(session) => {
+                let (generation, token) = session.token(&self.inner.http).await?;
+                Ok((generation, with_auth(params, &token)))
+            }
         }
     }
 
     /// One HTTP exchange and its decoding.
-    async fn attempt<T: Lenient, E: MethodError>(
+    async fn exchange<T: Lenient, E: MethodError>(
         &self,
         name: &str,
         body: Vec<u8>,
@@ -189,11 +305,27 @@ impl Client {
     /// Replaces every secret the client holds by `***`.
     fn redact(&self, mut text: String) -> String {
         for secret in self.inner.credentials.secrets() {
-            if !secret.is_empty() && text.contains(secret) {
-                text = text.replace(secret, "***");
+            if !secret.is_empty() && text.contains(&secret) {
+                text = text.replace(&secret, "***");
             }
         }
         text
+    }
+}
+
+/// A short description of a failed attempt for logs (never the body).
+struct ErrorSummary<'a, E>(&'a ErrorKind<E>);
+
+impl<E: fmt::Display> fmt::Display for ErrorSummary<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            ErrorKind::Method { error, status } => write!(f, "{error} (HTTP {status})"),
+            ErrorKind::Api(api) => write!(f, "{} (HTTP {})", api.code, api.status),
+            ErrorKind::Transport(t) => write!(f, "{}", t.kind()),
+            ErrorKind::Decode(d) => write!(f, "undecodable answer (HTTP {})", d.status),
+            ErrorKind::Config(c) => write!(f, "{c}"),
+            ErrorKind::Renewal(r) => write!(f, "{r}"),
+        }
     }
 }
 
@@ -202,25 +334,30 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("credentials", &self.inner.credentials)
             .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .field("rate_limit", &self.inner.bucket.as_ref().map(Bucket::limit))
             .finish_non_exhaustive()
     }
 }
 
-/// Inserts `"auth": "<token>"` at the front of a JSON object.
-fn with_auth(mut params: Vec<u8>, token: &OAuthToken) -> Vec<u8> {
-    let auth = serde_json::to_string(token.expose()).unwrap_or_else(|_| "\"\"".into());
-    let rest_is_empty = params.iter().skip(1).all(|b| b.is_ascii_whitespace() || *b == b'}');
-    if params.first() != Some(&b'{') {
+/// Prepends `"auth": "<token>"` to a JSON object.
+fn with_auth(params: &[u8], token: &str) -> Vec<u8> {
+    let auth = serde_json::to_string(token).unwrap_or_else(|_| "\"\"".into());
+    let mut out = Vec::with_capacity(params.len() + auth.len() + 10);
+    out.extend_from_slice(b"{\"auth\":");
+    out.extend_from_slice(auth.as_bytes());
+    match params.first() {
+        Some(b'{') => {
+            let rest = &params[1..];
+            if !rest.iter().all(|b| b.is_ascii_whitespace() || *b == b'}') {
+                out.push(b',');
+            }
+            out.extend_from_slice(rest);
+        }
         // Not an object (a declaration always serializes to one): send the token alone.
-        return format!("{{\"auth\":{auth}}}").into_bytes();
+        _ => out.push(b'}'),
     }
-    let head = if rest_is_empty {
-        format!("{{\"auth\":{auth}")
-    } else {
-        format!("{{\"auth\":{auth},")
-    };
-    params.splice(0..1, head.into_bytes());
-    params
+    out
 }
 
 /// Whether `name` can be a Bitrix24 method name (and so is safe in a URL path).
@@ -235,21 +372,49 @@ pub(crate) fn is_method_name(name: &str) -> bool {
 ///
 /// ```
 /// use std::time::Duration;
-/// let client = b24_runtime::Client::builder()
+/// use b24_runtime::{Client, RateLimit, RetryPolicy};
+/// let client = Client::builder()
 ///     .webhook("https://example.bitrix24.com/rest/1/abc123/")
 ///     .timeout(Duration::from_secs(30))
+///     .rate_limit(RateLimit::ENTERPRISE)
+///     .retry(RetryPolicy::default().max_attempts(6))
 ///     .build()
 ///     .unwrap();
 /// ```
-#[derive(Default)]
 #[must_use]
 pub struct ClientBuilder {
-    credentials: Option<Result<Credentials, ConfigError>>,
+    credentials: Option<Result<CredentialsSpec, ConfigError>>,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     max_body: Option<usize>,
     allow_insecure_http: bool,
+    retry: RetryPolicy,
+    rate_limit: Option<RateLimit>,
+    operating: Option<OperatingLimit>,
+    token_store: Option<Arc<dyn TokenStore>>,
+}
+
+enum CredentialsSpec {
+    Ready(Credentials),
+    Renewing(Box<(url::Url, TokenPair, OAuthApp)>),
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            credentials: None,
+            http: None,
+            timeout: None,
+            connect_timeout: None,
+            max_body: None,
+            allow_insecure_http: false,
+            retry: RetryPolicy::default(),
+            rate_limit: Some(RateLimit::STANDARD),
+            operating: Some(OperatingLimit::default()),
+            token_store: None,
+        }
+    }
 }
 
 impl ClientBuilder {
@@ -260,24 +425,44 @@ impl ClientBuilder {
 
     /// Authorize with an incoming webhook URL (`https://<portal>/rest/<user_id>/<code>/`).
     pub fn webhook(mut self, url: &str) -> Self {
-        self.credentials = Some(Webhook::parse(url).map(Credentials::Webhook));
+        self.credentials =
+            Some(Webhook::parse(url).map(|w| CredentialsSpec::Ready(Credentials::Webhook(w))));
         self
     }
 
-    /// Authorize with an OAuth 2.0 access token on the portal at `portal`.
+    /// Authorize with a static OAuth 2.0 access token on the portal at `portal`.
     pub fn oauth(mut self, portal: &str, access_token: impl Into<String>) -> Self {
-        self.credentials = Some(OAuthToken::new(portal, access_token).map(Credentials::OAuth));
+        self.credentials = Some(
+            OAuthToken::new(portal, access_token)
+                .map(|t| CredentialsSpec::Ready(Credentials::OAuth(t))),
+        );
+        self
+    }
+
+    /// Authorize with an OAuth 2.0 token pair that is renewed through `app` when the access
+    /// token expires. New pairs go to the [token store](Self::token_store) before use.
+    pub fn oauth_renewing(mut self, portal: &str, tokens: TokenPair, app: OAuthApp) -> Self {
+        self.credentials = Some(
+            auth::rest_root_of(portal)
+                .map(|portal| CredentialsSpec::Renewing(Box::new((portal, tokens, app)))),
+        );
+        self
+    }
+
+    /// Where renewed token pairs are saved (default: a [`MemoryTokenStore`]).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.token_store = Some(store);
         self
     }
 
     /// Authorize with prepared credentials.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(Ok(credentials));
+        self.credentials = Some(Ok(CredentialsSpec::Ready(credentials)));
         self
     }
 
-    /// Use the caller's own `reqwest::Client` (proxies, TLS roots, middleware-free pooling).
-    /// Its own timeouts apply in addition to this builder's.
+    /// Use the caller's own `reqwest::Client` (proxies, TLS roots, pooling). Its own timeouts
+    /// apply in addition to this builder's.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -309,9 +494,49 @@ impl ClientBuilder {
         self
     }
 
+    /// The retry policy (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns retries
+    /// off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The client-side leaky bucket (default [`RateLimit::STANDARD`]).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// No client-side rate limiting (the portal's own limit still applies).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate_limit = None;
+        self
+    }
+
+    /// The per-method operating-time budget (default [`OperatingLimit::default`]).
+    pub fn operating_limit(mut self, limit: OperatingLimit) -> Self {
+        self.operating = Some(limit);
+        self
+    }
+
+    /// No operating-time accounting.
+    pub fn no_operating_limit(mut self) -> Self {
+        self.operating = None;
+        self
+    }
+
     /// Builds the client, checking the URL and scheme.
     pub fn build(self) -> Result<Client, ConfigError> {
-        let credentials = self.credentials.ok_or(ConfigError::MissingCredentials)??;
+        let credentials = match self.credentials.ok_or(ConfigError::MissingCredentials)?? {
+            CredentialsSpec::Ready(c) => c,
+            CredentialsSpec::Renewing(spec) => {
+                let (portal, tokens, app) = *spec;
+                let store = self
+                    .token_store
+                    .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+                Credentials::Renewing(Arc::new(OAuthSession::new(portal, tokens, app, store)))
+            }
+        };
         auth::check_scheme(credentials.rest_root(), self.allow_insecure_http)?;
         let http = match self.http {
             Some(http) => http,
@@ -328,6 +553,9 @@ impl ClientBuilder {
                 credentials,
                 timeout: self.timeout.unwrap_or(Self::DEFAULT_TIMEOUT),
                 max_body: self.max_body.unwrap_or(Self::DEFAULT_MAX_BODY),
+                retry: self.retry,
+                bucket: self.rate_limit.map(Bucket::new),
+                operating: self.operating.map(Operating::new),
             }),
         })
     }
@@ -339,11 +567,10 @@ mod tests {
 
     #[test]
     fn auth_is_spliced_into_the_body() {
-        let token = OAuthToken::new("https://ex.com", "t\"k").unwrap();
-        let body = with_auth(br#"{"CHAT_ID":2043}"#.to_vec(), &token);
+        let body = with_auth(br#"{"CHAT_ID":2043}"#, "t\"k");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v, serde_json::json!({"auth": "t\"k", "CHAT_ID": 2043}));
-        let body = with_auth(b"{}".to_vec(), &token);
+        let body = with_auth(b"{}", "t\"k");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v, serde_json::json!({"auth": "t\"k"}));
     }

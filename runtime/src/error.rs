@@ -50,6 +50,8 @@ pub enum ErrorKind<E> {
     Transport(TransportError),
     /// The portal answered with something that is not the expected Bitrix24 envelope.
     Decode(DecodeError),
+    /// The access token expired and could not be renewed.
+    Renewal(crate::oauth::RenewalError),
     /// The call could not be made as configured (bad URL, unusable method name, parameters that
     /// do not serialize, failed token renewal …).
     Config(ConfigError),
@@ -117,7 +119,8 @@ impl<E> Error<E> {
             ErrorKind::Method { status, .. } => Some(*status),
             ErrorKind::Api(api) => Some(api.status),
             ErrorKind::Decode(decode) => Some(decode.status),
-            ErrorKind::Transport(_) | ErrorKind::Config(_) => None,
+            ErrorKind::Renewal(crate::oauth::RenewalError::Refused { status, .. }) => Some(*status),
+            ErrorKind::Transport(_) | ErrorKind::Config(_) | ErrorKind::Renewal(_) => None,
         }
     }
 
@@ -129,7 +132,7 @@ impl<E> Error<E> {
     /// dropped connections qualify only for idempotent methods, since the call may have run.
     pub fn is_retryable(&self) -> bool {
         match &self.kind {
-            ErrorKind::Method { .. } | ErrorKind::Config(_) => false,
+            ErrorKind::Method { .. } | ErrorKind::Config(_) | ErrorKind::Renewal(_) => false,
             ErrorKind::Api(api) => {
                 api.code.call_did_not_run()
                     || (self.idempotent && (api.code.is_server_failure() || api.status >= 500))
@@ -156,6 +159,7 @@ impl<E> Error<E> {
             ErrorKind::Transport(t) => ErrorKind::Transport(t),
             ErrorKind::Decode(d) => ErrorKind::Decode(d),
             ErrorKind::Config(c) => ErrorKind::Config(c),
+            ErrorKind::Renewal(r) => ErrorKind::Renewal(r),
         };
         Error {
             kind,
@@ -175,6 +179,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             ErrorKind::Transport(e) => write!(f, "{e}")?,
             ErrorKind::Decode(e) => write!(f, "{e}")?,
             ErrorKind::Config(e) => write!(f, "{e}")?,
+            ErrorKind::Renewal(e) => write!(f, "{e}")?,
         }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
@@ -201,6 +206,7 @@ impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for Error<E> {
             ErrorKind::Decode(d) => Some(d),
             ErrorKind::Api(a) => Some(a),
             ErrorKind::Config(c) => Some(c),
+            ErrorKind::Renewal(r) => Some(r),
             ErrorKind::Method { .. } => None,
         }
     }

@@ -62,8 +62,14 @@ mod tests {
     #[test]
     fn encodings() {
         assert_eq!(serde_json::to_string(&YesNo(&true)).unwrap(), r#""Y""#);
-        assert_eq!(serde_json::to_string(&YesNo(&Some(false))).unwrap(), r#""N""#);
+        assert_eq!(
+            serde_json::to_string(&YesNo(&Some(false))).unwrap(),
+            r#""N""#
+        );
         assert_eq!(serde_json::to_string(&OneZero(&true)).unwrap(), "1");
-        assert_eq!(serde_json::to_string(&OneZero(&None::<bool>)).unwrap(), "null");
+        assert_eq!(
+            serde_json::to_string(&OneZero(&None::<bool>)).unwrap(),
+            "null"
+        );
     }
 }

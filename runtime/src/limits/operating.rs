@@ -1,0 +1,194 @@
+//! The per-method operating-time budget: the portal sums each method's execution time over ten
+//! one-minute baskets and, past the budget (480 s on cloud portals), answers
+//! `OPERATION_TIME_LIMIT` until the oldest basket expires (`operating_reset_at`). The client reads
+//! `time.operating` from every answer and holds back calls of a method whose budget is spent until
+//! its reset time, while other methods go on.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::envelope::Time;
+
+/// When to hold a method back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OperatingLimit {
+    /// The budget of one method in the ten-minute window (default 480 s, the cloud's).
+    pub budget: Duration,
+    /// How long to hold a method back after `OPERATION_TIME_LIMIT` when no reset time is known.
+    pub fallback_wait: Duration,
+}
+
+impl Default for OperatingLimit {
+    fn default() -> Self {
+        OperatingLimit {
+            budget: Duration::from_secs(480),
+            fallback_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the client knows of one method's operating time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct OperatingStatus {
+    /// The method's operating time in the current window, as last reported.
+    pub operating: Duration,
+    /// Time until the oldest basket expires, if known.
+    pub reset_in: Option<Duration>,
+    /// Time until calls of the method go out again, if it is held back.
+    pub blocked_for: Option<Duration>,
+}
+
+#[derive(Debug, Default)]
+struct MethodState {
+    operating: f64,
+    reset_at: Option<Instant>,
+    blocked_until: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Operating {
+    limit: OperatingLimit,
+    methods: Mutex<HashMap<String, MethodState>>,
+}
+
+impl Operating {
+    pub(crate) fn new(limit: OperatingLimit) -> Self {
+        Operating {
+            limit,
+            methods: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn with<R>(&self, method: &str, f: impl FnOnce(&mut MethodState) -> R) -> R {
+        let mut methods = self.methods.lock().unwrap_or_else(|e| e.into_inner());
+        f(methods.entry(method.to_ascii_lowercase()).or_default())
+    }
+
+    /// Records the `time` block of an answer of `method`.
+    pub(crate) fn observe(&self, method: &str, time: &Time) {
+        let (Some(operating), Some(reset_at)) = (time.operating, time.operating_reset_at) else {
+            return;
+        };
+        // The reset time relative to the portal's own clock, so that clock skew does not matter.
+        let now_on_portal = if time.finish > 0.0 {
+            time.finish
+        } else {
+            time.start
+        };
+        let reset_in = Duration::from_secs_f64((reset_at - now_on_portal).clamp(0.0, 3600.0));
+        let reset_at = Instant::now() + reset_in;
+        let spent = operating >= self.limit.budget.as_secs_f64();
+        self.with(method, |state| {
+            state.operating = operating;
+            state.reset_at = Some(reset_at);
+            if spent {
+                state.blocked_until = Some(reset_at);
+            }
+        });
+        if spent {
+            tracing::info!(
+                method,
+                operating,
+                reset_in_ms = reset_in.as_millis() as u64,
+                "operating-time budget spent: holding the method back until its reset"
+            );
+        }
+    }
+
+    /// The portal answered `OPERATION_TIME_LIMIT` for `method`.
+    pub(crate) fn limit_reached(&self, method: &str) {
+        let now = Instant::now();
+        let fallback = self.limit.fallback_wait;
+        let until = self.with(method, |state| {
+            let until = match state.reset_at {
+                Some(reset) if reset > now => reset,
+                _ => now + fallback,
+            };
+            state.blocked_until = Some(until);
+            until
+        });
+        tracing::info!(
+            method,
+            wait_ms = until.saturating_duration_since(now).as_millis() as u64,
+            "OPERATION_TIME_LIMIT: holding the method back"
+        );
+    }
+
+    /// Waits while `method` is held back.
+    pub(crate) async fn wait(&self, method: &str) {
+        let until = self.with(method, |state| state.blocked_until);
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now {
+                tracing::debug!(
+                    method,
+                    wait_ms = (until - now).as_millis() as u64,
+                    "waiting for the method's operating-time reset"
+                );
+                tokio::time::sleep_until(until.into()).await;
+            }
+            self.with(method, |state| {
+                if state.blocked_until.is_some_and(|u| u <= Instant::now()) {
+                    state.blocked_until = None;
+                }
+            });
+        }
+    }
+
+    pub(crate) fn status(&self, method: &str) -> Option<OperatingStatus> {
+        let methods = self.methods.lock().unwrap_or_else(|e| e.into_inner());
+        let state = methods.get(&method.to_ascii_lowercase())?;
+        let now = Instant::now();
+        Some(OperatingStatus {
+            operating: Duration::from_secs_f64(state.operating.max(0.0)),
+            reset_in: state.reset_at.map(|r| r.saturating_duration_since(now)),
+            blocked_for: state.blocked_until.filter(|u| *u > now).map(|u| u - now),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn time(operating: f64, reset_in: f64) -> Time {
+        Time {
+            start: 1000.0,
+            finish: 1000.0,
+            operating: Some(operating),
+            operating_reset_at: Some(1000.0 + reset_in),
+            ..Time::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn spent_budget_holds_back_only_that_method() {
+        let ops = Operating::new(OperatingLimit {
+            budget: Duration::from_secs(10),
+            ..OperatingLimit::default()
+        });
+        ops.observe("a.b", &time(11.0, 0.2));
+        ops.observe("c.d", &time(1.0, 0.2));
+        assert!(ops.status("A.B").unwrap().blocked_for.is_some());
+        assert!(ops.status("c.d").unwrap().blocked_for.is_none());
+        let started = Instant::now();
+        ops.wait("c.d").await;
+        assert!(started.elapsed() < Duration::from_millis(50));
+        ops.wait("a.b").await;
+        assert!(started.elapsed() >= Duration::from_millis(190));
+        assert!(ops.status("a.b").unwrap().blocked_for.is_none());
+    }
+
+    #[tokio::test]
+    async fn limit_error_waits_for_the_known_reset_or_the_fallback() {
+        let ops = Operating::new(OperatingLimit {
+            budget: Duration::from_secs(480),
+            fallback_wait: Duration::from_millis(100),
+        });
+        ops.limit_reached("x.y");
+        let blocked = ops.status("x.y").unwrap().blocked_for.unwrap();
+        assert!(blocked <= Duration::from_millis(100) && blocked > Duration::from_millis(50));
+    }
+}
