@@ -127,7 +127,11 @@ impl Client {
             .await
     }
 
-    async fn send<P, T, E>(
+    pub(crate) fn operating(&self) -> Option<&Operating> {
+        self.inner.operating.as_ref()
+    }
+
+    pub(crate) async fn send<P, T, E>(
         &self,
         name: impl Into<Cow<'static, str>>,
         idempotent: bool,
@@ -325,6 +329,7 @@ impl<E: fmt::Display> fmt::Display for ErrorSummary<'_, E> {
             ErrorKind::Decode(d) => write!(f, "undecodable answer (HTTP {})", d.status),
             ErrorKind::Config(c) => write!(f, "{c}"),
             ErrorKind::Renewal(r) => write!(f, "{r}"),
+            ErrorKind::Batch(b) => write!(f, "{b}"),
         }
     }
 }

@@ -27,7 +27,7 @@ use crate::method::{MethodError, NoMethodErrors};
 /// # }
 /// ```
 pub struct Error<E = NoMethodErrors> {
-    kind: ErrorKind<E>,
+    kind: Box<ErrorKind<E>>,
     method: Cow<'static, str>,
     attempts: u32,
     idempotent: bool,
@@ -52,6 +52,8 @@ pub enum ErrorKind<E> {
     Decode(DecodeError),
     /// The access token expired and could not be renewed.
     Renewal(crate::oauth::RenewalError),
+    /// A call in a batch has no result of its own (not run, or its batch request failed).
+    Batch(crate::batch::BatchFailure),
     /// The call could not be made as configured (bad URL, unusable method name, parameters that
     /// do not serialize, failed token renewal …).
     Config(ConfigError),
@@ -60,7 +62,7 @@ pub enum ErrorKind<E> {
 impl<E> Error<E> {
     pub(crate) fn new(kind: ErrorKind<E>, method: impl Into<Cow<'static, str>>) -> Self {
         Error {
-            kind,
+            kind: Box::new(kind),
             method: method.into(),
             attempts: 1,
             idempotent: false,
@@ -84,7 +86,7 @@ impl<E> Error<E> {
 
     /// What went wrong, by value.
     pub fn into_kind(self) -> ErrorKind<E> {
-        self.kind
+        *self.kind
     }
 
     /// The method that was called.
@@ -99,7 +101,7 @@ impl<E> Error<E> {
 
     /// The method's own error, if the portal answered with one of its declared codes.
     pub fn method_error(&self) -> Option<&E> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Method { error, .. } => Some(error),
             _ => None,
         }
@@ -107,7 +109,7 @@ impl<E> Error<E> {
 
     /// The system or undeclared error, if the portal answered with one.
     pub fn api_error(&self) -> Option<&ApiError> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Api(api) => Some(api),
             _ => None,
         }
@@ -115,12 +117,16 @@ impl<E> Error<E> {
 
     /// The HTTP status of the answer, if there was one.
     pub fn status(&self) -> Option<u16> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Method { status, .. } => Some(*status),
             ErrorKind::Api(api) => Some(api.status),
             ErrorKind::Decode(decode) => Some(decode.status),
             ErrorKind::Renewal(crate::oauth::RenewalError::Refused { status, .. }) => Some(*status),
-            ErrorKind::Transport(_) | ErrorKind::Config(_) | ErrorKind::Renewal(_) => None,
+            ErrorKind::Batch(crate::batch::BatchFailure::Request(e)) => e.status(),
+            ErrorKind::Transport(_)
+            | ErrorKind::Config(_)
+            | ErrorKind::Renewal(_)
+            | ErrorKind::Batch(_) => None,
         }
     }
 
@@ -131,7 +137,7 @@ impl<E> Error<E> {
     /// could not be opened qualifies too. Server failures (5xx, an HTML error page), timeouts and
     /// dropped connections qualify only for idempotent methods, since the call may have run.
     pub fn is_retryable(&self) -> bool {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Method { .. } | ErrorKind::Config(_) | ErrorKind::Renewal(_) => false,
             ErrorKind::Api(api) => {
                 api.code.call_did_not_run()
@@ -140,6 +146,8 @@ impl<E> Error<E> {
             }
             ErrorKind::Transport(t) => t.is_connect() || self.idempotent,
             ErrorKind::Decode(d) => self.idempotent && d.status >= 500,
+            ErrorKind::Batch(crate::batch::BatchFailure::NotExecuted) => true,
+            ErrorKind::Batch(crate::batch::BatchFailure::Request(e)) => e.is_retryable(),
         }
     }
 
@@ -149,7 +157,7 @@ impl<E> Error<E> {
     where
         E: MethodError,
     {
-        let kind = match self.kind {
+        let kind = match *self.kind {
             ErrorKind::Method { error, status } => ErrorKind::Api(ApiError {
                 code: ErrorCode::parse(error.code()),
                 description: error.description().to_owned(),
@@ -160,9 +168,10 @@ impl<E> Error<E> {
             ErrorKind::Decode(d) => ErrorKind::Decode(d),
             ErrorKind::Config(c) => ErrorKind::Config(c),
             ErrorKind::Renewal(r) => ErrorKind::Renewal(r),
+            ErrorKind::Batch(b) => ErrorKind::Batch(b),
         };
         Error {
-            kind,
+            kind: Box::new(kind),
             method: self.method,
             attempts: self.attempts,
             idempotent: self.idempotent,
@@ -173,13 +182,14 @@ impl<E> Error<E> {
 impl<E: fmt::Display> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed: ", self.method)?;
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Method { error, status } => write!(f, "{error} (HTTP {status})")?,
             ErrorKind::Api(e) => write!(f, "{e}")?,
             ErrorKind::Transport(e) => write!(f, "{e}")?,
             ErrorKind::Decode(e) => write!(f, "{e}")?,
             ErrorKind::Config(e) => write!(f, "{e}")?,
             ErrorKind::Renewal(e) => write!(f, "{e}")?,
+            ErrorKind::Batch(e) => write!(f, "{e}")?,
         }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
@@ -201,12 +211,13 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
 
 impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for Error<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Transport(t) => Some(t),
             ErrorKind::Decode(d) => Some(d),
             ErrorKind::Api(a) => Some(a),
             ErrorKind::Config(c) => Some(c),
             ErrorKind::Renewal(r) => Some(r),
+            ErrorKind::Batch(b) => Some(b),
             ErrorKind::Method { .. } => None,
         }
     }

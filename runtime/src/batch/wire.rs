@@ -1,0 +1,263 @@
+//! The `batch` request and answer as they are on the wire:
+//! `{"halt": 0, "cmd": {"c0": "method?query", …}}` and
+//! `{"result": {"result": {…}, "result_error": {…}, "result_total": {…}, "result_next": {…},
+//! "result_time": {…}}}`, where PHP sends every empty map as `[]` and maps with keys `0..n` as
+//! lists.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::php_query::http_build_query;
+use crate::de::{lenient, Lenient, Tolerant};
+use crate::envelope::Time;
+use crate::error::Error;
+
+/// One call waiting to go into a batch, with its type erased.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingCall {
+    pub key: String,
+    pub method: Cow<'static, str>,
+    pub idempotent: bool,
+    /// The parameters as their JSON object.
+    pub params: Value,
+}
+
+/// What became of one call in a batch, before typed decoding.
+#[derive(Debug)]
+pub(crate) enum SubOutcome {
+    Ok {
+        result: Value,
+        time: Option<Time>,
+        total: Option<u64>,
+        next: Option<u64>,
+    },
+    Err {
+        code: String,
+        description: String,
+    },
+    NotExecuted,
+    Failed(Arc<Error>),
+}
+
+/// The JSON body of one `batch` request.
+pub(crate) fn request(chunk: &[PendingCall], halt: bool) -> Value {
+    let cmd: serde_json::Map<String, Value> = chunk
+        .iter()
+        .map(|call| {
+            let query = http_build_query(&call.params);
+            let command = if query.is_empty() {
+                call.method.to_string()
+            } else {
+                format!("{}?{}", call.method, query)
+            };
+            (call.key.clone(), Value::String(command))
+        })
+        .collect();
+    serde_json::json!({ "halt": u8::from(halt), "cmd": cmd })
+}
+
+/// A map that PHP may have sent as an object, as `[]`, or as a list (keys `0..n`).
+#[derive(Debug)]
+pub(crate) struct Keyed<V>(pub HashMap<String, V>);
+
+impl<V> Default for Keyed<V> {
+    fn default() -> Self {
+        Keyed(HashMap::new())
+    }
+}
+
+impl<V: Lenient> Lenient for Keyed<V> {
+    fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyedVisitor<V>(PhantomData<V>);
+        impl<'de, V: Lenient> Visitor<'de> for KeyedVisitor<V> {
+            type Value = Keyed<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object or a list keyed by batch command")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keyed<V>, A::Error> {
+                let mut out = HashMap::new();
+                while let Some((k, Tolerant(v))) = map.next_entry::<String, Tolerant<V>>()? {
+                    out.insert(k, v);
+                }
+                Ok(Keyed(out))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Keyed<V>, A::Error> {
+                let mut out = HashMap::new();
+                let mut i = 0usize;
+                while let Some(Tolerant(v)) = seq.next_element::<Tolerant<V>>()? {
+                    out.insert(i.to_string(), v);
+                    i += 1;
+                }
+                Ok(Keyed(out))
+            }
+        }
+        d.deserialize_any(KeyedVisitor(PhantomData))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SubError {
+    #[serde(default, deserialize_with = "lenient")]
+    error: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    error_description: Option<String>,
+}
+
+impl Lenient for SubError {
+    fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        SubError::deserialize(d)
+    }
+}
+
+/// The `result` of a `batch` call.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BatchAnswer {
+    #[serde(deserialize_with = "lenient")]
+    result: Keyed<Value>,
+    #[serde(deserialize_with = "lenient")]
+    result_error: Keyed<SubError>,
+    #[serde(deserialize_with = "lenient")]
+    result_total: Keyed<u64>,
+    #[serde(deserialize_with = "lenient")]
+    result_next: Keyed<u64>,
+    #[serde(deserialize_with = "lenient")]
+    result_time: Keyed<Time>,
+}
+
+impl Lenient for BatchAnswer {
+    fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BatchAnswer::deserialize(d)
+    }
+}
+
+/// Splits a batch answer into the outcome of every call of the chunk, in order.
+pub(crate) fn outcomes(chunk: &[PendingCall], mut answer: BatchAnswer) -> Vec<SubOutcome> {
+    chunk
+        .iter()
+        .map(|call| {
+            if let Some(error) = answer.result_error.0.remove(&call.key) {
+                return SubOutcome::Err {
+                    code: error.error.unwrap_or_default(),
+                    description: error.error_description.unwrap_or_default(),
+                };
+            }
+            match answer.result.0.remove(&call.key) {
+                Some(result) => SubOutcome::Ok {
+                    result,
+                    time: answer.result_time.0.remove(&call.key),
+                    total: answer.result_total.0.remove(&call.key),
+                    next: answer.result_next.0.remove(&call.key),
+                },
+                None => SubOutcome::NotExecuted,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::de::from_str_lenient;
+    use serde_json::json;
+
+    fn call(key: &str, method: &'static str, params: Value) -> PendingCall {
+        PendingCall {
+            key: key.into(),
+            method: Cow::Borrowed(method),
+            idempotent: false,
+            params,
+        }
+    }
+
+    #[test]
+    fn request_encodes_sub_calls_as_php_queries() {
+        let body = request(
+            &[
+                call("get_user", "user.current", json!({})),
+                call(
+                    "get_department",
+                    "department.get",
+                    json!({"ID": "$result[get_user][UF_DEPARTMENT][0]"}),
+                ),
+            ],
+            true,
+        );
+        assert_eq!(
+            body,
+            json!({"halt": 1, "cmd": {
+                "get_user": "user.current",
+                "get_department": "department.get?ID=%24result%5Bget_user%5D%5BUF_DEPARTMENT%5D%5B0%5D"
+            }})
+        );
+    }
+
+    #[test]
+    fn decodes_the_docs_answer_with_empty_maps_as_lists() {
+        // batch.md, "Response Handling", trimmed
+        let answer: BatchAnswer = from_str_lenient(
+            r#"{
+            "result": {"get_user": {"ID": "1"}, "get_department": [{"ID": "1", "NAME": "DEMO"}]},
+            "result_error": [],
+            "result_total": {"get_department": 1},
+            "result_next": [],
+            "result_time": {"get_user": {"start": 1724916859.46156, "finish": 1724916859.464775,
+                "duration": 0.003, "processing": 0.003,
+                "date_start": "2024-08-29T10:34:19+03:00", "date_finish": "2024-08-29T10:34:19+03:00"}}
+        }"#,
+        )
+        .unwrap();
+        let chunk = [
+            call("get_user", "user.current", json!({})),
+            call("get_department", "department.get", json!({})),
+            call("missing", "x.y", json!({})),
+        ];
+        let out = outcomes(&chunk, answer);
+        assert!(
+            matches!(&out[0], SubOutcome::Ok { result, time: Some(_), .. } if result["ID"] == "1")
+        );
+        assert!(matches!(
+            &out[1],
+            SubOutcome::Ok {
+                total: Some(1),
+                time: None,
+                ..
+            }
+        ));
+        assert!(matches!(&out[2], SubOutcome::NotExecuted));
+    }
+
+    #[test]
+    fn decodes_errors_and_list_shaped_maps() {
+        // batch.md, "Error example (halt = 0)"
+        let answer: BatchAnswer = from_str_lenient(
+            r#"{"result": [], "result_error": {"get_user": {"error": "insufficient_scope",
+            "error_description": ""}}, "result_total": [], "result_next": [], "result_time": []}"#,
+        )
+        .unwrap();
+        let out = outcomes(&[call("get_user", "user.current", json!({}))], answer);
+        assert!(matches!(&out[0], SubOutcome::Err { code, .. } if code == "insufficient_scope"));
+
+        // numeric keys 0..n come back as a list
+        let answer: BatchAnswer =
+            from_str_lenient(r#"{"result": [true, false], "result_error": []}"#).unwrap();
+        let out = outcomes(
+            &[call("0", "a.b", json!({})), call("1", "a.b", json!({}))],
+            answer,
+        );
+        assert!(matches!(
+            &out[1],
+            SubOutcome::Ok {
+                result: Value::Bool(false),
+                ..
+            }
+        ));
+    }
+}
