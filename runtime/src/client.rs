@@ -13,6 +13,8 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use crate::auth::{self, Credentials, OAuthToken, Webhook};
+use crate::autobatch::{AutoBatch, AutoBatcher};
+use crate::batch::{typed, PendingCall};
 use crate::call::Call;
 use crate::de::Lenient;
 use crate::envelope::{self, Reply, Response};
@@ -52,6 +54,7 @@ struct Inner {
     retry: RetryPolicy,
     bucket: Option<Bucket>,
     operating: Option<Operating>,
+    autobatch: Option<AutoBatcher>,
 }
 
 impl Client {
@@ -123,8 +126,30 @@ impl Client {
         &self,
         method: &M,
     ) -> Result<Response<M::Output>, Error<M::Error>> {
+        if let Some(batcher) = &self.inner.autobatch {
+            let params = match serde_json::to_value(method) {
+                Ok(params) => params,
+                Err(e) => {
+                    let message = e.to_string();
+                    let kind = ErrorKind::Config(ConfigError::Params { message });
+                    return Err(Error::new(kind, M::NAME));
+                }
+            };
+            let call = PendingCall {
+                key: String::new(),
+                method: M::NAME.into(),
+                idempotent: M::IDEMPOTENT,
+                params,
+            };
+            let outcome = batcher.submit(self, call).await;
+            return typed(outcome, M::NAME, M::IDEMPOTENT);
+        }
         self.send::<_, M::Output, M::Error>(M::NAME, M::IDEMPOTENT, method)
             .await
+    }
+
+    pub(crate) fn autobatcher(&self) -> Option<&AutoBatcher> {
+        self.inner.autobatch.as_ref()
     }
 
     pub(crate) fn operating(&self) -> Option<&Operating> {
@@ -398,6 +423,7 @@ pub struct ClientBuilder {
     rate_limit: Option<RateLimit>,
     operating: Option<OperatingLimit>,
     token_store: Option<Arc<dyn TokenStore>>,
+    autobatch: Option<AutoBatch>,
 }
 
 enum CredentialsSpec {
@@ -418,6 +444,7 @@ impl Default for ClientBuilder {
             rate_limit: Some(RateLimit::STANDARD),
             operating: Some(OperatingLimit::default()),
             token_store: None,
+            autobatch: None,
         }
     }
 }
@@ -530,6 +557,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Coalesce concurrent calls into `batch` requests (see [`crate::autobatch`]). Off by
+    /// default.
+    pub fn auto_batch(mut self, settings: AutoBatch) -> Self {
+        self.autobatch = Some(settings);
+        self
+    }
+
     /// Builds the client, checking the URL and scheme.
     pub fn build(self) -> Result<Client, ConfigError> {
         let credentials = match self.credentials.ok_or(ConfigError::MissingCredentials)?? {
@@ -561,6 +595,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 bucket: self.rate_limit.map(Bucket::new),
                 operating: self.operating.map(Operating::new),
+                autobatch: self.autobatch.map(AutoBatcher::new),
             }),
         })
     }

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod autobatch;
 pub mod batch;
 pub mod call;
 pub mod client;
@@ -28,11 +29,13 @@ pub mod error_code;
 pub mod limits;
 pub mod method;
 pub mod oauth;
+pub mod paging;
 pub mod retry;
 pub mod transport;
 pub mod wire;
 
 pub use auth::Credentials;
+pub use autobatch::AutoBatch;
 pub use call::Call;
 pub use client::{Client, ClientBuilder};
 pub use de::Lenient;
