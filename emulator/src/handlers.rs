@@ -1,0 +1,184 @@
+//! Method handlers: the [`Handler`] trait, the [`CallContext`] a handler runs in, and the
+//! [`Registry`] mapping method names to handlers.
+//!
+//! The six `imopenlines` methods are built in ([`crate::methods`]); more can be added at runtime with
+//! [`Emulator::register`](crate::Emulator::register). A handler is synchronous: it runs with the
+//! portal locked, so one call's changes are atomic with respect to others.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::record::AuthKind;
+use crate::state::model::User;
+use crate::state::Portal;
+
+/// The code behind one REST method.
+///
+/// Implemented for every `Fn(&mut CallContext<'_>, &Params) -> Result<Value, ApiError>` closure
+/// that is `Send + Sync + 'static`. `Ok(value)` is answered as `{"result": value, "time": …}`;
+/// `Err(error)` as `{"error": …, "error_description": …}` with the error's status.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs the method for one call.
+    fn call(&self, ctx: &mut CallContext<'_>, params: &Params) -> Result<Value, ApiError>;
+}
+
+impl<F> Handler for F
+where
+    F: Fn(&mut CallContext<'_>, &Params) -> Result<Value, ApiError> + Send + Sync + 'static,
+{
+    fn call(&self, ctx: &mut CallContext<'_>, params: &Params) -> Result<Value, ApiError> {
+        self(ctx, params)
+    }
+}
+
+/// Everything a handler knows about the call besides its parameters: who calls, the portal, and
+/// the extra envelope fields it may set.
+pub struct CallContext<'a> {
+    portal: &'a mut Portal,
+    user_id: u64,
+    auth: AuthKind,
+    method: &'a str,
+    base_url: &'a str,
+    now: DateTime<Utc>,
+    next: Option<u64>,
+    total: Option<u64>,
+}
+
+impl<'a> CallContext<'a> {
+    /// A context for a call of `method` by `user_id`; `base_url` is the emulator's
+    /// `http://127.0.0.1:PORT/`.
+    pub fn new(
+        portal: &'a mut Portal,
+        user_id: u64,
+        auth: AuthKind,
+        method: &'a str,
+        base_url: &'a str,
+    ) -> Self {
+        Self {
+            portal,
+            user_id,
+            auth,
+            method,
+            base_url,
+            now: Utc::now(),
+            next: None,
+            total: None,
+        }
+    }
+
+    /// The id of the calling user: the webhook's owner or the token's user. The user may no longer
+    /// exist in the portal (see [`CallContext::user`]).
+    pub fn user_id(&self) -> u64 {
+        self.user_id
+    }
+
+    /// The calling user, or `None` when it was deleted from the portal after its webhook or token
+    /// was issued (the portal's methods answer `USER_ID` then).
+    pub fn user(&self) -> Option<&User> {
+        self.portal.user(self.user_id)
+    }
+
+    /// How the call authenticated.
+    pub fn auth(&self) -> AuthKind {
+        self.auth
+    }
+
+    /// The method name, lowercased.
+    pub fn method(&self) -> &str {
+        self.method
+    }
+
+    /// The emulator's base URL, `http://127.0.0.1:PORT/`, for links in answers.
+    pub fn base_url(&self) -> &str {
+        self.base_url
+    }
+
+    /// When the call started.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The portal, to read.
+    pub fn portal(&self) -> &Portal {
+        self.portal
+    }
+
+    /// The portal, to change.
+    pub fn portal_mut(&mut self) -> &mut Portal {
+        self.portal
+    }
+
+    /// Adds `"next": next` to the answer (list methods: the offset of the next page).
+    pub fn set_next(&mut self, next: u64) {
+        self.next = Some(next);
+    }
+
+    /// Adds `"total": total` to the answer (list methods: the number of rows).
+    pub fn set_total(&mut self, total: u64) {
+        self.total = Some(total);
+    }
+
+    /// The `next` set by the handler.
+    pub fn next(&self) -> Option<u64> {
+        self.next
+    }
+
+    /// The `total` set by the handler.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+}
+
+/// Method name → handler. Names are stored lowercased.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<String, Arc<dyn Handler>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names = self.names();
+        names.sort_unstable();
+        f.debug_struct("Registry").field("methods", &names).finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A registry with the built-in methods ([`crate::methods`]).
+    pub fn with_builtins() -> Self {
+        let mut registry = Self::new();
+        crate::methods::register_all(&mut registry);
+        registry
+    }
+
+    /// Adds a method, replacing any handler already registered under that name (built-ins too).
+    pub fn register(&mut self, method: &str, handler: impl Handler) {
+        self.handlers
+            .insert(method.to_lowercase(), Arc::new(handler));
+    }
+
+    /// Removes a method; calls to it then answer `ERROR_METHOD_NOT_FOUND`.
+    pub fn unregister(&mut self, method: &str) -> bool {
+        self.handlers.remove(&method.to_lowercase()).is_some()
+    }
+
+    /// The handler of a method (name in any case).
+    pub fn get(&self, method: &str) -> Option<Arc<dyn Handler>> {
+        self.handlers.get(&method.to_lowercase()).cloned()
+    }
+
+    /// The registered method names, lowercased, in no particular order.
+    pub fn names(&self) -> Vec<&str> {
+        self.handlers.keys().map(String::as_str).collect()
+    }
+}
