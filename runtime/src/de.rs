@@ -33,6 +33,10 @@ use serde::Deserialize;
 /// `#[b24_object]` implements it for declared structs and enums (by their `Deserialize` impl);
 /// the runtime implements it for integers, floats, `bool`, `String`, dates, `Option`, `Vec`,
 /// maps, `Box` and `serde_json::Value`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be decoded from a Bitrix24 answer",
+    note = "declare it with `#[b24_object]`, or use a type the runtime decodes (integers, floats, bool, String, b24::DateTime, Option, Vec, maps, serde_json::Value)"
+)]
 pub trait Lenient: Sized {
     /// Decodes `Self` from `deserializer`, accepting the portal's alternative spellings.
     fn deserialize_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
@@ -352,6 +356,10 @@ impl<'de, T: Lenient> Visitor<'de> for VecVisitor<T> {
         Ok(out)
     }
 
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<T>, E> {
+        Ok(Vec::new())
+    }
+
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
         let mut out = Vec::new();
         while let Some((_, Tolerant(item))) = map.next_entry::<de::IgnoredAny, Tolerant<T>>()? {
@@ -390,6 +398,10 @@ where
             out.extend(std::iter::once((k, v)));
         }
         Ok(out)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<M, E> {
+        Ok(M::default())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<M, A::Error> {
@@ -477,6 +489,11 @@ mod tests {
         let m: HashMap<u64, Vec<i64>> = ok(r#"{"1763": [103, "587"]}"#);
         assert_eq!(m[&1763], vec![103, 587]);
         assert!(ok::<BTreeMap<String, bool>>("[]").is_empty());
+        assert!(ok::<BTreeMap<String, bool>>("null").is_empty());
+        assert!(ok::<Vec<bool>>("null").is_empty());
+        let from_value: BTreeMap<u64, bool> =
+            Lenient::deserialize_lenient(serde_json::json!({"12": "Y"})).unwrap();
+        assert!(from_value[&12]);
         assert!(from_str_lenient::<BTreeMap<String, bool>>("[1]").is_err());
     }
 

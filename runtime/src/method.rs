@@ -31,7 +31,8 @@ pub trait MethodError: fmt::Debug + fmt::Display + Send + Sync + Sized + 'static
     /// Maps the portal's `error` code (and HTTP status) to one of the method's declared codes.
     ///
     /// Returns `None` when the code is not one of this method's: the runtime then reports it as a
-    /// system or unknown code, never dropping it.
+    /// system or unknown code, never dropping it. A `status` of 0 means the status is unknown
+    /// (a call inside a `batch`, whose errors carry none): declared statuses are not checked.
     fn from_code(code: &str, status: u16, description: &str) -> Option<Self>;
 
     /// The wire code of this error, e.g. `CHAT_ID`.

@@ -1,0 +1,66 @@
+//! What a `#[b24_method]` declaration says, once parsed and checked.
+
+use syn::{Attribute, Ident, ItemStruct, Path, Type};
+
+/// A checked method declaration.
+pub(crate) struct MethodDecl {
+    /// The user's struct, without the `#[b24(...)]` helper attributes.
+    pub(crate) item: ItemStruct,
+    /// The path of the runtime in generated code.
+    pub(crate) rt: Path,
+    /// The method's name as the portal knows it, e.g. `imopenlines.session.start`.
+    pub(crate) name: String,
+    /// The permission scope.
+    pub(crate) scope: String,
+    /// Whether the call may be repeated.
+    pub(crate) idempotent: bool,
+    /// The type `result` decodes into.
+    pub(crate) response: Type,
+    /// The name of the free function calling the method.
+    pub(crate) fn_name: Ident,
+    /// The documented error codes; empty when none are declared.
+    pub(crate) errors: Vec<ErrorCode>,
+    /// The parameters, in declaration order.
+    pub(crate) params: Vec<Param>,
+    /// Whether the user derives `Default` (then no `Default` impl is generated).
+    pub(crate) derives_default: bool,
+}
+
+/// One parameter: a field of the struct.
+pub(crate) struct Param {
+    /// The field's name.
+    pub(crate) ident: Ident,
+    /// The field's type.
+    pub(crate) ty: Type,
+    /// `T` when the field is an `Option<T>`: an optional parameter.
+    pub(crate) optional: Option<Type>,
+    /// The parameter's name on the wire.
+    pub(crate) wire: String,
+    /// How a boolean is written.
+    pub(crate) encoding: BoolEncoding,
+    /// The field's `///` doc attributes.
+    pub(crate) docs: Vec<Attribute>,
+}
+
+/// How a boolean parameter is written on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BoolEncoding {
+    /// JSON `true`/`false` (any other type: its own serialization).
+    Json,
+    /// `"Y"`/`"N"` (`#[b24(yn)]`).
+    YesNo,
+    /// `1`/`0` (`#[b24(int_bool)]`).
+    OneZero,
+}
+
+/// A documented error code of the method.
+pub(crate) struct ErrorCode {
+    /// The code as the portal sends it.
+    pub(crate) code: String,
+    /// The HTTP status the code comes with, when it only counts with that status.
+    pub(crate) status: Option<u16>,
+    /// What the code means.
+    pub(crate) doc: String,
+    /// The variant of the generated error enum (spanned on the declared code).
+    pub(crate) variant: Ident,
+}

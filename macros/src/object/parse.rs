@@ -1,0 +1,372 @@
+//! `#[b24_object(...)]` arguments and item → [`ObjectDecl`], with every mistake collected.
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Attribute, Fields, Ident, Item, LitStr, Path, Token};
+
+use super::model::{FieldDecl, ObjectDecl, Shape, VariantDecl};
+use crate::util::{self, Errors, Key};
+
+/// The arguments.
+const ARGS: &[&str] = &["rename_all", "crate"];
+
+/// serde's `rename_all` rules.
+const RENAME_RULES: &[&str] = &[
+    "lowercase",
+    "UPPERCASE",
+    "PascalCase",
+    "camelCase",
+    "snake_case",
+    "SCREAMING_SNAKE_CASE",
+    "kebab-case",
+    "SCREAMING-KEBAB-CASE",
+];
+
+/// The field attributes.
+const FIELD_ATTRS: &[&str] = &["rename", "strict", "default", "flatten"];
+
+/// The variant attributes.
+const VARIANT_ATTRS: &[&str] = &["rename", "other"];
+
+/// Parses and checks a declaration: the attribute's arguments and the item it is on.
+///
+/// The error comes with the runtime path, for the stubs emitted in place of the real impls.
+pub(crate) fn parse(attr: TokenStream, item: &Item) -> Result<ObjectDecl, (syn::Error, Path)> {
+    let mut errors = Errors::default();
+    let mut rename_all: Option<LitStr> = None;
+    let mut krate: Option<Path> = None;
+    let parser = |input: ParseStream<'_>| {
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            errors.spanned(
+                &lit,
+                "`#[b24_object]` takes no name: a method's name goes in `#[b24_method(\"…\")]`, a field's in \
+                 `#[b24(rename = \"…\")]`",
+            );
+            if input.peek(Token![,]) {
+                let _: Token![,] = input.parse()?;
+            }
+        }
+        util::parse_keyed(input, &mut errors, ARGS, |key, input, errors| {
+            match key.name.as_str() {
+                "rename_all" => rename_all = check_rule(key, input, errors)?,
+                "crate" => krate = Some(util::crate_value(key, input)?),
+                _ => unreachable!("parse_keyed only passes known keys"),
+            }
+            Ok(())
+        });
+        Ok(())
+    };
+    if let Err(error) = parser.parse2(attr) {
+        errors.push(error);
+    }
+
+    let mut item = item.clone();
+    let shape = match &mut item {
+        Item::Struct(s) => {
+            check_container(&s.attrs, &s.generics, &mut errors);
+            match &s.fields {
+                Fields::Named(named) => Some(Shape::Struct(
+                    named
+                        .named
+                        .iter()
+                        .map(|f| parse_field(f, &mut errors))
+                        .collect(),
+                )),
+                Fields::Unnamed(fields) => {
+                    errors.spanned(
+                        fields,
+                        "`#[b24_object]` structs need named fields: each one is a key of the JSON object",
+                    );
+                    None
+                }
+                Fields::Unit => {
+                    let (token, ident) = (&s.struct_token, &s.ident);
+                    errors.spanned(
+                        quote!(#token #ident),
+                        format!(
+                            "`#[b24_object]` needs a struct with named fields or an enum of unit variants; \
+                             for an object without fields write `struct {ident} {{}}`"
+                        ),
+                    );
+                    None
+                }
+            }
+        }
+        Item::Enum(e) => {
+            check_container(&e.attrs, &e.generics, &mut errors);
+            let mut variants = Vec::new();
+            let mut other: Option<&Ident> = None;
+            for variant in &e.variants {
+                let decl = parse_variant(variant, &mut errors);
+                if decl.other {
+                    if let Some(first) = other {
+                        errors.spanned(
+                            &variant.ident,
+                            format!(
+                                "only one variant can be `#[b24(other)]`, and `{first}` already is"
+                            ),
+                        );
+                    }
+                    other = Some(&variant.ident);
+                }
+                variants.push(decl);
+            }
+            Some(Shape::Enum(variants))
+        }
+        Item::Union(u) => {
+            let (token, ident) = (&u.union_token, &u.ident);
+            errors.spanned(
+                quote!(#token #ident),
+                "`#[b24_object]` goes on a struct with named fields or an enum of unit variants, not on a union",
+            );
+            None
+        }
+        other => {
+            errors.spanned(
+                &*other,
+                "`#[b24_object]` goes on a struct with named fields or an enum of unit variants",
+            );
+            None
+        }
+    };
+
+    let rt = util::runtime_path(krate);
+    if let Err(error) = errors.finish() {
+        return Err((error, rt));
+    }
+    util::strip_item(&mut item, false);
+    Ok(ObjectDecl {
+        item,
+        rt,
+        rename_all,
+        shape: shape.expect("reported when missing"),
+    })
+}
+
+/// `rename_all = "camelCase"`, one of serde's rules.
+fn check_rule(
+    key: &Key,
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<LitStr>> {
+    let lit = util::string_value(key, input, "camelCase")?;
+    let rule = lit.value();
+    if RENAME_RULES.contains(&rule.as_str()) {
+        return Ok(Some(lit));
+    }
+    let squash = |s: &str| s.replace(['-', '_', ' '], "").to_ascii_lowercase();
+    let close = RENAME_RULES
+        .iter()
+        .find(|r| squash(r) == squash(&rule))
+        .copied()
+        .or_else(|| util::did_you_mean(&rule, RENAME_RULES));
+    let hint = close
+        .map(|c| format!("did you mean \"{c}\"? "))
+        .unwrap_or_default();
+    let all: Vec<String> = RENAME_RULES.iter().map(|r| format!("\"{r}\"")).collect();
+    errors.spanned(
+        &lit,
+        format!(
+            "unknown `rename_all` rule \"{rule}\": {hint}serde knows {}",
+            all.join(", ")
+        ),
+    );
+    Ok(None)
+}
+
+/// Attributes and generics of the struct or enum.
+fn check_container(attrs: &[Attribute], generics: &syn::Generics, errors: &mut Errors) {
+    for attr in attrs.iter().filter(|a| util::is_b24(a)) {
+        errors.spanned(
+            attr,
+            "`#[b24(...)]` goes on fields and variants; the object's own settings go in `#[b24_object(...)]`",
+        );
+    }
+    if !generics.params.is_empty() || generics.where_clause.is_some() {
+        let where_clause = &generics.where_clause;
+        errors.spanned(
+            quote!(#generics #where_clause),
+            "`#[b24_object]` types cannot be generic: give every field a concrete type",
+        );
+    }
+}
+
+/// The keys of the user's own `#[serde(...)]` attributes.
+fn serde_keys(attrs: &[Attribute]) -> Vec<String> {
+    let mut keys = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if let Some(ident) = meta.path.get_ident() {
+                keys.push(ident.unraw().to_string());
+            }
+            util::skip_to_comma(meta.input);
+            Ok(())
+        });
+    }
+    keys
+}
+
+/// Parses `#[b24(...)]` attributes, calling `on` with each key, its ident and what follows.
+fn each_b24(
+    attrs: &[Attribute],
+    errors: &mut Errors,
+    mut on: impl FnMut(&str, &Ident, ParseStream<'_>, &mut Errors) -> syn::Result<()>,
+) {
+    for attr in attrs.iter().filter(|a| util::is_b24(a)) {
+        let result = attr.parse_nested_meta(|meta| {
+            let Some(ident) = meta.path.get_ident() else {
+                errors.spanned(&meta.path, "expected a `#[b24(...)]` key such as `rename`");
+                util::skip_to_comma(meta.input);
+                return Ok(());
+            };
+            let key = ident.unraw().to_string();
+            on(&key, ident, meta.input, errors)
+        });
+        if let Err(error) = result {
+            errors.push(error);
+        }
+    }
+}
+
+/// `rename = "…"`, not empty.
+fn rename_value(
+    ident: &Ident,
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<LitStr>> {
+    let key = Key {
+        ident: ident.clone(),
+        name: "rename".to_owned(),
+    };
+    let lit = util::string_value(&key, input, "entityData1")?;
+    if lit.value().is_empty() {
+        errors.spanned(&lit, "`rename` is empty: give the name used in JSON");
+        return Ok(None);
+    }
+    Ok(Some(lit))
+}
+
+/// A flag: nothing may follow it.
+fn flag(key: &str, ident: &Ident, input: ParseStream<'_>, errors: &mut Errors) {
+    if !input.is_empty() && !input.peek(Token![,]) {
+        util::skip_to_comma(input);
+        errors.spanned(ident, format!("`{key}` is a flag: write `#[b24({key})]`"));
+    }
+}
+
+fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
+    let mut decl = FieldDecl {
+        optional: util::option_inner(&field.ty).is_some(),
+        user_serde: serde_keys(&field.attrs),
+        ..FieldDecl::default()
+    };
+    if decl
+        .user_serde
+        .iter()
+        .any(|k| k == "deserialize_with" || k == "with")
+    {
+        decl.strict = true;
+    }
+    let mut seen: Vec<String> = Vec::new();
+    each_b24(&field.attrs, errors, |key, ident, input, errors| {
+        if FIELD_ATTRS.contains(&key) && seen.iter().any(|s| s == key) {
+            errors.spanned(ident, format!("`{key}` is given twice: keep one"));
+            util::skip_to_comma(input);
+            return Ok(());
+        }
+        seen.push(key.to_owned());
+        match key {
+            "rename" => decl.rename = rename_value(ident, input, errors)?,
+            "strict" => {
+                flag(key, ident, input, errors);
+                decl.strict = true;
+            }
+            "default" => {
+                flag(key, ident, input, errors);
+                decl.default = true;
+            }
+            "flatten" => {
+                flag(key, ident, input, errors);
+                decl.flatten = true;
+            }
+            _ => {
+                let mut message = util::unknown("field attribute", key, FIELD_ATTRS);
+                if matches!(key, "yn" | "int_bool") {
+                    message.push_str(&format!(
+                        " (`{key}` belongs to `#[b24_method]` parameters; responses accept \"Y\"/\"N\" and 1/0 for any `bool`)"
+                    ));
+                } else if key == "other" {
+                    message.push_str(" (`other` belongs to enum variants)");
+                }
+                errors.spanned(ident, message);
+                util::skip_to_comma(input);
+            }
+        }
+        Ok(())
+    });
+    if decl.flatten {
+        if let Some(rename) = &decl.rename {
+            errors.spanned(
+                rename,
+                "a `flatten` field has no key of its own: remove `rename`",
+            );
+        }
+    }
+    decl
+}
+
+fn parse_variant(variant: &syn::Variant, errors: &mut Errors) -> VariantDecl {
+    let mut decl = VariantDecl {
+        rename: None,
+        other: false,
+    };
+    if !matches!(variant.fields, Fields::Unit) {
+        let (ident, fields) = (&variant.ident, &variant.fields);
+        errors.spanned(
+            fields,
+            format!(
+                "`#[b24_object]` enums are string enums: variant `{ident}` cannot hold data; \
+                 declare a `#[b24_object]` struct for objects"
+            ),
+        );
+    }
+    if let Some((_, discriminant)) = &variant.discriminant {
+        errors.spanned(
+            discriminant,
+            format!(
+                "the discriminant is not what is sent: give the variant's string with \
+                 `#[b24(rename = \"{}\")]`",
+                discriminant.to_token_stream().to_string().trim_matches('"')
+            ),
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    each_b24(&variant.attrs, errors, |key, ident, input, errors| {
+        if VARIANT_ATTRS.contains(&key) && seen.iter().any(|s| s == key) {
+            errors.spanned(ident, format!("`{key}` is given twice: keep one"));
+            util::skip_to_comma(input);
+            return Ok(());
+        }
+        seen.push(key.to_owned());
+        match key {
+            "rename" => decl.rename = rename_value(ident, input, errors)?,
+            "other" => {
+                flag(key, ident, input, errors);
+                decl.other = true;
+            }
+            _ => {
+                let mut message = util::unknown("variant attribute", key, VARIANT_ATTRS);
+                if FIELD_ATTRS.contains(&key) {
+                    message.push_str(&format!(" (`{key}` belongs to struct fields)"));
+                }
+                errors.spanned(ident, message);
+                util::skip_to_comma(input);
+            }
+        }
+        Ok(())
+    });
+    decl
+}

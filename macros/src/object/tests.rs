@@ -1,0 +1,296 @@
+//! Parsing, validation and expansion of `#[b24_object]`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::model::Shape;
+use super::{b24_object, parse};
+
+fn errors(attr: TokenStream, item: TokenStream) -> Vec<String> {
+    let item = syn::parse2(item).unwrap();
+    match parse::parse(attr, &item) {
+        Ok(_) => Vec::new(),
+        Err((e, _)) => e.into_iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+#[track_caller]
+fn error(attr: TokenStream, item: TokenStream, expected: &[&str]) {
+    let all = errors(attr, item);
+    assert_eq!(all.len(), 1, "expected one error, got {all:#?}");
+    for part in expected {
+        assert!(
+            all[0].contains(part),
+            "{:?} does not contain {part:?}",
+            all[0]
+        );
+    }
+}
+
+#[test]
+fn struct_fields() {
+    let item = syn::parse2(quote! {
+        struct Chat {
+            #[b24(rename = "entityData1")] a: String,
+            b: Option<i64>,
+            #[b24(strict, default)] c: Vec<i64>,
+            #[b24(flatten)] rest: Map,
+            #[serde(with = "x")] d: i64,
+        }
+    })
+    .unwrap();
+    let decl = parse::parse(quote!(rename_all = "camelCase", crate = "::b24"), &item)
+        .ok()
+        .unwrap();
+    let Shape::Struct(fields) = &decl.shape else {
+        panic!("a struct")
+    };
+    assert_eq!(fields[0].rename.as_ref().unwrap().value(), "entityData1");
+    assert!(fields[1].optional && !fields[1].strict);
+    assert!(fields[2].strict && fields[2].default);
+    assert!(fields[3].flatten);
+    assert!(fields[4].strict, "the user's own `with` replaces leniency");
+    assert_eq!(decl.rename_all.unwrap().value(), "camelCase");
+}
+
+#[test]
+fn mistakes() {
+    error(
+        quote!(rename_all = "camel_case"),
+        quote!(
+            struct S {}
+        ),
+        &["did you mean \"camelCase\"", "\"SCREAMING-KEBAB-CASE\""],
+    );
+    error(
+        quote!(rename_all = "sideways"),
+        quote!(
+            struct S {}
+        ),
+        &["unknown `rename_all` rule \"sideways\""],
+    );
+    error(
+        quote!(rename = "x"),
+        quote!(
+            struct S {}
+        ),
+        &["unknown argument `rename`", "did you mean `rename_all`"],
+    );
+    error(
+        quote!("a.b"),
+        quote!(
+            struct S {}
+        ),
+        &["takes no name"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct T(i64);
+        ),
+        &["need named fields"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct U;
+        ),
+        &["write `struct U {}`"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct G<T> {
+                t: T,
+            }
+        ),
+        &["cannot be generic"],
+    );
+    error(quote!(), quote!(union U { a: u8 }), &["not on a union"]);
+    error(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(yn)]
+                a: bool,
+            }
+        ),
+        &["unknown field attribute `yn`", "belongs to `#[b24_method]`"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(strict = true)]
+                a: bool,
+            }
+        ),
+        &["is a flag"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(rename = "")]
+                a: bool,
+            }
+        ),
+        &["`rename` is empty"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(flatten, rename = "x")]
+                a: M,
+            }
+        ),
+        &["remove `rename`"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(default, default)]
+                a: M,
+            }
+        ),
+        &["given twice"],
+    );
+    error(
+        quote!(),
+        quote!(
+            enum E {
+                A(i64),
+            }
+        ),
+        &["cannot hold data"],
+    );
+    error(
+        quote!(),
+        quote!(
+            enum E {
+                A { x: i64 },
+            }
+        ),
+        &["cannot hold data"],
+    );
+    error(
+        quote!(),
+        quote!(
+            enum E {
+                A = 1,
+            }
+        ),
+        &["`#[b24(rename = \"1\")]`"],
+    );
+    error(
+        quote!(),
+        quote!(
+            enum E {
+                #[b24(other)]
+                A,
+                #[b24(other)]
+                B,
+            }
+        ),
+        &["only one variant", "`A` already is"],
+    );
+    error(
+        quote!(),
+        quote!(
+            enum E {
+                #[b24(strict)]
+                A,
+            }
+        ),
+        &[
+            "unknown variant attribute `strict`",
+            "belongs to struct fields",
+        ],
+    );
+    error(
+        quote!(),
+        quote!(
+            #[b24(rename = "x")]
+            enum E {
+                A,
+            }
+        ),
+        &["goes on fields and variants"],
+    );
+}
+
+#[test]
+fn expansion() {
+    let out = b24_object(
+        quote!(rename_all = "camelCase", crate = "::my_rt"),
+        quote! {
+            #[derive(Debug)]
+            pub struct Chat {
+                #[b24(rename = "entityData1")] pub a: String,
+                pub b: Option<i64>,
+                #[b24(strict)] pub c: i64,
+                #[b24(flatten)] pub rest: M,
+            }
+        },
+    );
+    syn::parse2::<syn::File>(out.clone()).unwrap();
+    let text = out.to_string();
+    assert!(
+        text.contains("serde (crate = \"::my_rt::__private::serde\")"),
+        "{text}"
+    );
+    assert!(text.contains("rename_all = \"camelCase\""));
+    assert!(
+        text.contains(
+            "rename = \"entityData1\" , deserialize_with = \"::my_rt::__private::lenient\""
+        ),
+        "{text}"
+    );
+    assert!(text.contains("default , skip_serializing_if"));
+    assert!(text.contains("serde (flatten)]"));
+    assert_eq!(
+        text.matches("deserialize_with").count(),
+        2,
+        "not on strict or flatten fields"
+    );
+    assert!(text.contains("impl :: my_rt :: Lenient for Chat"));
+    assert!(!text.contains("b24 ("));
+
+    let out = b24_object(
+        quote!(),
+        quote!(
+            enum E {
+                #[b24(rename = "x")]
+                A,
+                #[b24(other)]
+                B,
+            }
+        ),
+    )
+    .to_string();
+    assert!(out.contains("serde (rename = \"x\")"));
+    assert!(out.contains("serde (other)"));
+}
+
+#[test]
+fn fallback_has_stubs() {
+    let out = b24_object(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(yn)]
+                #[serde(alias = "x")]
+                a: bool,
+            }
+        ),
+    )
+    .to_string();
+    assert!(out.contains("compile_error"));
+    assert!(out.contains("Lenient for S"));
+    assert!(
+        !out.contains("serde (alias"),
+        "serde attributes go with the derive"
+    );
+}

@@ -1,0 +1,3 @@
+//! `imopenlines.dialog.*`: open line dialogs.
+
+pub mod get;

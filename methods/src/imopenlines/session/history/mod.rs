@@ -1,0 +1,3 @@
+//! `imopenlines.session.history.*`: message history of sessions.
+
+pub mod get;

@@ -1,0 +1,3 @@
+//! `imopenlines.session.mode.*`: how a dialogue is held by an operator.
+
+pub mod pin;

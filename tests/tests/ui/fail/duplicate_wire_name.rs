@@ -1,0 +1,10 @@
+use b24::b24_method;
+
+#[b24_method("imopenlines.session.start", response = bool)]
+pub struct SessionStart {
+    pub chat_id: i64,
+    #[b24(rename = "CHAT_ID")]
+    pub chat: Option<i64>,
+}
+
+fn main() {}

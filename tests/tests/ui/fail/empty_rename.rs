@@ -1,0 +1,9 @@
+use b24::b24_method;
+
+#[b24_method("imopenlines.session.start", response = bool)]
+pub struct SessionStart {
+    #[b24(rename = "")]
+    pub chat_id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use b24::b24_method;
+
+#[b24_method("imopenlines.session.start", scope = "imopenlines")]
+pub struct SessionStart {
+    pub chat_id: i64,
+}
+
+fn main() {}

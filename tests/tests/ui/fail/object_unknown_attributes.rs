@@ -1,0 +1,11 @@
+use b24::b24_object;
+
+#[b24_object(rename_all = "camel_case")]
+pub struct Chat {
+    #[b24(yn)]
+    pub open: bool,
+    #[b24(strikt)]
+    pub id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use b24::b24_method;
+
+#[b24_method("imopenlines.session.start", response = bool)]
+pub struct SessionStart(pub i64);
+
+fn main() {}
