@@ -17,7 +17,7 @@ use proc_macro::TokenStream;
 
 /// Declares a Bitrix24 REST method: the struct's named fields are its parameters.
 ///
-/// ```ignore
+/// ```
 /// use b24::b24_method;
 ///
 /// /// Starts a new session in an open line chat.
@@ -54,6 +54,7 @@ use proc_macro::TokenStream;
 /// | `idempotent` (or `= true`/`false`) | whether the call may be retried after a failure that may have happened after the portal ran it | `false` |
 /// | `fn_name = ident` | the name of the free function | the name less its first segment, segments snake-cased and joined with `_`: `tasks.flow.Flow.get` → `flow_flow_get` |
 /// | `errors(CODE = "…", CODE(400) = "…", "code-x" = "…")` | the method's documented error codes: an identifier or a string literal, an optional HTTP status (then the code only counts with that status), and what it means | none |
+/// | `list(item = T, cursor = "ID", filter = "filter", order = "order", items = "items")` | a list method (answers carry `next`/`total`, takes `start`): the row type, and optionally the row field that orders rows for fast cursor paging, the wire names of the filter and order parameters, and the key of the rows inside `result` when it wraps them; implements `ListMethod`, so that `client.list(..)`, `list_fast(..)` and `list_parallel(..)` stream the rows | not a list method |
 /// | `crate = "path"` | where the runtime is, when not found as `b24` or `b24_runtime` | |
 ///
 /// # Fields
@@ -87,7 +88,7 @@ pub fn b24_method(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Declares a response object, a nested parameter object or a string enum.
 ///
-/// ```ignore
+/// ```
 /// use b24::b24_object;
 ///
 /// #[b24_object(rename_all = "camelCase")]

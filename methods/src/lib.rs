@@ -19,4 +19,5 @@ extern crate self as b24;
 pub use b24_macros::{b24_method, b24_object};
 pub use b24_runtime::*;
 
+pub mod crm;
 pub mod imopenlines;

@@ -55,6 +55,33 @@ pub(crate) fn expand(decl: &MethodDecl) -> TokenStream {
     };
     let (idempotent, response) = (decl.idempotent, &decl.response);
     let free_fn = free_fn(decl, &required, !optional.is_empty());
+    let list = decl.list.as_ref().map(|spec| {
+        let item_ty = &spec.item;
+        let consts = [
+            ("CURSOR", &spec.cursor),
+            ("FILTER", &spec.filter),
+            ("ORDER", &spec.order),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let name = format_ident!("{}", name);
+            value
+                .as_ref()
+                .map(|v| quote!(const #name: &'static str = #v;))
+        });
+        let items = spec
+            .items
+            .as_ref()
+            .map(|v| quote!(const ITEMS: ::core::option::Option<&'static str> = ::core::option::Option::Some(#v);));
+        quote! {
+            #[automatically_derived]
+            impl #rt::paging::ListMethod for #ident {
+                type Item = #item_ty;
+                #(#consts)*
+                #items
+            }
+        }
+    });
 
     quote! {
         #item
@@ -78,6 +105,8 @@ pub(crate) fn expand(decl: &MethodDecl) -> TokenStream {
             }
 
             #error_impls
+
+            #list
         };
     }
 }

@@ -24,6 +24,23 @@ pub(crate) struct MethodDecl {
     pub(crate) params: Vec<Param>,
     /// Whether the user derives `Default` (then no `Default` impl is generated).
     pub(crate) derives_default: bool,
+    /// `list(...)`: the method is a list method, paged by `start`/`next`.
+    pub(crate) list: Option<ListSpec>,
+}
+
+/// What `list(item = T, cursor = "ID", filter = "filter", order = "order", items = "items")`
+/// says of a list method.
+pub(crate) struct ListSpec {
+    /// One row of the list.
+    pub(crate) item: Type,
+    /// The row field that orders rows and serves as the cursor of fast paging.
+    pub(crate) cursor: Option<String>,
+    /// The wire name of the filter parameter.
+    pub(crate) filter: Option<String>,
+    /// The wire name of the order parameter.
+    pub(crate) order: Option<String>,
+    /// The key of the rows inside `result`, when the method wraps them.
+    pub(crate) items: Option<String>,
 }
 
 /// One parameter: a field of the struct.

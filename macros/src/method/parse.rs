@@ -7,7 +7,7 @@ use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};
 use syn::{Fields, Ident, Item, ItemStruct, LitBool, LitInt, LitStr, Path, Token, Type};
 
-use super::model::{BoolEncoding, ErrorCode, MethodDecl, Param};
+use super::model::{BoolEncoding, ErrorCode, ListSpec, MethodDecl, Param};
 use crate::util::{self, Errors, Key};
 
 /// The keyed arguments, in the order the docs list them.
@@ -18,7 +18,11 @@ const ARGS: &[&str] = &[
     "fn_name",
     "crate",
     "errors",
+    "list",
 ];
+
+/// The arguments of `list(...)`.
+const LIST_ARGS: &[&str] = &["item", "cursor", "filter", "order", "items"];
 
 /// The field attributes.
 const FIELD_ATTRS: &[&str] = &["rename", "yn", "int_bool"];
@@ -38,6 +42,7 @@ struct Args {
     fn_name: Option<Ident>,
     krate: Option<Path>,
     errors: Vec<ErrorCode>,
+    list: Option<ListSpec>,
     /// The keys given, even with wrong values (which are reported on their own), and those
     /// suggested for misspelled keys.
     given: Vec<String>,
@@ -116,6 +121,7 @@ pub(crate) fn parse(attr: TokenStream, item: &Item) -> syn::Result<MethodDecl> {
         fn_name,
         errors: args.errors,
         params,
+        list: args.list,
     })
 }
 
@@ -237,9 +243,70 @@ fn parse_arg(
         }
         "crate" => args.krate = Some(util::crate_value(key, input)?),
         "errors" => args.errors = parse_error_codes(key, input, errors)?,
+        "list" => args.list = parse_list(key, input, errors)?,
         _ => unreachable!("parse_keyed only passes known keys"),
     }
     Ok(())
+}
+
+/// `list(item = Lead, cursor = "ID", filter = "filter", order = "order", items = "items")`;
+/// `None` when it was wrong (the mistakes are recorded).
+fn parse_list(
+    key: &Key,
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<ListSpec>> {
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new_spanned(
+            &key.ident,
+            "write the list's row type in parentheses: `list(item = Lead)`, optionally with \
+             `cursor = \"ID\"`, `filter = \"FILTER\"`, `order = \"ORDER\"`, `items = \"items\"`",
+        ));
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    let mut item: Option<Type> = None;
+    let mut strings: [Option<String>; 4] = Default::default();
+    util::parse_keyed(&content, errors, LIST_ARGS, |key, input, _| {
+        match key.name.as_str() {
+            "item" => {
+                util::expect_eq(key, input, "Lead")?;
+                item = Some(input.parse()?);
+            }
+            other => {
+                let lit = util::string_value(key, input, "ID")?;
+                let value = lit.value();
+                if value.is_empty() {
+                    return Err(syn::Error::new_spanned(
+                        &lit,
+                        format!("`{other}` cannot be empty"),
+                    ));
+                }
+                let slot = LIST_ARGS
+                    .iter()
+                    .position(|k| *k == other)
+                    .expect("known key")
+                    - 1;
+                strings[slot] = Some(value);
+            }
+        }
+        Ok(())
+    });
+    let Some(item) = item else {
+        errors.spanned(
+            &key.ident,
+            "`list(...)` needs the row type: `list(item = Lead)`",
+        );
+        return Ok(None);
+    };
+    let [cursor, filter, order, items] = strings;
+    Ok(Some(ListSpec {
+        item,
+        cursor,
+        filter,
+        order,
+        items,
+    }))
 }
 
 /// `errors(CODE = "…", CODE(400) = "…", "code-with-dashes" = "…")`.

@@ -1,0 +1,3 @@
+//! `crm.lead.*`: leads.
+
+pub mod list;
