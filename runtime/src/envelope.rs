@@ -299,3 +299,104 @@ mod tests {
         assert_eq!(r.result, None);
     }
 }
+
+/// Property tests: whatever bytes and status come back, decoding returns a value or a typed
+/// error and never panics.
+#[cfg(test)]
+mod fuzz {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::method::NoMethodErrors;
+
+    fn decode_all(status: u16, body: &[u8]) {
+        let reply = Reply {
+            status,
+            content_type: None,
+            body,
+        };
+        let redact = |s: String| s;
+        let _ = decode::<bool, NoMethodErrors>(reply, &redact);
+        let _ = decode::<serde_json::Value, NoMethodErrors>(reply, &redact);
+        let _ = decode::<HashMap<String, Vec<Option<i64>>>, NoMethodErrors>(reply, &redact);
+        let _ = decode::<Vec<crate::DateTime>, NoMethodErrors>(reply, &redact);
+        let _ = decode::<Time, NoMethodErrors>(reply, &redact);
+        let _ = decode::<Option<String>, NoMethodErrors>(reply, &redact);
+        let _ = decode::<std::collections::BTreeMap<u64, HashMap<u64, bool>>, NoMethodErrors>(
+            reply, &redact,
+        );
+    }
+
+    /// JSON values of the shapes Bitrix24 sends, and some it should not.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            "[YN01]|true|false|-?[0-9]{1,25}|[0-9.e+-]{1,12}|2026-03-16T14:31:58\\+01:00|.{0,12}"
+                .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+                prop::collection::hash_map("[0-9]{1,4}|[a-z_]{1,8}", inner, 0..8)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Envelopes with every field present, missing or of the wrong type.
+    fn envelope() -> impl Strategy<Value = serde_json::Value> {
+        (
+            prop::option::of(json()),
+            prop::option::of(json()),
+            prop::option::of(json()),
+            prop::option::of(json()),
+            prop::option::of(json()),
+            prop::option::of(json()),
+        )
+            .prop_map(|(result, error, description, time, next, total)| {
+                let mut map = serde_json::Map::new();
+                for (key, value) in [
+                    ("result", result),
+                    ("error", error),
+                    ("error_description", description),
+                    ("time", time),
+                    ("next", next),
+                    ("total", total),
+                ] {
+                    if let Some(value) = value {
+                        map.insert(key.into(), value);
+                    }
+                }
+                serde_json::Value::Object(map)
+            })
+    }
+
+    proptest! {
+        // 2,000 cases per run in CI; `PROPTEST_CASES=1000000` for a long run.
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(status in 0u16..1000, body in prop::collection::vec(any::<u8>(), 0..512)) {
+            decode_all(status, &body);
+        }
+
+        #[test]
+        fn arbitrary_envelopes_never_panic(status in prop::sample::select(vec![200u16, 400, 401, 429, 500, 502, 503]), env in envelope()) {
+            let body = serde_json::to_vec(&env).unwrap();
+            decode_all(status, &body);
+            // Cut anywhere: truncated JSON is a decode error, never a panic.
+            for cut in [body.len() / 3, body.len() / 2, body.len().saturating_sub(1)] {
+                decode_all(status, &body[..cut]);
+            }
+        }
+    }
+}
