@@ -124,12 +124,13 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
         Ok(envelope) => envelope,
         Err(e) => {
             return Err(fail(DecodeReason::NotJson {
-                message: e.to_string(),
+                message: redact(e.to_string()),
             }))
         }
     };
     if let Some(error) = envelope.error {
-        let description = envelope.error_description.unwrap_or_default();
+        // The portal's words can echo what it was sent: never let a secret through.
+        let description = redact(envelope.error_description.unwrap_or_default());
         let code = match error {
             serde_json::Value::String(code) => code,
             // REST 3.0 shape: {"error": {"code": "…", "message": "…"}}
@@ -175,7 +176,7 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
             };
             return Err(fail(DecodeReason::ResultShape {
                 path,
-                message: e.into_inner().to_string(),
+                message: redact(e.into_inner().to_string()),
             }));
         }
     };
@@ -279,6 +280,18 @@ mod tests {
         let d = decode_reason::<bool>(500, &big);
         assert_eq!(d.body.len(), DecodeError::BODY_LIMIT);
         assert_eq!(d.body_len, big.len());
+    }
+
+    #[test]
+    fn secrets_echoed_by_the_portal_are_redacted_everywhere() {
+        let d = decode_reason::<bool>(200, r#"{"result": "s3cret"}"#);
+        assert!(!format!("{d} {d:?}").contains("s3cret"), "{d:?}");
+        let d = decode_reason::<bool>(400, r#"{"error": "", "error_description": "bad s3cret"}"#);
+        assert!(!format!("{d} {d:?}").contains("s3cret"), "{d:?}");
+        match run::<bool>(400, r#"{"error": "X", "error_description": "s3cret"}"#) {
+            Err(ErrorKind::Api(api)) => assert_eq!(api.description, "***"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl<E> Error<E> {
         Error {
             kind: Box::new(kind),
             method: method.into(),
-            attempts: 1,
+            attempts: 0,
             idempotent: false,
         }
     }
@@ -94,7 +94,8 @@ impl<E> Error<E> {
         &self.method
     }
 
-    /// How many HTTP attempts were made before giving up.
+    /// How many HTTP attempts were made before giving up (0 when the call was refused before
+    /// anything was sent; for a call inside a batch, the attempts of its batch request).
     pub fn attempts(&self) -> u32 {
         self.attempts
     }

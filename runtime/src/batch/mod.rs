@@ -312,7 +312,14 @@ pub(crate) fn typed<T: Lenient, E: MethodError>(
 ) -> Result<Response<T>, Error<E>> {
     let method = method.into();
     let fail = |kind: ErrorKind<E>, method: Cow<'static, str>| {
-        Err(Error::new(kind, method).with_idempotent(idempotent))
+        let attempts = match &kind {
+            ErrorKind::Batch(BatchFailure::Request(e)) => e.attempts(),
+            ErrorKind::Batch(BatchFailure::NotExecuted) => 0,
+            _ => 1,
+        };
+        Err(Error::new(kind, method)
+            .with_idempotent(idempotent)
+            .with_attempts(attempts))
     };
     match outcome {
         SubOutcome::Ok {
