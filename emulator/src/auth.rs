@@ -9,6 +9,7 @@
 use std::time::SystemTime;
 
 use crate::error::ApiError;
+use crate::limits::operating::Account;
 use crate::record::AuthKind;
 use crate::state::Portal;
 
@@ -32,10 +33,12 @@ impl Credentials {
 }
 
 /// The user a request acts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Caller {
     pub(crate) user_id: u64,
     pub(crate) auth: AuthKind,
+    /// Whose operating time the calls are charged to.
+    pub(crate) account: Account,
 }
 
 /// Checks credentials against the portal at time `now`.
@@ -51,14 +54,15 @@ pub(crate) fn authenticate(
                 Some(owner) if owner == claimed => Ok(Caller {
                     user_id: owner,
                     auth: AuthKind::Webhook,
+                    account: Account::Webhook(code.clone()),
                 }),
                 _ => Err(ApiError::no_auth_found()),
             }
         }
         Credentials::Token(token) => {
             let token = token.as_deref().filter(|t| !t.is_empty());
-            let record = token
-                .and_then(|t| portal.access_token(t))
+            let (token, record) = token
+                .and_then(|t| Some((t, portal.access_token(t)?)))
                 .ok_or_else(ApiError::no_auth_found)?;
             if record.expires_at.is_some_and(|expiry| expiry <= now) {
                 return Err(ApiError::expired_token());
@@ -66,6 +70,10 @@ pub(crate) fn authenticate(
             Ok(Caller {
                 user_id: record.user_id,
                 auth: AuthKind::OAuth,
+                account: Account::OAuth {
+                    client_id: portal.token_app(token).map(str::to_owned),
+                    user_id: record.user_id,
+                },
             })
         }
     }

@@ -95,6 +95,32 @@ impl ApiError {
         Self::new("QUERY_LIMIT_EXCEEDED", "Too many requests").with_status(503)
     }
 
+    /// 429 `OPERATION_TIME_LIMIT` "Method is blocked due to operation time limit": the method's
+    /// operating-time budget is spent.
+    pub fn operation_time_limit() -> Self {
+        Self::new(
+            "OPERATION_TIME_LIMIT",
+            "Method is blocked due to operation time limit",
+        )
+        .with_status(429)
+    }
+
+    /// 400 `ERROR_BATCH_LENGTH_EXCEEDED` "Max batch length exceeded": a `batch` command beyond the
+    /// 50th.
+    pub fn batch_length_exceeded() -> Self {
+        Self::new("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
+    }
+
+    /// 405 `ERROR_BATCH_METHOD_NOT_ALLOWED` "Method is not allowed for batch usage": `batch` inside
+    /// `batch`.
+    pub fn batch_method_not_allowed() -> Self {
+        Self::new(
+            "ERROR_BATCH_METHOD_NOT_ALLOWED",
+            "Method is not allowed for batch usage",
+        )
+        .with_status(405)
+    }
+
     /// 503 `OVERLOAD_LIMIT` "REST API is blocked due to overload".
     pub fn overload_limit() -> Self {
         Self::new("OVERLOAD_LIMIT", "REST API is blocked due to overload").with_status(503)
@@ -131,5 +157,8 @@ mod tests {
         assert_eq!(ApiError::method_not_found().status(), 404);
         assert_eq!(ApiError::wrong_encoding().status(), 400);
         assert_eq!(ApiError::query_limit_exceeded().status(), 503);
+        assert_eq!(ApiError::operation_time_limit().status(), 429);
+        assert_eq!(ApiError::batch_length_exceeded().status(), 400);
+        assert_eq!(ApiError::batch_method_not_allowed().status(), 405);
     }
 }

@@ -1,7 +1,8 @@
 //! Method handlers: the [`Handler`] trait, the [`CallContext`] a handler runs in, and the
 //! [`Registry`] mapping method names to handlers.
 //!
-//! The six `imopenlines` methods are built in ([`crate::methods`]); more can be added at runtime with
+//! The six `imopenlines` methods and `crm.lead.list` are built in ([`crate::methods`]; `batch` is
+//! handled by the dispatcher itself); more can be added at runtime with
 //! [`Emulator::register`](crate::Emulator::register). A handler is synchronous: it runs with the
 //! portal locked, so one call's changes are atomic with respect to others.
 

@@ -1,4 +1,11 @@
 //! The journal of requests an emulator received, for tests to assert on.
+//!
+//! Every request to `/rest/` is recorded once answered, including those rejected by the limits
+//! (503 `QUERY_LIMIT_EXCEEDED`, 429 `OPERATION_TIME_LIMIT`) and those answered by an injected fault
+//! (with the fault's status and [`RecordedRequest::fault`]). A `batch` request is recorded as its
+//! own entry, immediately followed by one entry per command it ran (with
+//! [`RecordedRequest::batch_key`]). Requests to the OAuth token endpoint are not recorded (see
+//! [`Portal::token_renewals`](crate::Portal::token_renewals)).
 
 use std::time::{Duration, SystemTime};
 
@@ -30,10 +37,16 @@ pub struct RecordedRequest {
     /// The parameters as the method saw them (query string and body merged), without the `auth`
     /// token. An empty object when the request could not be parsed.
     pub params: Value,
-    /// The HTTP status answered.
+    /// The HTTP status answered; 0 when a fault closed the connection without an answer
+    /// ([`Reply::hang_up`](crate::faults::Reply::hang_up)).
     pub status: u16,
     /// The `error` code answered, if the call failed.
     pub error: Option<String>,
     /// How long the emulator took to answer.
     pub elapsed: Duration,
+    /// For a command run inside a `batch` request: its key in `cmd`. `None` for HTTP requests.
+    pub batch_key: Option<String>,
+    /// The injected fault that shaped the answer, described (`"respond 502"`, `"delay 2s"`,
+    /// `"after: drop connection"`...), if any.
+    pub fault: Option<String>,
 }

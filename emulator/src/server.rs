@@ -11,10 +11,12 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::dispatch::dispatch;
+use crate::dispatch::{dispatch, json_response};
+use crate::wire::envelope;
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::faults::Faults;
 use crate::handlers::{CallContext, Handler, Registry};
 use crate::params::Params;
 use crate::record::RecordedRequest;
@@ -30,6 +32,8 @@ pub(crate) struct Shared {
     journal: Mutex<Vec<RecordedRequest>>,
     /// `http://127.0.0.1:PORT/`.
     pub(crate) base_url: String,
+    /// The injected faults.
+    pub(crate) faults: Faults,
 }
 
 impl Shared {
@@ -40,11 +44,12 @@ impl Shared {
             .get(method)
     }
 
-    pub(crate) fn record(&self, request: RecordedRequest) {
+    /// Appends entries to the journal, next to each other.
+    pub(crate) fn record_all(&self, entries: Vec<RecordedRequest>) {
         self.journal
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(request);
+            .extend(entries);
     }
 }
 
@@ -76,8 +81,13 @@ impl std::fmt::Debug for Emulator {
     }
 }
 
+/// Runs each request in its own task, so that a client giving up (a timeout, a closed
+/// connection) does not cancel it: the call still runs and is journaled, as on a real server.
 async fn entry(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    dispatch(shared, request).await
+    match tokio::spawn(dispatch(shared, request)).await {
+        Ok(response) => response,
+        Err(_) => json_response(500, envelope::error(&ApiError::internal()), None),
+    }
 }
 
 impl Emulator {
@@ -95,6 +105,7 @@ impl Emulator {
             registry: RwLock::new(Registry::with_builtins()),
             journal: Mutex::new(Vec::new()),
             base_url: format!("http://{addr}/"),
+            faults: Faults::default(),
         });
         let router = Router::new()
             .fallback(entry)
@@ -146,6 +157,26 @@ impl Emulator {
     /// `http://127.0.0.1:PORT/rest/<user_id>/<code>/` for any user id and code, valid or not.
     pub fn webhook_url_with_code(&self, user_id: u64, code: &str) -> String {
         format!("{}rest/{user_id}/{code}/", self.shared.base_url)
+    }
+
+    /// `http://127.0.0.1:PORT/oauth/token/`: the OAuth token endpoint, standing for
+    /// `https://oauth.bitrix.info/oauth/token/` (see [`Portal::renew_tokens`]).
+    pub fn token_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.shared.base_url,
+            crate::oauth_server::TOKEN_PATH
+        )
+    }
+
+    /// How many renewals the token endpoint has granted ([`Portal::token_renewals`]).
+    pub fn token_renewals(&self) -> u64 {
+        self.shared.portal.lock().token_renewals()
+    }
+
+    /// The faults injected into this emulator's answers; see [`crate::faults`].
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
     }
 
     /// The shared portal state.
@@ -249,5 +280,6 @@ mod tests {
         assert_send_sync::<PortalHandle>();
         assert_send_sync::<Portal>();
         assert_send_sync::<RecordedRequest>();
+        assert_send_sync::<Faults>();
     }
 }

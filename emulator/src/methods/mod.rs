@@ -4,11 +4,16 @@
 //! a custom handler can wrap one (add a delay, count calls, change a field) and register itself
 //! under the same name.
 
+pub mod batch;
+pub mod crm;
 pub mod imopenlines;
+pub mod list;
 
 use crate::handlers::Registry;
 
-/// Registers every built-in method.
+/// Registers every built-in method. `batch` is not in the registry: it is run by the dispatcher
+/// ([`batch`]) and cannot be replaced.
 pub(crate) fn register_all(registry: &mut Registry) {
     imopenlines::register(registry);
+    crm::register(registry);
 }

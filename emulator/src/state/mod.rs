@@ -1,12 +1,16 @@
 //! The state of the emulated portal: who may call it, and the data methods read and change.
 //!
-//! [`Portal`] owns every record ([`model`]) and the credentials (webhooks, OAuth tokens). A running
-//! emulator keeps it behind a [`PortalHandle`] so tests can change it between calls; method handlers
-//! get `&mut Portal` for the duration of one call.
+//! [`Portal`] owns every record ([`model`], [`Lead`]), the credentials (webhooks, OAuth tokens,
+//! OAuth applications and refresh tokens) and the limit settings and counters (time scale, leaky
+//! bucket, operating time). A running emulator keeps it behind a [`PortalHandle`] so tests can
+//! change it between calls; method handlers get `&mut Portal` for the duration of one call.
 
 mod demo;
 mod handle;
+mod leads;
+mod limits;
 pub mod model;
+mod oauth;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
@@ -16,7 +20,10 @@ use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, Utc};
 
 pub use demo::{DemoIds, DEMO_IDS};
 pub use handle::PortalHandle;
+pub use leads::{Lead, MAX_SEEDED_LEADS};
 use model::{AccessToken, Chat, File, Message, OpenLine, Session, User};
+pub(crate) use oauth::invalid_request as oauth_invalid_request;
+pub use oauth::{IssuedTokens, OAuthApp};
 
 /// An emulated Bitrix24 portal.
 ///
@@ -39,6 +46,12 @@ pub struct Portal {
     im_installed: bool,
     utc_offset: FixedOffset,
     codes_issued: u64,
+    /// CRM leads, sorted by id.
+    leads: Vec<Lead>,
+    /// OAuth applications and refresh tokens.
+    oauth: oauth::OAuthRegistry,
+    /// The clock, the leaky bucket and the operating-time ledger.
+    limits: crate::limits::Limits,
 }
 
 impl Default for Portal {
@@ -78,6 +91,9 @@ impl Portal {
             im_installed: true,
             utc_offset: FixedOffset::east_opt(3600).unwrap_or_else(|| Utc.fix()),
             codes_issued: 0,
+            leads: Vec::new(),
+            oauth: oauth::OAuthRegistry::default(),
+            limits: crate::limits::Limits::default(),
         }
     }
 
@@ -221,6 +237,7 @@ impl Portal {
 
     /// Deletes a token; calls with it then fail with `NO_AUTH_FOUND`.
     pub fn remove_access_token(&mut self, token: &str) -> bool {
+        self.oauth.forget_token(token);
         self.tokens.remove(token).is_some()
     }
 

@@ -25,6 +25,9 @@ pub struct Timing {
     pub processing: Duration,
     /// The method's operating time charged to the caller in the current window.
     pub operating: Duration,
+    /// `operating_reset_at` as unix seconds; `None` when the operating-time limit is off (then
+    /// `start` + 600 s, whole seconds).
+    pub operating_reset_at: Option<f64>,
     /// The portal's zone for `date_start`/`date_finish`.
     pub utc_offset: FixedOffset,
 }
@@ -37,7 +40,13 @@ impl Timing {
 
     /// The `time` block as JSON text.
     pub fn to_json(&self) -> String {
-        let reset_at = unix_seconds(self.start + OPERATING_WINDOW).trunc() as i64;
+        let reset_at = match self.operating_reset_at {
+            Some(at) => php_float(at),
+            None => {
+                let at = crate::clock::later(self.start, OPERATING_WINDOW);
+                (unix_seconds(at).trunc() as i64).to_string()
+            }
+        };
         object(&[
             ("start", php_float(unix_seconds(self.start))),
             ("finish", php_float(unix_seconds(self.finish))),
@@ -51,7 +60,7 @@ impl Timing {
                 "date_finish",
                 Value::String(self.date(self.finish)).to_string(),
             ),
-            ("operating_reset_at", reset_at.to_string()),
+            ("operating_reset_at", reset_at),
             ("operating", php_float(self.operating.as_secs_f64())),
         ])
     }
@@ -129,6 +138,7 @@ mod tests {
             finish: start + Duration::from_micros(828_849),
             processing: Duration::ZERO,
             operating: Duration::ZERO,
+            operating_reset_at: None,
             utc_offset: FixedOffset::east_opt(3600).unwrap_or_else(|| Utc.fix()),
         }
     }
@@ -166,6 +176,15 @@ mod tests {
             body,
             "{\"error\":\"CHAT_ID\",\"error_description\":\"Bad \\\"id\\\"\"}"
         );
+    }
+
+    #[test]
+    fn reset_at_from_the_ledger() {
+        let mut timing = timing();
+        timing.operating_reset_at = Some(1_773_661_318.25);
+        assert!(timing
+            .to_json()
+            .contains("\"operating_reset_at\":1773661318.25,"));
     }
 
     #[test]

@@ -2,9 +2,14 @@
 
 #![recursion_limit = "256"]
 
+mod batch;
 mod common;
 mod custom;
 mod dialog;
+mod faults;
 mod history;
+mod limits;
+mod list;
+mod oauth;
 mod session;
 mod wire;
