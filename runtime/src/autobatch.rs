@@ -44,6 +44,9 @@ struct Queue {
     calls: Vec<Waiting>,
     /// A timed flush is scheduled for the calls in the queue.
     timer: bool,
+    /// Counts windows: a timer only flushes the window it was started for, not one opened after
+    /// its own was flushed full.
+    window: u64,
     /// Counts keys so that they are unique within a batch.
     next_key: u64,
 }
@@ -65,8 +68,13 @@ impl AutoBatcher {
             queue.next_key += 1;
             queue.calls.push((call, tx));
             let full = (queue.calls.len() >= MAX_CALLS).then(|| std::mem::take(&mut queue.calls));
-            let start_timer = !queue.timer && full.is_none();
-            if start_timer {
+            if full.is_some() {
+                // This window is closed; the next call opens a new one with its own timer.
+                queue.timer = false;
+                queue.window += 1;
+            }
+            let start_timer = (!queue.timer && full.is_none()).then_some(queue.window);
+            if start_timer.is_some() {
                 queue.timer = true;
             }
             (full, start_timer)
@@ -74,7 +82,7 @@ impl AutoBatcher {
         if let Some(calls) = full {
             tokio::spawn(flush(client.clone(), calls));
         }
-        if start_timer {
+        if let Some(window_id) = start_timer {
             let client = client.clone();
             let window = self.settings.window;
             tokio::spawn(async move {
@@ -84,7 +92,11 @@ impl AutoBatcher {
                 };
                 let calls = {
                     let mut queue = batcher.queue.lock().unwrap_or_else(|e| e.into_inner());
+                    if queue.window != window_id {
+                        return; // flushed full already
+                    }
                     queue.timer = false;
+                    queue.window += 1;
                     std::mem::take(&mut queue.calls)
                 };
                 if !calls.is_empty() {

@@ -180,10 +180,18 @@ impl Client {
     }
 }
 
+/// The items of the pages, in order; the first failed page ends the stream with its error
+/// (the pages after it are not polled, so no further request is made).
 fn flatten<'c, M: ListMethod>(
     pages: impl futures::Stream<Item = Result<Vec<M::Item>, Error<M::Error>>> + Send + 'c,
 ) -> Items<'c, M> {
-    pages
+    let until_error = stream::unfold(Some(pages.boxed()), |pages| async move {
+        let mut pages = pages?;
+        let page = pages.next().await?;
+        let rest = page.is_ok().then_some(pages);
+        Some((page, rest))
+    });
+    until_error
         .flat_map(|page| {
             let items: Vec<Result<M::Item, Error<M::Error>>> = match page {
                 Ok(items) => items.into_iter().map(Ok).collect(),
@@ -194,20 +202,23 @@ fn flatten<'c, M: ListMethod>(
         .boxed()
 }
 
-fn config<E>(message: &str) -> Error<E> {
+fn config<E>(method: &'static str, message: &str) -> Error<E> {
     Error::new(
         ErrorKind::Config(ConfigError::Params {
             message: message.to_owned(),
         }),
-        "list",
+        method,
     )
 }
 
 fn params_of<M: ListMethod>(request: &M) -> Result<Value, Error<M::Error>> {
     match serde_json::to_value(request) {
         Ok(Value::Object(map)) => Ok(Value::Object(map)),
-        Ok(_) => Err(config("list parameters must serialize to an object")),
-        Err(e) => Err(config(&e.to_string())),
+        Ok(_) => Err(config(
+            M::NAME,
+            "list parameters must serialize to an object",
+        )),
+        Err(e) => Err(config(M::NAME, &e.to_string())),
     }
 }
 
@@ -250,7 +261,7 @@ fn rows<M: ListMethod>(result: &Value) -> Result<Vec<Value>, Error<M::Error>> {
         Value::Array(rows) => Ok(rows.clone()),
         Value::Object(rows) => Ok(rows.values().cloned().collect()),
         Value::Null => Ok(Vec::new()),
-        other => Err(shape_error(other, "the list is not an array")),
+        other => Err(shape_error(M::NAME, other, "the list is not an array")),
     }
 }
 
@@ -259,12 +270,13 @@ fn decode_items<M: ListMethod>(values: Vec<Value>) -> Result<Vec<M::Item>, Error
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
-            M::Item::deserialize_lenient(&v).map_err(|e| shape_error(&v, &format!("row {i}: {e}")))
+            M::Item::deserialize_lenient(&v)
+                .map_err(|e| shape_error(M::NAME, &v, &format!("row {i}: {e}")))
         })
         .collect()
 }
 
-fn shape_error<E>(value: &Value, message: &str) -> Error<E> {
+fn shape_error<E>(method: &'static str, value: &Value, message: &str) -> Error<E> {
     let body = value.to_string();
     let mut cut = body.len().min(DecodeError::BODY_LIMIT);
     while !body.is_char_boundary(cut) {
@@ -281,6 +293,52 @@ fn shape_error<E>(value: &Value, message: &str) -> Error<E> {
                 message: message.to_owned(),
             },
         }),
-        "list",
+        method,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::method::NoMethodErrors;
+
+    #[derive(serde::Serialize)]
+    struct Rows;
+
+    impl Method for Rows {
+        const NAME: &'static str = "x.rows.list";
+        const SCOPE: &'static str = "x";
+        const IDEMPOTENT: bool = true;
+        type Output = Vec<u64>;
+        type Error = NoMethodErrors;
+    }
+
+    impl ListMethod for Rows {
+        type Item = u64;
+    }
+
+    #[tokio::test]
+    async fn a_failed_page_ends_the_stream_without_polling_later_pages() {
+        let polled = AtomicUsize::new(0);
+        let pages = stream::iter(0..4).then(|page| {
+            polled.fetch_add(1, Ordering::SeqCst);
+            async move {
+                match page {
+                    1 => Err(config::<NoMethodErrors>(Rows::NAME, "page 1 failed")),
+                    _ => Ok(vec![page * 10, page * 10 + 1]),
+                }
+            }
+        });
+        let items: Vec<Result<u64, Error>> = flatten::<Rows>(pages).collect().await;
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[..2], [Ok(0), Ok(1)]));
+        assert!(items[2].is_err());
+        assert_eq!(
+            polled.load(Ordering::SeqCst),
+            2,
+            "pages 2 and 3 never fetched"
+        );
+    }
 }

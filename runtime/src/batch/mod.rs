@@ -24,6 +24,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -40,10 +41,14 @@ pub(crate) use wire::{PendingCall, SubOutcome};
 /// The most calls one `batch` request carries.
 pub const MAX_CALLS: usize = 50;
 
+/// Tells batches apart, so that a handle or a reference is only used with its own batch.
+static NEXT_BATCH_ID: AtomicU64 = AtomicU64::new(1);
+
 /// A batch of calls being assembled. Created by [`Client::batch`].
 #[must_use = "a batch does nothing until it is sent"]
 pub struct Batch<'c> {
     client: &'c Client,
+    id: u64,
     calls: Vec<PendingCall>,
     keys: HashMap<String, usize>,
     halt: bool,
@@ -52,6 +57,7 @@ pub struct Batch<'c> {
 
 /// A typed handle to one call in a [`Batch`], to take its result and to refer to it.
 pub struct Handle<M> {
+    batch: u64,
     index: usize,
     key: String,
     _method: PhantomData<fn() -> M>,
@@ -60,6 +66,7 @@ pub struct Handle<M> {
 impl<M> Clone for Handle<M> {
     fn clone(&self) -> Self {
         Handle {
+            batch: self.batch,
             index: self.index,
             key: self.key.clone(),
             _method: PhantomData,
@@ -82,6 +89,7 @@ impl<M> Handle<M> {
     /// A reference to this call's whole result, for a later call's parameter.
     pub fn result(&self) -> ResultRef {
         ResultRef {
+            batch: self.batch,
             key: self.key.clone(),
             path: Vec::new(),
         }
@@ -92,6 +100,7 @@ impl<M> Handle<M> {
 /// replaces by the value before running the later call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultRef {
+    batch: u64,
     key: String,
     path: Vec<String>,
 }
@@ -124,6 +133,7 @@ impl<'c> Batch<'c> {
     pub(crate) fn new(client: &'c Client) -> Self {
         Batch {
             client,
+            id: NEXT_BATCH_ID.fetch_add(1, Ordering::Relaxed),
             calls: Vec::new(),
             keys: HashMap::new(),
             halt: false,
@@ -185,6 +195,7 @@ impl<'c> Batch<'c> {
             params,
         });
         Handle {
+            batch: self.id,
             index,
             key,
             _method: PhantomData,
@@ -194,10 +205,20 @@ impl<'c> Batch<'c> {
     /// Sets the parameter `param` (its wire name, e.g. `CHAT_ID`) of the call behind `handle`
     /// to an earlier call's result.
     ///
-    /// The parameter must be one the call sends, and the referenced call must come earlier in
-    /// the same request of 50; otherwise sending reports a configuration error for the whole
-    /// batch.
+    /// The handle and the reference must come from this batch, the parameter must be one the
+    /// call sends, and the referenced call must come earlier in the same request of 50;
+    /// otherwise sending reports a configuration error for the whole batch.
     pub fn bind<M>(&mut self, handle: &Handle<M>, param: &str, value: ResultRef) -> &mut Self {
+        if handle.batch != self.id || value.batch != self.id {
+            self.invalid.get_or_insert(ConfigError::Params {
+                message: format!(
+                    "cannot bind {param} of call {} to {value}: the call or the reference belongs \
+                     to another batch",
+                    handle.key
+                ),
+            });
+            return self;
+        }
         let referenced = self.keys.get(&value.key).copied();
         let call = &mut self.calls[handle.index];
         let ok_order = referenced
@@ -236,6 +257,7 @@ impl<'c> Batch<'c> {
             None => self.client.run_batch(&self.calls, self.halt).await,
         };
         BatchResults {
+            batch: self.id,
             calls: self.calls,
             outcomes: outcomes.into_iter().map(Some).collect(),
         }
@@ -244,6 +266,7 @@ impl<'c> Batch<'c> {
 
 /// The outcome of every call of a sent [`Batch`].
 pub struct BatchResults {
+    batch: u64,
     calls: Vec<PendingCall>,
     outcomes: Vec<Option<SubOutcome>>,
 }
@@ -257,7 +280,8 @@ impl fmt::Debug for BatchResults {
 }
 
 impl BatchResults {
-    /// Takes the typed result of the call behind `handle` (a second take reports it as not run).
+    /// Takes the typed result of the call behind `handle` (a second take reports it as not run;
+    /// a handle of another batch gets a configuration error).
     pub fn take<M: Method>(&mut self, handle: &Handle<M>) -> Result<M::Output, Error<M::Error>> {
         self.take_with_meta(handle).map(|r| r.result)
     }
@@ -267,6 +291,11 @@ impl BatchResults {
         &mut self,
         handle: &Handle<M>,
     ) -> Result<Response<M::Output>, Error<M::Error>> {
+        if handle.batch != self.batch {
+            let message = format!("the handle of call {} belongs to another batch", handle.key);
+            let kind = ErrorKind::Config(ConfigError::Params { message });
+            return Err(Error::new(kind, M::NAME));
+        }
         let outcome = self
             .outcomes
             .get_mut(handle.index)

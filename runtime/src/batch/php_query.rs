@@ -5,7 +5,8 @@
 //! - nested objects become `KEY[SUB]=…`, lists `ID[0]=1&ID[1]=2`;
 //! - keys and values are percent-encoded with `urlencode`: letters, digits and `-_.` stay, a
 //!   space becomes `+`, every other byte becomes `%XX` (upper case), brackets in keys included;
-//! - `true` is `1`, `false` is `0`, numbers are written in decimal;
+//! - `true` is `1`, `false` is `0`, numbers are written in decimal (a float without a fraction
+//!   as an integer: `1.0` is `1`);
 //! - `null` values and empty arrays or objects are left out entirely.
 
 use serde_json::Value;
@@ -59,12 +60,32 @@ fn write_value(out: &mut String, prefix: &str, value: &Value) {
             }
         }
         Value::Bool(b) => pair(out, prefix, if *b { "1" } else { "0" }),
-        Value::Number(n) => pair(out, prefix, &n.to_string()),
+        Value::Number(n) => pair(out, prefix, &php_number(n)),
         Value::String(s) => {
             let mut encoded = String::with_capacity(s.len());
             urlencode_into(&mut encoded, s);
             pair(out, prefix, &encoded);
         }
+    }
+}
+
+/// A number as PHP writes it into a query: integers in decimal; a float without a fraction
+/// (`1.0`) without `.0`, as PHP does (`%.14G`: `1.0` → `1`, `-0.0` → `-0`).
+///
+/// Where PHP would lose digits (it keeps 14 significant ones: `0.30000000000000004` → `0.3`,
+/// `123456789012345.0` → `1.2345678901234E+14`) the shortest exact form is written instead
+/// (`0.30000000000000004`, `123456789012345`, `1e20`), which the portal reads as the same number.
+fn php_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+            // Exactly representable as an i64 below 1e15: `-0.0` is written `-0`, as PHP does.
+            if f == 0.0 && f.is_sign_negative() {
+                "-0".to_owned()
+            } else {
+                (f as i64).to_string()
+            }
+        }
+        _ => n.to_string(),
     }
 }
 
@@ -98,7 +119,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    // Expected strings are what PHP 8 prints for the same arrays:
+    // Expected strings are what PHP 8 prints for the same arrays (checked with PHP 8.2):
     //   echo http_build_query([...]);
 
     #[test]
@@ -157,5 +178,71 @@ mod tests {
         );
         assert_eq!(http_build_query(&json!({})), "");
         assert_eq!(http_build_query(&json!({"s": ""})), "s=");
+    }
+
+    #[test]
+    fn php_rules_for_keys_at_every_level() {
+        // http_build_query(['a b' => ['c&d' => ['e=f' => ['g[h]' => 'ё']]]])
+        assert_eq!(
+            http_build_query(&json!({"a b": {"c&d": {"e=f": {"g[h]": "ё"}}}})),
+            "a+b%5Bc%26d%5D%5Be%3Df%5D%5Bg%5Bh%5D%5D=%D1%91"
+        );
+        // http_build_query(['FIELDS' => ['TITLE' => 'x'], 'ID' => [0 => 1, 1 => 2]])
+        assert_eq!(
+            http_build_query(&json!({"FIELDS": {"TITLE": "x"}, "ID": [1, 2]})),
+            "FIELDS%5BTITLE%5D=x&ID%5B0%5D=1&ID%5B1%5D=2"
+        );
+        // lists of lists and of maps
+        assert_eq!(
+            http_build_query(&json!({"m": [[1, 2], [3], [{"k": "v"}]]})),
+            "m%5B0%5D%5B0%5D=1&m%5B0%5D%5B1%5D=2&m%5B1%5D%5B0%5D=3&m%5B2%5D%5B0%5D%5Bk%5D=v"
+        );
+        // a top-level list gets its indexes as names
+        assert_eq!(http_build_query(&json!(["a", "b c"])), "0=a&1=b+c");
+    }
+
+    #[test]
+    fn php_rules_for_empties_at_every_level() {
+        // nested nulls and empty arrays vanish; an empty string stays as `key=`
+        assert_eq!(
+            http_build_query(&json!({"f": {
+                "a": [], "b": {}, "c": null, "d": "", "e": [[], [null], {"x": []}]
+            }})),
+            "f%5Bd%5D="
+        );
+        assert_eq!(http_build_query(&json!({"f": {"a": []}})), "");
+        assert_eq!(http_build_query(&json!({"f": [null, "x"]})), "f%5B1%5D=x");
+        assert_eq!(http_build_query(&json!(null)), "");
+    }
+
+    #[test]
+    fn php_rules_for_reserved_and_control_characters() {
+        assert_eq!(
+            http_build_query(&json!({"v": "a+b/c:d@e'f\"g<h>i\nj\tk,l;m!n(o)p$q"})),
+            "v=a%2Bb%2Fc%3Ad%40e%27f%22g%3Ch%3Ei%0Aj%09k%2Cl%3Bm%21n%28o%29p%24q"
+        );
+        // emoji (4 UTF-8 bytes) and a lone `%`, `&` and `=` in keys and values
+        assert_eq!(
+            http_build_query(&json!({"%": "😀", "&=": "=&"})),
+            "%25=%F0%9F%98%80&%26%3D=%3D%26"
+        );
+    }
+
+    #[test]
+    fn php_rules_for_numbers() {
+        // http_build_query(['i' => 0, 'n' => -12, 'big' => PHP_INT_MAX, 'f' => 1.0, 'g' => -3.0,
+        //   'h' => 0.5, 'k' => 100.0, 'z' => -0.0])
+        assert_eq!(
+            http_build_query(&json!({
+                "i": 0, "n": -12, "big": i64::MAX, "f": 1.0, "g": -3.0, "h": 0.5, "k": 100.0,
+                "z": -0.0
+            })),
+            "i=0&n=-12&big=9223372036854775807&f=1&g=-3&h=0.5&k=100&z=-0"
+        );
+        // http_build_query(['x' => 1.5, 'y' => 0.1, 'w' => 99999999999999.0])
+        assert_eq!(
+            http_build_query(&json!({"x": 1.5, "y": 0.1, "w": 99_999_999_999_999.0})),
+            "x=1.5&y=0.1&w=99999999999999"
+        );
     }
 }
