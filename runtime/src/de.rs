@@ -314,19 +314,119 @@ impl Lenient for chrono::DateTime<chrono::FixedOffset> {
 
 impl<T: Lenient> Lenient for Option<T> {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        let empty = match &value {
-            serde_json::Value::Null => return Ok(None),
-            serde_json::Value::String(s) => s.is_empty(),
-            serde_json::Value::Bool(b) => !*b,
-            serde_json::Value::Array(items) => items.is_empty(),
-            _ => false,
-        };
-        match T::deserialize_lenient(value) {
-            Ok(v) => Ok(Some(v)),
-            Err(_) if empty => Ok(None),
-            Err(e) => Err(de::Error::custom(e)),
+        // One pass, no buffering: the visitor sees the value's kind and hands it to `T` through
+        // a deserializer of that kind.
+        d.deserialize_any(OptionVisitor(PhantomData))
+    }
+}
+
+struct OptionVisitor<T>(PhantomData<T>);
+
+impl<T: Lenient> OptionVisitor<T> {
+    /// `T` from `d`, or `None` when `T` rejects a value that PHP uses for "nothing".
+    fn empty_or<'de, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+        Ok(T::deserialize_lenient(d).ok())
+    }
+}
+
+impl<'de, T: Lenient> Visitor<'de> for OptionVisitor<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        T::deserialize_lenient(d).map(Some)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<T>, E> {
+        let d = de::value::BoolDeserializer::<E>::new(v);
+        if v {
+            T::deserialize_lenient(d).map(Some)
+        } else {
+            Self::empty_or(d)
         }
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<T>, E> {
+        T::deserialize_lenient(de::value::I64Deserializer::<E>::new(v)).map(Some)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<T>, E> {
+        T::deserialize_lenient(de::value::U64Deserializer::<E>::new(v)).map(Some)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<T>, E> {
+        T::deserialize_lenient(de::value::F64Deserializer::<E>::new(v)).map(Some)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<T>, E> {
+        let d = de::value::StrDeserializer::<E>::new(v);
+        if v.is_empty() {
+            Self::empty_or(d)
+        } else {
+            T::deserialize_lenient(d).map(Some)
+        }
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Option<T>, E> {
+        let d = de::value::BorrowedStrDeserializer::<E>::new(v);
+        if v.is_empty() {
+            Self::empty_or(d)
+        } else {
+            T::deserialize_lenient(d).map(Some)
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
+        let mut counted = CountingSeq { seq, taken: 0 };
+        match T::deserialize_lenient(de::value::SeqAccessDeserializer::new(&mut counted)) {
+            Ok(v) => Ok(Some(v)),
+            // `[]` for a `T` that is not a list: nothing.
+            Err(e) if counted.taken == 0 => match counted.seq.next_element::<de::IgnoredAny>()? {
+                None => Ok(None),
+                Some(_) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        T::deserialize_lenient(de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+}
+
+/// A sequence that counts the elements taken from it.
+struct CountingSeq<A> {
+    seq: A,
+    taken: usize,
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for &mut CountingSeq<A> {
+    type Error = A::Error;
+
+    fn next_element_seed<S: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, A::Error> {
+        let next = self.seq.next_element_seed(seed)?;
+        if next.is_some() {
+            self.taken += 1;
+        }
+        Ok(next)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.seq.size_hint()
     }
 }
 

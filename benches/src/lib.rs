@@ -1,0 +1,294 @@
+//! Shared pieces of the b24 benchmarks: a loopback emulator with one b24 client and one
+//! hand-written `reqwest` caller pointed at it ([`Rig`]), the hand-written caller itself
+//! ([`baseline_session_start`]), and timed loops of either ([`Side::run`]).
+//!
+//! Both sides call `imopenlines.session.start` on the demo open line chat through the demo admin's
+//! webhook, over keep-alive HTTP/1.1 connections of identically configured `reqwest` clients.
+//!
+//! Every `imopenlines.session.start` adds a session to the emulated portal, and the emulator
+//! walks all sessions on each start, so a long run on one emulator slows down call by call.
+//! [`timed`] therefore spreads a run over fresh emulators of at most [`CHUNK`] calls each; the
+//! setup of each is not timed.
+
+use std::fmt;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use b24::imopenlines;
+use b24_emulator::{Emulator, Portal, DEMO_IDS};
+use serde::{Deserialize, Serialize};
+
+/// The user agent b24's default HTTP client sends; the baseline sends the same bytes.
+pub const USER_AGENT: &str = concat!("b24-rust/", env!("CARGO_PKG_VERSION"));
+/// b24's default connect timeout (`ClientBuilder::connect_timeout`), used by the baseline too.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// b24's default per-exchange timeout (`ClientBuilder::DEFAULT_TIMEOUT`), set per request by
+/// the baseline too (it arms a timer on every request in both cases).
+pub const REQUEST_TIMEOUT: Duration = b24::ClientBuilder::DEFAULT_TIMEOUT;
+/// The most calls made against one emulator before a fresh one is started.
+pub const CHUNK: u64 = 500;
+
+/// Which caller a timed loop drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `b24::imopenlines::session_start(&client, chat)` on a client without client-side rate
+    /// limiting (all other settings default, operating-time accounting included).
+    B24,
+    /// As [`Side::B24`] with operating-time accounting off too: attributes that part of the cost.
+    B24NoOperating,
+    /// The hand-written `reqwest` + `serde_json` caller ([`baseline_session_start`]).
+    Baseline,
+}
+
+impl Side {
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::B24 => "b24",
+            Side::B24NoOperating => "b24 (no operating-time accounting)",
+            Side::Baseline => "baseline (reqwest + serde_json)",
+        }
+    }
+
+    /// Makes `n` calls on `rig` one after the other and returns the time they took. Panics if a
+    /// call fails or answers anything but `true`: a benchmark of failing calls measures nothing.
+    pub async fn run(self, rig: &Rig, n: u64) -> Duration {
+        let chat = rig.chat;
+        let started = Instant::now();
+        match self {
+            Side::B24 | Side::B24NoOperating => {
+                let client = if self == Side::B24 {
+                    &rig.client
+                } else {
+                    &rig.client_no_operating
+                };
+                for _ in 0..n {
+                    let started = imopenlines::session_start(client, black_box(chat)).await;
+                    check(black_box(started));
+                }
+            }
+            Side::Baseline => {
+                for _ in 0..n {
+                    let started =
+                        baseline_session_start(&rig.http, &rig.webhook, black_box(chat)).await;
+                    check(black_box(started));
+                }
+            }
+        }
+        started.elapsed()
+    }
+}
+
+fn check<E: fmt::Display>(outcome: Result<bool, E>) {
+    match outcome {
+        Ok(true) => {}
+        Ok(false) => panic!("imopenlines.session.start answered false"),
+        Err(e) => panic!("imopenlines.session.start failed: {e}"),
+    }
+}
+
+/// An emulated portal and the callers pointed at it. Dropping it closes the clients'
+/// connections, then stops the emulator.
+pub struct Rig {
+    /// b24, no client-side rate limit.
+    pub client: b24::Client,
+    /// b24, no client-side rate limit and no operating-time accounting.
+    pub client_no_operating: b24::Client,
+    /// The baseline's HTTP client, configured as b24's default one.
+    pub http: reqwest::Client,
+    /// The demo admin's webhook URL, `http://127.0.0.1:PORT/rest/1/<code>/`.
+    pub webhook: String,
+    /// The demo open line chat.
+    pub chat: i64,
+    // Declared last: dropped after the clients.
+    emu: Emulator,
+}
+
+impl Rig {
+    /// Starts an emulator with the demo portal and makes one call of each kind (opening each
+    /// client's connection), so that timed calls all reuse a warm connection.
+    pub async fn start() -> Rig {
+        let emu = Emulator::start(Portal::demo())
+            .await
+            .expect("start the emulator");
+        let webhook = emu
+            .webhook_url(DEMO_IDS.admin_user)
+            .expect("the demo admin has a webhook");
+        // The default client paces itself to the portal's leaky bucket (2 requests/s): this
+        // measures per-call overhead, so the client-side limit is off. Everything else is default.
+        let client = b24::Client::builder()
+            .webhook(&webhook)
+            .no_rate_limit()
+            .build()
+            .expect("build the b24 client");
+        let client_no_operating = b24::Client::builder()
+            .webhook(&webhook)
+            .no_rate_limit()
+            .no_operating_limit()
+            .build()
+            .expect("build the b24 client");
+        let rig = Rig {
+            client,
+            client_no_operating,
+            http: baseline_http_client(),
+            webhook,
+            chat: DEMO_IDS.lines_chat_id as i64,
+            emu,
+        };
+        for side in [Side::B24, Side::B24NoOperating, Side::Baseline] {
+            side.run(&rig, 1).await;
+        }
+        rig.emu.clear_requests();
+        rig
+    }
+}
+
+/// A `reqwest::Client` built exactly as b24 builds its default one.
+pub fn baseline_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build()
+        .expect("build the reqwest client")
+}
+
+/// `n` calls of `side`, spread over fresh emulators of at most [`CHUNK`] calls each; only the
+/// calls are timed.
+pub async fn timed(side: Side, n: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(CHUNK);
+        let rig = Rig::start().await;
+        total += side.run(&rig, k).await;
+        drop(rig);
+        left -= k;
+    }
+    total
+}
+
+/// The parameters of `imopenlines.session.start`.
+#[derive(Serialize)]
+struct SessionStartParams {
+    #[serde(rename = "CHAT_ID")]
+    chat_id: i64,
+}
+
+/// The envelope as a careful hand-written caller reads it: the result, or the error code and its
+/// description (other keys, such as `time`, are skipped).
+#[derive(Deserialize)]
+struct Envelope {
+    result: Option<bool>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// What can go wrong in [`baseline_session_start`].
+#[derive(Debug)]
+pub enum BaselineError {
+    /// The request could not be made or the answer not read.
+    Transport(reqwest::Error),
+    /// The answer is not the JSON envelope.
+    Json {
+        /// The HTTP status.
+        status: u16,
+        /// serde_json's message.
+        error: serde_json::Error,
+    },
+    /// The portal answered with an error code.
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The `error` code.
+        code: String,
+        /// The `error_description`.
+        description: String,
+    },
+    /// An error status without an error code, or a success without a result.
+    Unexpected {
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+impl fmt::Display for BaselineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BaselineError::Transport(e) => write!(f, "transport: {e}"),
+            BaselineError::Json { status, error } => write!(f, "HTTP {status}, not JSON: {error}"),
+            BaselineError::Api {
+                status,
+                code,
+                description,
+            } => write!(f, "{code} (HTTP {status}): {description}"),
+            BaselineError::Unexpected { status } => write!(f, "HTTP {status} without a result"),
+        }
+    }
+}
+
+impl std::error::Error for BaselineError {}
+
+/// The hand-written caller: POSTs `{"CHAT_ID": chat_id}` as JSON to
+/// `<webhook>imopenlines.session.start` with the headers and timeout b24 sends, reads the body,
+/// decodes `{"result": bool}` and checks the `error` field and the status, as a careful caller
+/// without a framework would.
+pub async fn baseline_session_start(
+    http: &reqwest::Client,
+    webhook: &str,
+    chat_id: i64,
+) -> Result<bool, BaselineError> {
+    let body = serde_json::to_vec(&SessionStartParams { chat_id })
+        .map_err(|error| BaselineError::Json { status: 0, error })?;
+    let response = http
+        .post(format!("{webhook}imopenlines.session.start"))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json")
+        .timeout(REQUEST_TIMEOUT)
+        .body(body)
+        .send()
+        .await
+        .map_err(BaselineError::Transport)?;
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.map_err(BaselineError::Transport)?;
+    let envelope: Envelope =
+        serde_json::from_slice(&bytes).map_err(|error| BaselineError::Json { status, error })?;
+    if let Some(code) = envelope.error {
+        return Err(BaselineError::Api {
+            status,
+            code,
+            description: envelope.error_description.unwrap_or_default(),
+        });
+    }
+    match envelope.result {
+        Some(result) if (200..300).contains(&status) => Ok(result),
+        _ => Err(BaselineError::Unexpected { status }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rig works and both callers read the same answers, errors included.
+    #[tokio::test]
+    async fn both_sides_agree() {
+        let rig = Rig::start().await;
+        for side in [Side::B24, Side::B24NoOperating, Side::Baseline] {
+            side.run(&rig, 3).await;
+        }
+        let group = DEMO_IDS.group_chat_id as i64;
+        match baseline_session_start(&rig.http, &rig.webhook, group).await {
+            Err(BaselineError::Api { status, code, .. }) => {
+                assert_eq!((status, code.as_str()), (400, "CHAT_TYPE"))
+            }
+            other => panic!("expected CHAT_TYPE, got {other:?}"),
+        }
+        let err = imopenlines::session_start(&rig.client, group)
+            .await
+            .expect_err("an ordinary chat is not an open line");
+        assert!(matches!(
+            err.method_error(),
+            Some(imopenlines::SessionStartError::ChatType { .. })
+        ));
+    }
+}
