@@ -213,6 +213,11 @@ impl Client {
             attempts += 1;
             tracing::Span::current().record("attempts", attempts);
             let outcome = self.exchange::<T, E>(name, body).await;
+            if let Some(bucket) = &inner.bucket {
+                if !matches!(outcome, Err(ErrorKind::Transport(_))) {
+                    bucket.answered(); // the portal has seen a request: its drain runs
+                }
+            }
             let kind = match outcome {
                 Ok(response) => {
                     if let (Some(operating), Some(time)) = (&inner.operating, &response.time) {
@@ -241,23 +246,30 @@ impl Client {
                 }
                 Verdict::Backoff | Verdict::RateLimited | Verdict::OperatingLimited => {}
             }
-            failures += 1;
-            if failures >= inner.retry.attempts() {
-                return (Err(kind), attempts);
-            }
-            match verdict {
+            // What the portal said about its limits holds for the calls that follow, whether or
+            // not this one is retried.
+            let held_back = match verdict {
                 Verdict::RateLimited => {
                     if let Some(bucket) = &inner.bucket {
                         bucket.saturate();
                     }
+                    false
                 }
-                Verdict::OperatingLimited => {
-                    if let Some(operating) = &inner.operating {
+                Verdict::OperatingLimited => match &inner.operating {
+                    Some(operating) => {
                         operating.limit_reached(name);
-                        continue; // the wait happens at the top of the loop
+                        true
                     }
-                }
-                _ => {}
+                    None => false,
+                },
+                _ => false,
+            };
+            failures += 1;
+            if failures >= inner.retry.attempts() {
+                return (Err(kind), attempts);
+            }
+            if held_back {
+                continue; // the wait for the method's reset happens at the top of the loop
             }
             let delay = inner.retry.delay(failures);
             tracing::debug!(
@@ -308,13 +320,14 @@ impl Client {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "answer"
         );
-        let redact = |s: String| self.redact(s);
+        let redact = |s: String| bounded(self.redact(s));
         if reply.truncated {
-            let cut = reply.body.len().min(DecodeError::BODY_LIMIT);
+            // Redacted before it is cut, so that a secret across the cut leaves no prefix behind.
+            let window = reply.body.len().min(2 * DecodeError::BODY_LIMIT);
             return Err(ErrorKind::Decode(DecodeError {
                 status: reply.status,
                 content_type: reply.content_type,
-                body: redact(String::from_utf8_lossy(&reply.body[..cut]).into_owned()),
+                body: redact(String::from_utf8_lossy(&reply.body[..window]).into_owned()),
                 body_len: reply.body.len(),
                 reason: DecodeReason::TooLarge {
                     limit: self.inner.max_body,
@@ -340,6 +353,22 @@ impl Client {
         }
         text
     }
+}
+
+/// Text copied from an answer into an error (a description, a parser's message quoting a value)
+/// cut to at most [`DecodeError::BODY_LIMIT`] bytes: an answer of megabytes makes an error of
+/// kilobytes.
+pub(crate) fn bounded(mut text: String) -> String {
+    const MARK: &str = "…";
+    if text.len() > DecodeError::BODY_LIMIT {
+        let mut cut = DecodeError::BODY_LIMIT - MARK.len();
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(MARK);
+    }
+    text
 }
 
 /// A short description of a failed attempt for logs (never the body).
@@ -582,6 +611,10 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .user_agent(concat!("b24-rust/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                // A redirect is answered, not followed: following it would re-send the body with
+                // the access token to wherever it points (307/308), or drop the parameters and
+                // run the method without them (301/302/303 turn a POST into a GET).
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(ConfigError::Http)?,
         };
@@ -604,6 +637,7 @@ impl ClientBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::test_server::{Answer, Server};
 
     #[test]
     fn auth_is_spliced_into_the_body() {
@@ -613,6 +647,101 @@ mod tests {
         let body = with_auth(b"{}", "t\"k");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v, serde_json::json!({"auth": "t\"k"}));
+    }
+
+    #[test]
+    fn copied_text_is_bounded() {
+        assert_eq!(bounded("short".into()), "short");
+        let long = bounded("é".repeat(DecodeError::BODY_LIMIT));
+        assert!(long.len() <= DecodeError::BODY_LIMIT && long.ends_with('…'));
+    }
+
+    fn client_of(server: &Server) -> ClientBuilder {
+        Client::builder().webhook(&format!("{}rest/1/hook0code/", server.url))
+    }
+
+    #[tokio::test]
+    async fn limit_answers_hold_back_later_calls_even_without_retries() {
+        let server = Server::start(vec![
+            Answer::json(
+                429,
+                r#"{"error":"OPERATION_TIME_LIMIT","error_description":"x"}"#,
+            ),
+            Answer::json(
+                503,
+                r#"{"error":"QUERY_LIMIT_EXCEEDED","error_description":"x"}"#,
+            ),
+        ])
+        .await;
+        let client = client_of(&server)
+            .retry(RetryPolicy::none())
+            .rate_limit(RateLimit::new(10, 1.0))
+            .operating_limit(OperatingLimit {
+                budget: Duration::from_secs(480),
+                fallback_wait: Duration::from_secs(60),
+            })
+            .build()
+            .unwrap();
+        let err = client
+            .call_raw("a.b", &serde_json::json!({}))
+            .await
+            .unwrap_err();
+        assert_eq!((err.attempts(), err.is_retryable()), (1, true));
+        let held = client.operating_time("a.b").and_then(|s| s.blocked_for);
+        assert!(
+            held.is_some_and(|d| d > Duration::from_secs(50)),
+            "{held:?}"
+        );
+        assert!(client.operating_time("c.d").is_none());
+
+        let err = client
+            .call_raw("c.d", &serde_json::json!({}))
+            .await
+            .unwrap_err();
+        assert_eq!((err.attempts(), err.is_retryable()), (1, true));
+        let (_, level) = client.rate_limit().unwrap();
+        assert!(level > 9.9, "the bucket is marked full: {level}");
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_copy_of_a_body_over_the_limit_is_redacted_before_it_is_cut() {
+        // The webhook code echoed across byte 4096, the end of the copy kept in the error.
+        let body = format!("{}hook0code{}", "x".repeat(4090), "x".repeat(3000));
+        let server = Server::start(vec![Answer::json(200, &body)]).await;
+        let client = client_of(&server).max_body(6000).build().unwrap();
+        let err = client
+            .call_raw("a.b", &serde_json::json!({}))
+            .await
+            .unwrap_err();
+        let ErrorKind::Decode(decode) = err.kind() else {
+            panic!("{err:?}")
+        };
+        assert!(matches!(
+            decode.reason,
+            DecodeReason::TooLarge { limit: 6000 }
+        ));
+        assert!(decode.body.len() <= DecodeError::BODY_LIMIT);
+        assert!(!decode.body.contains("hook0"), "{}", &decode.body[4080..]);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_answered_not_followed() {
+        let elsewhere = Server::start(vec![Answer::json(200, r#"{"result":true}"#)]).await;
+        let server = Server::start(vec![Answer::json(307, "").header(
+            "location",
+            &format!("{}rest/1/hook0code/a.b", elsewhere.url),
+        )])
+        .await;
+        let client = client_of(&server).build().unwrap();
+        let err = client
+            .call_raw("a.b", &serde_json::json!({"auth_like": 1}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(307));
+        assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
+        assert_eq!((err.attempts(), err.is_retryable()), (1, false));
+        assert!(elsewhere.requests().is_empty(), "the redirect was followed");
     }
 
     #[test]

@@ -111,11 +111,14 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
     redact: &dyn Fn(String) -> String,
 ) -> Result<Response<T>, ErrorKind<E>> {
     let fail = |reason: DecodeReason| {
-        let cut = reply.body.len().min(DecodeError::BODY_LIMIT);
+        // Redacted before it is cut, so that a secret across the cut leaves no prefix behind.
+        let window = reply.body.len().min(2 * DecodeError::BODY_LIMIT);
         ErrorKind::Decode(DecodeError {
             status: reply.status,
             content_type: reply.content_type.map(str::to_owned),
-            body: redact(String::from_utf8_lossy(&reply.body[..cut]).into_owned()),
+            body: crate::client::bounded(redact(
+                String::from_utf8_lossy(&reply.body[..window]).into_owned(),
+            )),
             body_len: reply.body.len(),
             reason,
         })
@@ -278,8 +281,12 @@ mod tests {
 
         let big = "x".repeat(DecodeError::BODY_LIMIT * 3);
         let d = decode_reason::<bool>(500, &big);
-        assert_eq!(d.body.len(), DecodeError::BODY_LIMIT);
+        assert!(d.body.len() <= DecodeError::BODY_LIMIT && d.body.ends_with('…'));
         assert_eq!(d.body_len, big.len());
+        // A secret across the cut leaves no prefix behind.
+        let across = format!("{}s3cret", "x".repeat(DecodeError::BODY_LIMIT - 3));
+        let d = decode_reason::<bool>(500, &across);
+        assert!(!d.body.contains("s3c"), "{}", &d.body[d.body.len() - 10..]);
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub struct TokenPair {
     pub user_id: Option<u64>,
     /// The portal's REST address as the OAuth server gave it.
     pub client_endpoint: Option<String>,
+    /// How long the access token lived when issued (seconds), if the OAuth server said.
+    lifetime: Option<i64>,
 }
 
 impl TokenPair {
@@ -98,6 +100,7 @@ impl TokenPair {
             scope: None,
             user_id: None,
             client_endpoint: None,
+            lifetime: None,
         }
     }
 
@@ -122,7 +125,16 @@ impl TokenPair {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs() as i64;
-        self.expires.is_some_and(|exp| exp - 30 <= now)
+        self.expires_soon_at(now)
+    }
+
+    /// Whether the access token expires within 30 s of `now` (within half its lifetime, for a
+    /// token that lives less than a minute: otherwise every call would renew it).
+    fn expires_soon_at(&self, now: i64) -> bool {
+        let margin = self
+            .lifetime
+            .map_or(30, |lifetime| (lifetime / 2).clamp(0, 30));
+        self.expires.is_some_and(|exp| exp - margin <= now)
     }
 }
 
@@ -260,6 +272,19 @@ struct State {
     tokens: TokenPair,
     /// A renewed pair the store has not accepted yet.
     pending: Option<TokenPair>,
+    /// Renewal requests answered (or failed) so far.
+    answers: u64,
+    /// The OAuth server's refusal of the last renewal request, if it refused.
+    refused: Option<Refusal>,
+}
+
+/// A refusal, kept so that the calls that waited for the renewal share it.
+#[derive(Clone)]
+struct Refusal {
+    generation: u64,
+    code: ErrorCode,
+    description: String,
+    status: u16,
 }
 
 /// A renewing OAuth session: the state behind [`Credentials::Renewing`](crate::Credentials).
@@ -297,6 +322,8 @@ impl OAuthSession {
                 generation: 0,
                 tokens,
                 pending: None,
+                answers: 0,
+                refused: None,
             }),
             renewal: Arc::new(tokio::sync::Mutex::new(())),
             renewals: std::sync::atomic::AtomicU64::new(0),
@@ -358,17 +385,31 @@ impl OAuthSession {
         ))
     }
 
-    /// Renews the token that had generation `seen`, unless another call already did.
+    /// Renews the token that had generation `seen`, unless another call already did (or the
+    /// OAuth server refused to, while this call waited).
     pub(crate) async fn renew(
         self: &Arc<Self>,
         seen: u64,
         http: &reqwest::Client,
     ) -> Result<(), RenewalError> {
+        let answers_before = self.lock().answers;
         let guard = self.renewal.clone().lock_owned().await;
         {
             let state = self.lock();
             if state.generation != seen && state.pending.is_none() {
                 return Ok(()); // another call renewed while we waited
+            }
+            match &state.refused {
+                // The OAuth server refused to renew this pair while we waited: asking again with
+                // the same refresh token would only be refused again.
+                Some(refusal) if state.answers != answers_before && refusal.generation == seen => {
+                    return Err(RenewalError::Refused {
+                        code: refusal.code.clone(),
+                        description: refusal.description.clone(),
+                        status: refusal.status,
+                    });
+                }
+                _ => {}
             }
         }
         // The renewal runs in its own task holding the lock, so dropping this call cannot cut
@@ -390,8 +431,30 @@ impl OAuthSession {
         let fresh = match pending {
             Some(pair) => pair,
             None => {
-                let refresh = self.lock().tokens.expose_refresh_token().to_owned();
-                let pair = self.request(http, &refresh).await?;
+                let (refresh, generation) = {
+                    let state = self.lock();
+                    let refresh = state.tokens.expose_refresh_token().to_owned();
+                    (refresh, state.generation)
+                };
+                let answer = self.request(http, &refresh).await;
+                {
+                    let mut state = self.lock();
+                    state.answers += 1;
+                    state.refused = match &answer {
+                        Err(RenewalError::Refused {
+                            code,
+                            description,
+                            status,
+                        }) => Some(Refusal {
+                            generation,
+                            code: code.clone(),
+                            description: description.clone(),
+                            status: *status,
+                        }),
+                        _ => None,
+                    };
+                }
+                let pair = answer?;
                 self.renewals
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tracing::info!("OAuth access token renewed");
@@ -433,12 +496,19 @@ impl OAuthSession {
             .bytes()
             .await
             .map_err(|e| RenewalError::Transport(TransportError::new(e)))?;
+        // The answer may hold new tokens, whole or cut short, that no redaction list knows yet.
+        let redact = |text: String| {
+            let mut text = scrub_token_values(text);
+            for secret in self.secrets() {
+                if !secret.is_empty() {
+                    text = text.replace(&secret, "***");
+                }
+            }
+            text
+        };
         let decode_error = |reason: DecodeReason| {
             let cut = body.len().min(DecodeError::BODY_LIMIT);
-            let mut text = String::from_utf8_lossy(&body[..cut]).into_owned();
-            for secret in self.secrets() {
-                text = text.replace(&secret, "***");
-            }
+            let text = redact(String::from_utf8_lossy(&body[..cut]).into_owned());
             RenewalError::Decode(DecodeError {
                 status,
                 content_type: None,
@@ -459,7 +529,7 @@ impl OAuthSession {
             };
             return Err(RenewalError::Refused {
                 code: ErrorCode::parse(&code),
-                description: answer.error_description.unwrap_or_default(),
+                description: redact(answer.error_description.unwrap_or_default()),
                 status,
             });
         }
@@ -469,8 +539,10 @@ impl OAuthSession {
                     .duration_since(UNIX_EPOCH)
                     .unwrap_or_default()
                     .as_secs() as i64;
+                let expires = answer.expires.or(answer.expires_in.map(|s| now + s));
                 Ok(TokenPair {
-                    expires: answer.expires.or(answer.expires_in.map(|s| now + s)),
+                    expires,
+                    lifetime: answer.expires_in.or(expires.map(|e| e - now)),
                     member_id: answer.member_id,
                     scope: answer.scope,
                     user_id: answer.user_id,
@@ -480,5 +552,157 @@ impl OAuthSession {
             }
             _ => Err(decode_error(DecodeReason::NoResult)),
         }
+    }
+}
+
+/// Replaces the values of `access_token` and `refresh_token` in a token endpoint's answer (JSON,
+/// possibly cut short) by `***`.
+fn scrub_token_values(mut text: String) -> String {
+    for key in ["\"access_token\"", "\"refresh_token\""] {
+        let mut from = 0;
+        while let Some(found) = text[from..].find(key) {
+            let bytes = text.as_bytes();
+            let mut start = from + found + key.len();
+            while start < bytes.len()
+                && (bytes[start].is_ascii_whitespace() || bytes[start] == b':')
+            {
+                start += 1;
+            }
+            if start < bytes.len() && bytes[start] == b'"' {
+                start += 1;
+            }
+            let end = text[start..]
+                .find(['"', ',', '}'])
+                .map_or(text.len(), |e| start + e);
+            text.replace_range(start..end, "***");
+            from = start + 3;
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::test_server::{Answer, Server};
+
+    fn session(server: &Server) -> Arc<OAuthSession> {
+        let app = OAuthApp::new("app.id", "app0secret")
+            .token_url(&format!("{}oauth/token/", server.url))
+            .unwrap();
+        Arc::new(OAuthSession::new(
+            Url::parse(&format!("{}rest/", server.url)).unwrap(),
+            TokenPair::new("old0access", "old0refresh"),
+            app,
+            Arc::new(MemoryTokenStore::new()),
+        ))
+    }
+
+    #[test]
+    fn short_lived_tokens_are_not_renewed_on_every_call() {
+        let now = 1_000_000;
+        let pair = |expires: i64, lifetime: Option<i64>| TokenPair {
+            lifetime,
+            ..TokenPair::new("a", "r").expires_at(expires)
+        };
+        // Unknown lifetime (a pair the application made): 30 s before expiry.
+        assert!(!pair(now + 31, None).expires_soon_at(now));
+        assert!(pair(now + 30, None).expires_soon_at(now));
+        // An hour: the same 30 s.
+        assert!(!pair(now + 31, Some(3600)).expires_soon_at(now));
+        assert!(pair(now + 29, Some(3600)).expires_soon_at(now));
+        // 18 s (an hour on a portal running 200 times faster): fresh is not "soon".
+        assert!(!pair(now + 18, Some(18)).expires_soon_at(now));
+        assert!(!pair(now + 10, Some(18)).expires_soon_at(now));
+        assert!(pair(now + 9, Some(18)).expires_soon_at(now));
+        assert!(pair(now, Some(0)).expires_soon_at(now));
+        assert!(!TokenPair::new("a", "r").expires_soon_at(now));
+    }
+
+    #[test]
+    fn token_values_are_scrubbed_whole_or_cut() {
+        assert_eq!(
+            scrub_token_values(r#"{"access_token": "a1", "x": 1, "refresh_token":"r2"}"#.into()),
+            r#"{"access_token": "***", "x": 1, "refresh_token":"***"}"#
+        );
+        assert_eq!(
+            scrub_token_values(r#"{"expires":3600,"access_token":"abcdef"#.into()),
+            r#"{"expires":3600,"access_token":"***"#
+        );
+        assert_eq!(
+            scrub_token_values(r#"{"access_token""#.into()),
+            r#"{"access_token"***"#
+        );
+        assert_eq!(
+            scrub_token_values(r#"{"refresh_token": "ключ"}"#.into()),
+            r#"{"refresh_token": "***"}"#
+        );
+        assert_eq!(
+            scrub_token_values("<html>502</html>".into()),
+            "<html>502</html>"
+        );
+    }
+
+    #[tokio::test]
+    async fn calls_waiting_for_a_refused_renewal_share_the_refusal() {
+        let refusal = r#"{"error":"invalid_grant","error_description":"Invalid refresh token"}"#;
+        let server = Server::start(vec![Answer::json(400, refusal); 20]).await;
+        let session = session(&server);
+        let http = reqwest::Client::new();
+        let renewals = (0..10).map(|_| {
+            let (session, http) = (Arc::clone(&session), http.clone());
+            tokio::spawn(async move { session.renew(0, &http).await })
+        });
+        for renewal in futures::future::join_all(renewals).await {
+            match renewal.unwrap() {
+                Err(RenewalError::Refused { code, status, .. }) => {
+                    assert_eq!((code.as_str(), status), ("invalid_grant", 400));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(server.requests().len(), 1);
+        assert_eq!(
+            session.tokens().expose_refresh_token(),
+            "old0refresh",
+            "the old pair stays"
+        );
+        // A later call asks again (the refresh token may have been fixed on the server's side).
+        assert!(session.renew(0, &http).await.is_err());
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn answers_that_are_not_a_pair_do_not_show_their_tokens() {
+        let server = Server::start(vec![
+            Answer::json(
+                200,
+                r#"{"access_token":"new0access0secret","expires_in":3600}"#,
+            ),
+            Answer::json(
+                200,
+                r#"{"refresh_token":"new0refresh0secret","access_token":"new0acc"#,
+            ),
+            Answer::json(
+                400,
+                r#"{"error":"invalid_grant","error_description":"old0refresh is revoked"}"#,
+            ),
+        ])
+        .await;
+        let session = session(&server);
+        let http = reqwest::Client::new();
+        for _ in 0..3 {
+            let err = session.renew(0, &http).await.unwrap_err();
+            let text = format!("{err} {err:?}");
+            for secret in [
+                "new0access0secret",
+                "new0refresh0secret",
+                "new0acc",
+                "old0refresh",
+            ] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+        }
+        assert_eq!(session.tokens().expose_access_token(), "old0access");
     }
 }

@@ -175,6 +175,16 @@ mod tests {
     }
 
     #[test]
+    fn waits_are_jittered() {
+        let p = RetryPolicy::default().base_delay(Duration::from_millis(1000));
+        let waits: Vec<Duration> = (0..200).map(|_| p.delay(1)).collect();
+        let (min, max) = (waits.iter().min().unwrap(), waits.iter().max().unwrap());
+        assert!(*min >= Duration::from_millis(500) && *max <= Duration::from_millis(1000));
+        // Spread over the range, so that clients that failed together do not retry together.
+        assert!(*max - *min > Duration::from_millis(300), "{min:?}..{max:?}");
+    }
+
+    #[test]
     fn delays_grow_and_are_capped() {
         let p = RetryPolicy::default()
             .base_delay(Duration::from_millis(100))

@@ -62,3 +62,125 @@ pub(crate) async fn post_json(
         truncated,
     })
 }
+
+/// A minimal HTTP/1.1 server for unit tests: answers canned responses in order (the last one
+/// again once they run out) and keeps the request lines.
+#[cfg(test)]
+pub(crate) mod test_server {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// One canned answer.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Answer {
+        pub(crate) fn json(status: u16, body: &str) -> Self {
+            Answer {
+                status,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: body.to_owned(),
+            }
+        }
+
+        pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
+            self.headers.push((name.to_owned(), value.to_owned()));
+            self
+        }
+    }
+
+    #[derive(Default)]
+    struct Shared {
+        answers: Vec<Answer>,
+        next: usize,
+        requests: Vec<String>,
+    }
+
+    /// A running server on `127.0.0.1`.
+    pub(crate) struct Server {
+        /// `http://127.0.0.1:PORT/`.
+        pub(crate) url: String,
+        shared: Arc<Mutex<Shared>>,
+    }
+
+    impl Server {
+        pub(crate) async fn start(answers: Vec<Answer>) -> Server {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/", listener.local_addr().unwrap());
+            let shared = Arc::new(Mutex::new(Shared {
+                answers,
+                ..Shared::default()
+            }));
+            let state = Arc::clone(&shared);
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    tokio::spawn(serve(stream, Arc::clone(&state)));
+                }
+            });
+            Server { url, shared }
+        }
+
+        /// The request lines received (`POST /rest/a.b HTTP/1.1`).
+        pub(crate) fn requests(&self) -> Vec<String> {
+            self.shared.lock().unwrap().requests.clone()
+        }
+    }
+
+    async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
+        let mut buf = Vec::new();
+        loop {
+            let head_end = loop {
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+                let mut chunk = [0u8; 4096];
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            };
+            let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+            let length = head
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            while buf.len() < head_end + length {
+                let mut chunk = [0u8; 4096];
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            buf.drain(..head_end + length);
+            let answer = {
+                let mut shared = shared.lock().unwrap();
+                shared
+                    .requests
+                    .push(head.lines().next().unwrap_or_default().to_owned());
+                let i = shared.next.min(shared.answers.len() - 1);
+                shared.next += 1;
+                shared.answers[i].clone()
+            };
+            let mut out = format!("HTTP/1.1 {} X\r\n", answer.status);
+            for (name, value) in &answer.headers {
+                out.push_str(&format!("{name}: {value}\r\n"));
+            }
+            out.push_str(&format!(
+                "content-length: {}\r\n\r\n{}",
+                answer.body.len(),
+                answer.body
+            ));
+            if stream.write_all(out.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -58,12 +58,21 @@ pub(crate) struct Bucket {
 struct State {
     /// Requests in the bucket (including reservations not yet sent).
     level: f64,
+    /// Drained up to this instant; in the future while a busy period's drain has not started.
     at: Instant,
+    /// A busy period started and no answer has come back yet.
+    awaiting_answer: bool,
 }
 
 /// Requests of headroom kept below the portal's threshold, for requests that arrive closer
 /// together than they were sent.
 const HEADROOM: f64 = 1.0;
+
+/// The portal's bucket drains from the moment the first request of a busy period (one sent into
+/// an empty bucket) *arrives*, a connection set-up and a transfer after it was sent. The client
+/// counts on the drain only from the first answer of the busy period, which came after that
+/// arrival; if no answer comes (the call was dropped), from this long after the request was sent.
+const NO_ANSWER_LAG: Duration = Duration::from_secs(1);
 
 impl Bucket {
     pub(crate) fn new(limit: RateLimit) -> Self {
@@ -72,41 +81,75 @@ impl Bucket {
             state: Mutex::new(State {
                 level: 0.0,
                 at: Instant::now(),
+                awaiting_answer: false,
             }),
         }
     }
 
     fn drained(&self, state: &mut State, now: Instant) {
-        let elapsed = now.saturating_duration_since(state.at).as_secs_f64();
-        state.level = (state.level - elapsed * self.limit.per_second).max(0.0);
-        state.at = now;
-    }
-
-    /// Reserves a place for one request and says how long to wait before sending it.
-    pub(crate) fn reserve(&self) -> Duration {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        self.drained(&mut state, now);
-        state.level += 1.0;
-        let capacity = (f64::from(self.limit.burst) - HEADROOM).max(1.0);
-        if state.level <= capacity || self.limit.per_second <= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64((state.level - capacity) / self.limit.per_second)
+        if now > state.at {
+            let elapsed = (now - state.at).as_secs_f64();
+            state.level = (state.level - elapsed * self.limit.per_second).max(0.0);
+            state.at = now;
         }
     }
 
-    /// Waits for a place for one request.
+    /// Takes a place for one request if there is one (returns zero), or says how long until
+    /// there may be one.
+    fn try_take_at(&self, now: Instant) -> Duration {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.drained(&mut state, now);
+        if state.level <= 0.0 {
+            // A busy period starts: the portal drains once this request has reached it.
+            state.at = now + NO_ANSWER_LAG;
+            state.awaiting_answer = true;
+        }
+        let capacity = (f64::from(self.limit.burst) - HEADROOM).max(1.0);
+        if state.level + 1.0 <= capacity || self.limit.per_second <= 0.0 {
+            state.level += 1.0;
+            Duration::ZERO
+        } else {
+            let undrained = state.at.saturating_duration_since(now);
+            undrained
+                + Duration::from_secs_f64((state.level + 1.0 - capacity) / self.limit.per_second)
+        }
+    }
+
+    /// An answer came back: the portal has seen the busy period's first request, so its drain
+    /// has started.
+    pub(crate) fn answered(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.awaiting_answer {
+            state.awaiting_answer = false;
+            let now = Instant::now();
+            if state.at > now {
+                state.at = now;
+            }
+        }
+    }
+
+    /// Waits for a place for one request. Waiting tasks look again at least once per drained
+    /// request, so the first answer of a busy period lets them go as soon as it arrives;
+    /// dropping the future gives nothing back because nothing was taken.
     pub(crate) async fn acquire(&self, method: &str) {
-        let wait = self.reserve();
-        if !wait.is_zero() {
-            tracing::debug!(
-                method,
-                wait_ms = wait.as_millis() as u64,
-                level = self.level(),
-                "waiting for the rate limit (leaky bucket)"
-            );
-            tokio::time::sleep(wait).await;
+        let step = Duration::from_secs_f64(1.0 / self.limit.per_second.max(0.001))
+            .max(Duration::from_millis(2));
+        let mut logged = false;
+        loop {
+            let wait = self.try_take_at(Instant::now());
+            if wait.is_zero() {
+                return;
+            }
+            if !logged {
+                logged = true;
+                tracing::debug!(
+                    method,
+                    wait_ms = wait.as_millis() as u64,
+                    level = self.level(),
+                    "waiting for the rate limit (leaky bucket)"
+                );
+            }
+            tokio::time::sleep(wait.min(step)).await;
         }
     }
 
@@ -134,16 +177,84 @@ impl Bucket {
 mod tests {
     use super::*;
 
+    const MS: Duration = Duration::from_millis(1);
+
     #[test]
     fn burst_is_free_then_requests_are_spaced_by_the_drain_rate() {
         let bucket = Bucket::new(RateLimit::new(5, 10.0));
+        let start = Instant::now();
         for _ in 0..4 {
-            assert_eq!(bucket.reserve(), Duration::ZERO);
+            assert_eq!(bucket.try_take_at(start), Duration::ZERO);
         }
-        let fifth = bucket.reserve();
-        let sixth = bucket.reserve();
-        assert!(fifth > Duration::from_millis(90) && fifth <= Duration::from_millis(100));
-        assert!(sixth > Duration::from_millis(190) && sixth <= Duration::from_millis(200));
+        // Full (4 = 5 - headroom); before any answer the drain has not started.
+        let before_answer = bucket.try_take_at(start);
+        assert!(before_answer >= NO_ANSWER_LAG, "{before_answer:?}");
+        bucket.answered();
+        let wait = bucket.try_take_at(Instant::now());
+        assert!(wait > 90 * MS && wait <= 100 * MS, "{wait:?}");
+        // 100 ms after the answer one request has drained: the fifth goes, the sixth waits.
+        let later = Instant::now() + 101 * MS;
+        assert_eq!(bucket.try_take_at(later), Duration::ZERO);
+        assert!(bucket.try_take_at(later) > 90 * MS);
+    }
+
+    #[test]
+    fn the_drain_of_a_busy_period_starts_at_its_first_answer() {
+        let bucket = Bucket::new(RateLimit::new(5, 1000.0));
+        let start = Instant::now();
+        assert_eq!(bucket.try_take_at(start), Duration::ZERO);
+        // Long after the request was sent the bucket would have drained at 1000/s; it has not,
+        // because the portal may not have seen that request yet.
+        {
+            let mut state = bucket.state.lock().unwrap();
+            bucket.drained(&mut state, start + NO_ANSWER_LAG / 2);
+            assert_eq!(state.level, 1.0);
+        }
+        bucket.answered();
+        let mut state = bucket.state.lock().unwrap();
+        bucket.drained(&mut state, Instant::now() + 10 * MS);
+        assert_eq!(state.level, 0.0);
+    }
+
+    #[test]
+    fn without_an_answer_the_drain_starts_after_the_lag() {
+        let bucket = Bucket::new(RateLimit::new(5, 1000.0));
+        let start = Instant::now();
+        assert_eq!(bucket.try_take_at(start), Duration::ZERO);
+        let mut state = bucket.state.lock().unwrap();
+        bucket.drained(&mut state, start + NO_ANSWER_LAG + 10 * MS);
+        assert_eq!(state.level, 0.0);
+    }
+
+    #[test]
+    fn steady_traffic_is_not_held_back() {
+        let bucket = Bucket::new(RateLimit::new(3, 1.0));
+        let start = Instant::now();
+        assert_eq!(bucket.try_take_at(start), Duration::ZERO);
+        bucket.answered();
+        // Still busy when the next requests come: no new busy period, plain drain rate.
+        let busy = Instant::now() + 100 * MS;
+        assert_eq!(bucket.try_take_at(busy), Duration::ZERO);
+        let wait = bucket.try_take_at(busy);
+        assert!(wait > 890 * MS && wait <= 1000 * MS, "{wait:?}");
+    }
+
+    #[tokio::test]
+    async fn waiting_tasks_go_when_the_first_answer_arrives() {
+        let bucket = std::sync::Arc::new(Bucket::new(RateLimit::new(3, 100.0)));
+        bucket.acquire("a").await;
+        bucket.acquire("a").await;
+        let waiting = {
+            let bucket = bucket.clone();
+            tokio::spawn(async move { bucket.acquire("a").await })
+        };
+        tokio::time::sleep(50 * MS).await;
+        assert!(!waiting.is_finished(), "no drain before the first answer");
+        bucket.answered();
+        tokio::time::timeout(Duration::from_millis(500), waiting)
+            .await
+            .expect("goes within a few drain steps")
+            .unwrap();
     }
 
     #[test]
@@ -151,6 +262,6 @@ mod tests {
         let bucket = Bucket::new(RateLimit::new(5, 10.0));
         bucket.saturate();
         assert!(bucket.level() > 4.9);
-        assert!(bucket.reserve() > Duration::from_millis(100));
+        assert!(bucket.try_take_at(Instant::now()) > 100 * MS);
     }
 }
