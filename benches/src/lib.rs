@@ -9,6 +9,11 @@
 //! walks all sessions on each start, so a long run on one emulator slows down call by call.
 //! [`timed`] therefore spreads a run over fresh emulators of at most [`CHUNK`] calls each; the
 //! setup of each is not timed.
+//!
+//! [`limited`] holds the rig of the benchmarks under the portal's rate limit (`throughput`,
+//! `bulk_read`).
+
+pub mod limited;
 
 use std::fmt;
 use std::hint::black_box;
