@@ -14,11 +14,12 @@ use tracing::Instrument;
 
 use crate::auth::{self, Credentials, OAuthToken, Webhook};
 use crate::autobatch::{AutoBatch, AutoBatcher};
-use crate::batch::{typed, PendingCall};
+use crate::batch::{typed, PendingCall, SubOutcome};
 use crate::call::Call;
 use crate::de::Lenient;
 use crate::envelope::{self, Reply, Response};
 use crate::error::{ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
+use crate::error_code::ErrorCode;
 use crate::limits::bucket::Bucket;
 use crate::limits::operating::Operating;
 use crate::limits::{OperatingLimit, OperatingStatus, RateLimit};
@@ -141,8 +142,23 @@ impl Client {
                 idempotent: M::IDEMPOTENT,
                 params,
             };
-            let outcome = batcher.submit(self, call).await;
-            return typed(outcome, M::NAME, M::IDEMPOTENT);
+            // A sub-call refused by a limit did not run: queue it again (its batch waits for the
+            // method's operating-time reset), as a direct call would be retried.
+            let mut submitted = 0;
+            loop {
+                submitted += 1;
+                let outcome = batcher.submit(self, call.clone()).await;
+                let limited = matches!(&outcome, SubOutcome::Err { code, .. }
+                    if ErrorCode::parse(code).call_did_not_run());
+                if !limited || submitted >= self.inner.retry.attempts() {
+                    return typed(outcome, M::NAME, M::IDEMPOTENT);
+                }
+                tracing::debug!(
+                    method = M::NAME,
+                    "auto-batched call refused by a limit: again"
+                );
+                tokio::time::sleep(self.inner.retry.delay(submitted)).await;
+            }
         }
         self.send::<_, M::Output, M::Error>(M::NAME, M::IDEMPOTENT, method)
             .await

@@ -352,3 +352,52 @@ async fn a_new_window_opens_with_the_first_call_after_a_full_batch() {
     assert!(late.await.expect("the task").is_ok_and(|s| s));
     assert_eq!(commands_per_request(&emu), [50, 1]);
 }
+
+/// A method whose first call the portal refuses with a limit.
+#[b24::b24_method("test.flaky", response = bool)]
+#[derive(Debug, Clone)]
+pub struct Flaky {
+    /// Anything.
+    pub n: i64,
+}
+
+#[tokio::test]
+async fn a_sub_call_refused_by_a_limit_is_queued_again_like_a_direct_call_is_retried() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    let emu = demo().await;
+    let calls = Arc::new(AtomicU32::new(0));
+    let seen = calls.clone();
+    emu.register("test.flaky", move |_, _| {
+        if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            Err(b24_emulator::ApiError::query_limit_exceeded())
+        } else {
+            Ok(json!(true))
+        }
+    });
+    let client = auto_batching(&emu, AutoBatch::default());
+    assert!(client
+        .call(Flaky::new(1))
+        .await
+        .expect("retried after the limit"));
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(batch_requests(&emu), 2);
+
+    // With retries off the refusal reaches the caller, typed and retryable.
+    calls.store(0, Ordering::SeqCst);
+    let url = emu.webhook_url(DEMO_IDS.admin_user).unwrap();
+    let once = Client::builder()
+        .webhook(&url)
+        .no_rate_limit()
+        .retry(RetryPolicy::none())
+        .auto_batch(AutoBatch::default())
+        .build()
+        .unwrap();
+    let err = once.call(Flaky::new(1)).await.unwrap_err();
+    assert_eq!(
+        err.api_error().map(|a| a.code.clone()),
+        Some(b24::ErrorCode::QueryLimitExceeded)
+    );
+    assert!(err.is_retryable());
+}
