@@ -21,6 +21,9 @@ use b24::{AutoBatch, Client, Error, ErrorKind, MethodError, RetryPolicy};
 use b24_emulator::{Emulator, Fault, Portal, RecordedRequest, Reply, DEMO_IDS};
 use serde_json::json;
 
+mod common;
+use common::{batch_requests, http_requests};
+
 const LINES: i64 = 101;
 const GROUP: i64 = 102;
 
@@ -43,21 +46,6 @@ fn auto_batching(emu: &Emulator, settings: AutoBatch) -> Client {
         .auto_batch(settings)
         .build()
         .expect("a loopback http webhook URL is accepted")
-}
-
-/// The HTTP requests the emulator received (batch commands left out).
-fn http_requests(emu: &Emulator) -> Vec<RecordedRequest> {
-    emu.requests()
-        .into_iter()
-        .filter(|r| r.batch_key.is_none())
-        .collect()
-}
-
-fn batch_requests(emu: &Emulator) -> usize {
-    http_requests(emu)
-        .iter()
-        .filter(|r| r.method == "batch")
-        .count()
 }
 
 /// The commands the emulator ran inside batches.

@@ -28,6 +28,9 @@ use b24::{Client, ConfigError, Error, ErrorCode, ErrorKind, MethodError};
 use b24_emulator::{AuthKind, Chat, Emulator, Portal, RecordedRequest, User, DEMO_IDS};
 use serde_json::{json, Map, Value};
 
+mod common;
+use common::{admin_unlimited as admin, batch_requests, http_requests};
+
 const START: &str = "imopenlines.session.start";
 const OPEN: &str = "imopenlines.session.open";
 
@@ -36,34 +39,6 @@ const OPEN: &str = "imopenlines.session.open";
 
 async fn start(portal: Portal) -> Emulator {
     Emulator::start(portal).await.expect("the emulator starts")
-}
-
-/// A webhook client of user 1 without the client-side rate limit (these tests are not about it).
-fn admin(emu: &Emulator) -> Client {
-    let url = emu
-        .webhook_url(DEMO_IDS.admin_user)
-        .expect("the demo admin has a webhook");
-    Client::builder()
-        .webhook(&url)
-        .no_rate_limit()
-        .build()
-        .expect("a loopback http webhook URL is accepted")
-}
-
-/// The HTTP requests the emulator received (batch commands left out).
-fn http_requests(emu: &Emulator) -> Vec<RecordedRequest> {
-    emu.requests()
-        .into_iter()
-        .filter(|r| r.batch_key.is_none())
-        .collect()
-}
-
-/// How many `batch` HTTP requests the emulator received.
-fn batch_requests(emu: &Emulator) -> usize {
-    http_requests(emu)
-        .iter()
-        .filter(|r| r.method == "batch")
-        .count()
 }
 
 /// The commands the emulator ran inside batches, in the order it ran them.

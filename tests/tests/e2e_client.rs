@@ -12,14 +12,11 @@ use b24::{
     Client, ConfigError, DecodeReason, Error, ErrorCode, ErrorKind, Method, MethodError,
     RetryPolicy,
 };
-use b24_emulator::{ApiError, Emulator, Portal, DEMO_IDS};
+use b24_emulator::{ApiError, Emulator, DEMO_IDS};
 use serde_json::json;
 
-async fn demo() -> Emulator {
-    Emulator::start(Portal::demo())
-        .await
-        .expect("the emulator starts")
-}
+mod common;
+use common::demo;
 
 fn admin(emu: &Emulator) -> Client {
     let url = emu.webhook_url(DEMO_IDS.admin_user).expect("demo webhook");

@@ -20,7 +20,7 @@ use b24::imopenlines::{
     SessionOpen, SessionOpenError, SessionOpened, SessionStart, SessionStartError,
 };
 use b24::{Client, DateTime, Error, ErrorCode, ErrorKind, MethodError};
-use b24_emulator::{AuthKind, Chat, Emulator, Portal, RecordedRequest, User, DEMO_IDS};
+use b24_emulator::{AuthKind, Chat, Emulator, RecordedRequest, User, DEMO_IDS};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -66,14 +66,11 @@ mod texts {
 }
 use texts::*;
 
+mod common;
+use common::demo;
+
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-async fn demo() -> Emulator {
-    Emulator::start(Portal::demo())
-        .await
-        .expect("the emulator starts")
-}
 
 /// A client with the default settings (retries on) for a user's demo webhook.
 fn webhook_client(emu: &Emulator, user_id: u64) -> Client {

@@ -18,6 +18,9 @@ use b24::{Client, ErrorCode, ErrorKind, NoMethodErrors, RetryPolicy};
 use b24_emulator::{ApiError, Emulator, Fault, Portal, RecordedRequest, Reply, DEMO_IDS};
 use serde_json::{json, Value};
 
+mod common;
+use common::http_requests;
+
 type Item = Result<Lead, b24::Error<NoMethodErrors>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,14 +88,6 @@ async fn ids(client: &Client, mode: Mode, request: LeadList) -> Vec<u64> {
 
 fn seeded_ids(emu: &Emulator) -> Vec<u64> {
     emu.portal().lock().leads().iter().map(|l| l.id).collect()
-}
-
-/// The HTTP requests the emulator received (batch commands left out).
-fn http_requests(emu: &Emulator) -> Vec<RecordedRequest> {
-    emu.requests()
-        .into_iter()
-        .filter(|r| r.batch_key.is_none())
-        .collect()
 }
 
 /// The requests a mode should make for `n` rows.

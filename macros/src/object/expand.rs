@@ -120,7 +120,9 @@ pub(crate) fn stubs(item: &Item, rt: &Path) -> TokenStream {
                 fn deserialize_lenient<'de, __D: #serde::Deserializer<'de>>(
                     _: __D,
                 ) -> ::core::result::Result<Self, __D::Error> {
-                    ::core::unimplemented!("the declaration has errors")
+                    ::core::result::Result::Err(<__D::Error as #serde::de::Error>::custom(
+                        "the declaration has errors",
+                    ))
                 }
             }
 
@@ -130,7 +132,9 @@ pub(crate) fn stubs(item: &Item, rt: &Path) -> TokenStream {
                     &self,
                     _: __S,
                 ) -> ::core::result::Result<__S::Ok, __S::Error> {
-                    ::core::unimplemented!("the declaration has errors")
+                    ::core::result::Result::Err(<__S::Error as #serde::ser::Error>::custom(
+                        "the declaration has errors",
+                    ))
                 }
             }
         };

@@ -1,0 +1,40 @@
+//! Helpers shared by the end-to-end test files: each file is its own crate and uses a part.
+#![allow(dead_code)]
+
+use b24::Client;
+use b24_emulator::{Emulator, Portal, RecordedRequest, DEMO_IDS};
+
+/// The emulator with the demo portal.
+pub async fn demo() -> Emulator {
+    Emulator::start(Portal::demo())
+        .await
+        .expect("the emulator starts")
+}
+
+/// A webhook client of user 1 without the client-side rate limit (for tests not about it).
+pub fn admin_unlimited(emu: &Emulator) -> Client {
+    let url = emu
+        .webhook_url(DEMO_IDS.admin_user)
+        .expect("the demo admin has a webhook");
+    Client::builder()
+        .webhook(&url)
+        .no_rate_limit()
+        .build()
+        .expect("a loopback http webhook URL is accepted")
+}
+
+/// The HTTP requests the emulator received (batch commands left out).
+pub fn http_requests(emu: &Emulator) -> Vec<RecordedRequest> {
+    emu.requests()
+        .into_iter()
+        .filter(|r| r.batch_key.is_none())
+        .collect()
+}
+
+/// How many `batch` HTTP requests the emulator received.
+pub fn batch_requests(emu: &Emulator) -> usize {
+    http_requests(emu)
+        .iter()
+        .filter(|r| r.method == "batch")
+        .count()
+}
