@@ -151,7 +151,7 @@ impl Client {
                 let limited = matches!(&outcome, SubOutcome::Err { code, .. }
                     if ErrorCode::parse(code).call_did_not_run());
                 if !limited || submitted >= self.inner.retry.attempts() {
-                    return typed(outcome, M::NAME, M::IDEMPOTENT);
+                    return typed(outcome, M::NAME, M::IDEMPOTENT, &|s| self.redact(s));
                 }
                 tracing::debug!(
                     method = M::NAME,
@@ -361,7 +361,7 @@ impl Client {
     }
 
     /// Replaces every secret the client holds by `***`.
-    fn redact(&self, mut text: String) -> String {
+    pub(crate) fn redact(&self, mut text: String) -> String {
         for secret in self.inner.credentials.secrets() {
             if !secret.is_empty() && text.contains(&secret) {
                 text = text.replace(&secret, "***");

@@ -324,6 +324,27 @@ pub struct DecodeError {
 impl DecodeError {
     /// How much of the body a [`DecodeError`] keeps.
     pub const BODY_LIMIT: usize = 4096;
+
+    /// A `result` (or a part of one: a batch sub-result, a list row) that is not of the declared
+    /// shape. The copy of the value is redacted, then bounded.
+    pub(crate) fn result_shape(
+        value: &serde_json::Value,
+        path: String,
+        message: String,
+        redact: &dyn Fn(String) -> String,
+    ) -> Self {
+        let body = value.to_string();
+        DecodeError {
+            status: 200,
+            content_type: None,
+            body_len: body.len(),
+            body: crate::client::bounded(redact(body)),
+            reason: DecodeReason::ResultShape {
+                path,
+                message: crate::client::bounded(redact(message)),
+            },
+        }
+    }
 }
 
 /// Why an answer could not be decoded.

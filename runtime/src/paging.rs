@@ -23,7 +23,7 @@ use crate::batch::{typed, PendingCall, SubOutcome};
 use crate::client::Client;
 use crate::de::Lenient;
 use crate::envelope::Response;
-use crate::error::{ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
+use crate::error::{ConfigError, DecodeError, Error, ErrorKind};
 use crate::method::Method;
 
 /// The page size of Bitrix24 list methods.
@@ -84,7 +84,7 @@ impl Client {
                     Ok((values, _)) => {
                         let next_cursor = values.last().and_then(|v| v.get(M::CURSOR)).cloned();
                         let full = values.len() as u64 >= PAGE_SIZE;
-                        let items = decode_items::<M>(values);
+                        let items = decode_items::<M>(values, &|s| self.redact(s));
                         let next = match (&items, full, next_cursor) {
                             (Ok(_), true, Some(c)) => Some(Some(c)),
                             _ => None,
@@ -140,7 +140,7 @@ impl Client {
         params: Value,
     ) -> Result<(Vec<M::Item>, Response<()>), Error<M::Error>> {
         let (values, response) = self.page_values::<M>(params).await?;
-        Ok((decode_items::<M>(values)?, response))
+        Ok((decode_items::<M>(values, &|s| self.redact(s))?, response))
     }
 
     async fn page_values<M: ListMethod>(
@@ -150,7 +150,7 @@ impl Client {
         let response = self
             .send::<_, Value, M::Error>(M::NAME, M::IDEMPOTENT, &params)
             .await?;
-        let values = rows::<M>(&response.result)?;
+        let values = rows::<M>(&response.result, &|s| self.redact(s))?;
         Ok((values, response.map(|_| ())))
     }
 
@@ -173,8 +173,9 @@ impl Client {
         outcomes
             .into_iter()
             .map(|outcome: SubOutcome| {
-                let response = typed::<Value, M::Error>(outcome, M::NAME, M::IDEMPOTENT)?;
-                decode_items::<M>(rows::<M>(&response.result)?)
+                let redact = |s| self.redact(s);
+                let response = typed::<Value, M::Error>(outcome, M::NAME, M::IDEMPOTENT, &redact)?;
+                decode_items::<M>(rows::<M>(&response.result, &redact)?, &redact)
             })
             .collect()
     }
@@ -252,7 +253,10 @@ fn cursor_params<M: ListMethod>(params: Value, cursor: Option<&Value>) -> Value 
 }
 
 /// The rows of a page's `result`.
-fn rows<M: ListMethod>(result: &Value) -> Result<Vec<Value>, Error<M::Error>> {
+fn rows<M: ListMethod>(
+    result: &Value,
+    redact: &dyn Fn(String) -> String,
+) -> Result<Vec<Value>, Error<M::Error>> {
     let list = match M::ITEMS {
         Some(key) => result.get(key).unwrap_or(&Value::Null),
         None => result,
@@ -261,40 +265,37 @@ fn rows<M: ListMethod>(result: &Value) -> Result<Vec<Value>, Error<M::Error>> {
         Value::Array(rows) => Ok(rows.clone()),
         Value::Object(rows) => Ok(rows.values().cloned().collect()),
         Value::Null => Ok(Vec::new()),
-        other => Err(shape_error(M::NAME, other, "the list is not an array")),
+        other => Err(shape_error(
+            M::NAME,
+            other,
+            "the list is not an array",
+            redact,
+        )),
     }
 }
 
-fn decode_items<M: ListMethod>(values: Vec<Value>) -> Result<Vec<M::Item>, Error<M::Error>> {
+fn decode_items<M: ListMethod>(
+    values: Vec<Value>,
+    redact: &dyn Fn(String) -> String,
+) -> Result<Vec<M::Item>, Error<M::Error>> {
     values
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
             M::Item::deserialize_lenient(&v)
-                .map_err(|e| shape_error(M::NAME, &v, &format!("row {i}: {e}")))
+                .map_err(|e| shape_error(M::NAME, &v, &format!("row {i}: {e}"), redact))
         })
         .collect()
 }
 
-fn shape_error<E>(method: &'static str, value: &Value, message: &str) -> Error<E> {
-    let body = value.to_string();
-    let mut cut = body.len().min(DecodeError::BODY_LIMIT);
-    while !body.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    Error::new(
-        ErrorKind::Decode(DecodeError {
-            status: 200,
-            content_type: None,
-            body: body[..cut].to_owned(),
-            body_len: body.len(),
-            reason: DecodeReason::ResultShape {
-                path: String::new(),
-                message: message.to_owned(),
-            },
-        }),
-        method,
-    )
+fn shape_error<E>(
+    method: &'static str,
+    value: &Value,
+    message: &str,
+    redact: &dyn Fn(String) -> String,
+) -> Error<E> {
+    let error = DecodeError::result_shape(value, String::new(), message.to_owned(), redact);
+    Error::new(ErrorKind::Decode(error), method)
 }
 
 #[cfg(test)]

@@ -947,3 +947,27 @@ async fn handles_of_another_batch_are_refused() {
     );
     drop(other);
 }
+
+/// A method whose result the test handler makes echo a secret.
+#[b24::b24_method("test.echo.secret", response = bool)]
+#[derive(Debug, Clone)]
+pub struct EchoSecret {
+    /// Anything.
+    pub n: i64,
+}
+
+#[tokio::test]
+async fn a_sub_result_echoing_the_webhook_code_does_not_show_it_in_errors() {
+    let emu = common::demo().await;
+    emu.register("test.echo.secret", |_, _| {
+        Ok(json!({ "echo": DEMO_IDS.admin_webhook }))
+    });
+    let client = admin(&emu);
+    let mut batch = client.batch();
+    let handle = batch.push(EchoSecret::new(1));
+    let err = batch.send().await.take(&handle).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
+    assert!(!text.contains(DEMO_IDS.admin_webhook), "{text}");
+    assert!(text.contains("***"), "{text}");
+}

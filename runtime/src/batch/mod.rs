@@ -32,7 +32,7 @@ use futures::future::join_all;
 use crate::client::Client;
 use crate::de::Lenient;
 use crate::envelope::Response;
-use crate::error::{ApiError, ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
+use crate::error::{ApiError, ConfigError, DecodeError, Error, ErrorKind};
 use crate::error_code::ErrorCode;
 use crate::method::{Method, MethodError};
 
@@ -257,6 +257,7 @@ impl<'c> Batch<'c> {
             None => self.client.run_batch(&self.calls, self.halt).await,
         };
         BatchResults {
+            client: self.client.clone(),
             batch: self.id,
             calls: self.calls,
             outcomes: outcomes.into_iter().map(Some).collect(),
@@ -266,6 +267,8 @@ impl<'c> Batch<'c> {
 
 /// The outcome of every call of a sent [`Batch`].
 pub struct BatchResults {
+    /// For redacting copies of sub-results in errors.
+    client: Client,
     batch: u64,
     calls: Vec<PendingCall>,
     outcomes: Vec<Option<SubOutcome>>,
@@ -301,7 +304,7 @@ impl BatchResults {
             .get_mut(handle.index)
             .and_then(Option::take)
             .unwrap_or(SubOutcome::NotExecuted);
-        typed(outcome, M::NAME, M::IDEMPOTENT)
+        typed(outcome, M::NAME, M::IDEMPOTENT, &|s| self.client.redact(s))
     }
 
     /// Every call's raw result in order (for heterogeneous batches read without handles).
@@ -314,6 +317,7 @@ impl BatchResults {
                     outcome.unwrap_or(SubOutcome::NotExecuted),
                     call.method,
                     call.idempotent,
+                    &|s| self.client.redact(s),
                 )
             })
             .collect()
@@ -338,6 +342,7 @@ pub(crate) fn typed<T: Lenient, E: MethodError>(
     outcome: SubOutcome,
     method: impl Into<Cow<'static, str>>,
     idempotent: bool,
+    redact: &dyn Fn(String) -> String,
 ) -> Result<Response<T>, Error<E>> {
     let method = method.into();
     let fail = |kind: ErrorKind<E>, method: Cow<'static, str>| {
@@ -365,24 +370,15 @@ pub(crate) fn typed<T: Lenient, E: MethodError>(
                 status: 200,
             }),
             Err(e) => {
-                let body = result.to_string();
-                let cut = floor_char_boundary(&body, DecodeError::BODY_LIMIT);
                 let path = e.path().to_string();
+                let path = if path == "." {
+                    String::new()
+                } else {
+                    format!(".{path}")
+                };
+                let message = e.into_inner().to_string();
                 fail(
-                    ErrorKind::Decode(DecodeError {
-                        status: 200,
-                        content_type: None,
-                        body: body[..cut].to_owned(),
-                        body_len: body.len(),
-                        reason: DecodeReason::ResultShape {
-                            path: if path == "." {
-                                String::new()
-                            } else {
-                                format!(".{path}")
-                            },
-                            message: e.into_inner().to_string(),
-                        },
-                    }),
+                    ErrorKind::Decode(DecodeError::result_shape(&result, path, message, redact)),
                     method,
                 )
             }
@@ -404,16 +400,6 @@ pub(crate) fn typed<T: Lenient, E: MethodError>(
         SubOutcome::NotExecuted => fail(ErrorKind::Batch(BatchFailure::NotExecuted), method),
         SubOutcome::Failed(error) => fail(ErrorKind::Batch(BatchFailure::Request(error)), method),
     }
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 impl Client {
