@@ -150,8 +150,10 @@ impl Client {
         let response = self
             .send::<_, Value, M::Error>(M::NAME, M::IDEMPOTENT, &params)
             .await?;
-        let values = rows::<M>(&response.result, &|s| self.redact(s))?;
-        Ok((values, response.map(|_| ())))
+        let mut result = Value::Null;
+        let envelope = response.map(|r| result = r);
+        let values = rows::<M>(result, &|s| self.redact(s))?;
+        Ok((values, envelope))
     }
 
     /// The pages at `starts`, fetched in batches; one entry per page, in order.
@@ -175,7 +177,7 @@ impl Client {
             .map(|outcome: SubOutcome| {
                 let redact = |s| self.redact(s);
                 let response = typed::<Value, M::Error>(outcome, M::NAME, M::IDEMPOTENT, &redact)?;
-                decode_items::<M>(rows::<M>(&response.result, &redact)?, &redact)
+                decode_items::<M>(rows::<M>(response.result, &redact)?, &redact)
             })
             .collect()
     }
@@ -254,20 +256,21 @@ fn cursor_params<M: ListMethod>(params: Value, cursor: Option<&Value>) -> Value 
 
 /// The rows of a page's `result`.
 fn rows<M: ListMethod>(
-    result: &Value,
+    result: Value,
     redact: &dyn Fn(String) -> String,
 ) -> Result<Vec<Value>, Error<M::Error>> {
-    let list = match M::ITEMS {
-        Some(key) => result.get(key).unwrap_or(&Value::Null),
-        None => result,
+    let list = match (M::ITEMS, result) {
+        (Some(key), Value::Object(mut map)) => map.swap_remove(key).unwrap_or(Value::Null),
+        (Some(_), _) => Value::Null,
+        (None, result) => result,
     };
     match list {
-        Value::Array(rows) => Ok(rows.clone()),
-        Value::Object(rows) => Ok(rows.values().cloned().collect()),
+        Value::Array(rows) => Ok(rows),
+        Value::Object(rows) => Ok(rows.into_iter().map(|(_, v)| v).collect()),
         Value::Null => Ok(Vec::new()),
         other => Err(shape_error(
             M::NAME,
-            other,
+            &other,
             "the list is not an array",
             redact,
         )),
