@@ -18,7 +18,7 @@ use crate::batch::{typed, PendingCall, SubOutcome};
 use crate::call::Call;
 use crate::de::Lenient;
 use crate::envelope::{self, Reply, Response};
-use crate::error::{ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
+use crate::error::{bounded, ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
 use crate::error_code::ErrorCode;
 use crate::limits::bucket::Bucket;
 use crate::limits::operating::Operating;
@@ -338,17 +338,16 @@ impl Client {
         );
         let redact = |s: String| bounded(self.redact(s));
         if reply.truncated {
-            // Redacted before it is cut, so that a secret across the cut leaves no prefix behind.
-            let window = reply.body.len().min(2 * DecodeError::BODY_LIMIT);
-            return Err(ErrorKind::Decode(DecodeError {
-                status: reply.status,
-                content_type: reply.content_type,
-                body: redact(String::from_utf8_lossy(&reply.body[..window]).into_owned()),
-                body_len: reply.body.len(),
-                reason: DecodeReason::TooLarge {
-                    limit: self.inner.max_body,
-                },
-            }));
+            let reason = DecodeReason::TooLarge {
+                limit: self.inner.max_body,
+            };
+            return Err(ErrorKind::Decode(DecodeError::of_answer(
+                reply.status,
+                reply.content_type,
+                &reply.body,
+                reason,
+                &redact,
+            )));
         }
         envelope::decode(
             Reply {
@@ -369,22 +368,6 @@ impl Client {
         }
         text
     }
-}
-
-/// Text copied from an answer into an error (a description, a parser's message quoting a value)
-/// cut to at most [`DecodeError::BODY_LIMIT`] bytes: an answer of megabytes makes an error of
-/// kilobytes.
-pub(crate) fn bounded(mut text: String) -> String {
-    const MARK: &str = "…";
-    if text.len() > DecodeError::BODY_LIMIT {
-        let mut cut = DecodeError::BODY_LIMIT - MARK.len();
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push_str(MARK);
-    }
-    text
 }
 
 /// A short description of a failed attempt for logs (never the body).

@@ -111,17 +111,13 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
     redact: &dyn Fn(String) -> String,
 ) -> Result<Response<T>, ErrorKind<E>> {
     let fail = |reason: DecodeReason| {
-        // Redacted before it is cut, so that a secret across the cut leaves no prefix behind.
-        let window = reply.body.len().min(2 * DecodeError::BODY_LIMIT);
-        ErrorKind::Decode(DecodeError {
-            status: reply.status,
-            content_type: reply.content_type.map(str::to_owned),
-            body: crate::client::bounded(redact(
-                String::from_utf8_lossy(&reply.body[..window]).into_owned(),
-            )),
-            body_len: reply.body.len(),
+        ErrorKind::Decode(DecodeError::of_answer(
+            reply.status,
+            reply.content_type.map(str::to_owned),
+            reply.body,
             reason,
-        })
+            redact,
+        ))
     };
     let envelope: RawEnvelope<'_> = match serde_json::from_slice(reply.body) {
         Ok(envelope) => envelope,

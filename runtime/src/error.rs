@@ -325,6 +325,27 @@ impl DecodeError {
     /// How much of the body a [`DecodeError`] keeps.
     pub const BODY_LIMIT: usize = 4096;
 
+    /// An answer that could not be decoded: a copy of its start, redacted before it is cut (so
+    /// that a secret across the cut leaves no prefix behind), then bounded.
+    pub(crate) fn of_answer(
+        status: u16,
+        content_type: Option<String>,
+        body: &[u8],
+        reason: DecodeReason,
+        redact: &dyn Fn(String) -> String,
+    ) -> Self {
+        let window = body.len().min(2 * Self::BODY_LIMIT);
+        DecodeError {
+            status,
+            content_type,
+            body: bounded(redact(
+                String::from_utf8_lossy(&body[..window]).into_owned(),
+            )),
+            body_len: body.len(),
+            reason,
+        }
+    }
+
     /// A `result` (or a part of one: a batch sub-result, a list row) that is not of the declared
     /// shape. The copy of the value is redacted, then bounded.
     pub(crate) fn result_shape(
@@ -338,10 +359,10 @@ impl DecodeError {
             status: 200,
             content_type: None,
             body_len: body.len(),
-            body: crate::client::bounded(redact(body)),
+            body: bounded(redact(body)),
             reason: DecodeReason::ResultShape {
                 path,
-                message: crate::client::bounded(redact(message)),
+                message: bounded(redact(message)),
             },
         }
     }
@@ -418,4 +439,20 @@ pub enum ConfigError {
     /// The HTTP client could not be built.
     #[error("the HTTP client could not be built: {0}")]
     Http(#[source] reqwest::Error),
+}
+
+/// Text copied from an answer into an error (a description, a parser's message quoting a value)
+/// cut to at most [`DecodeError::BODY_LIMIT`] bytes: an answer of megabytes makes an error of
+/// kilobytes.
+pub(crate) fn bounded(mut text: String) -> String {
+    const MARK: &str = "…";
+    if text.len() > DecodeError::BODY_LIMIT {
+        let mut cut = DecodeError::BODY_LIMIT - MARK.len();
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(MARK);
+    }
+    text
 }

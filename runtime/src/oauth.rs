@@ -507,15 +507,7 @@ impl OAuthSession {
             text
         };
         let decode_error = |reason: DecodeReason| {
-            let cut = body.len().min(DecodeError::BODY_LIMIT);
-            let text = redact(String::from_utf8_lossy(&body[..cut]).into_owned());
-            RenewalError::Decode(DecodeError {
-                status,
-                content_type: None,
-                body: text,
-                body_len: body.len(),
-                reason,
-            })
+            RenewalError::Decode(DecodeError::of_answer(status, None, &body, reason, &redact))
         };
         let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
             decode_error(DecodeReason::NotJson {

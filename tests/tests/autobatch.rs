@@ -18,11 +18,11 @@ use b24::imopenlines::{
     SessionOpen, SessionOpenError, SessionOpened, SessionStart, SessionStartError,
 };
 use b24::{AutoBatch, Client, Error, ErrorKind, MethodError, RetryPolicy};
-use b24_emulator::{Emulator, Fault, Portal, RecordedRequest, Reply, DEMO_IDS};
+use b24_emulator::{Emulator, Fault, Portal, Reply, DEMO_IDS};
 use serde_json::json;
 
 mod common;
-use common::{batch_requests, http_requests};
+use common::{batch_requests, commands, commands_per_request, http_requests};
 
 const LINES: i64 = 101;
 const GROUP: i64 = 102;
@@ -46,27 +46,6 @@ fn auto_batching(emu: &Emulator, settings: AutoBatch) -> Client {
         .auto_batch(settings)
         .build()
         .expect("a loopback http webhook URL is accepted")
-}
-
-/// The commands the emulator ran inside batches.
-fn commands(emu: &Emulator) -> Vec<RecordedRequest> {
-    emu.requests()
-        .into_iter()
-        .filter(|r| r.batch_key.is_some())
-        .collect()
-}
-
-/// The number of commands each `batch` HTTP request carried.
-fn commands_per_request(emu: &Emulator) -> Vec<usize> {
-    let mut sizes = Vec::new();
-    for entry in emu.requests() {
-        match entry.batch_key {
-            None if entry.method == "batch" => sizes.push(0),
-            None => {}
-            Some(_) => *sizes.last_mut().expect("a command follows its batch") += 1,
-        }
-    }
-    sizes
 }
 
 fn sessions_of_demo_chat(emu: &Emulator) -> usize {

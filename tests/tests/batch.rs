@@ -25,11 +25,13 @@ use b24::imopenlines::{
     SessionStartError,
 };
 use b24::{Client, ConfigError, Error, ErrorCode, ErrorKind, MethodError};
-use b24_emulator::{AuthKind, Chat, Emulator, Portal, RecordedRequest, User, DEMO_IDS};
+use b24_emulator::{AuthKind, Chat, Emulator, Portal, User, DEMO_IDS};
 use serde_json::{json, Map, Value};
 
 mod common;
-use common::{admin_unlimited as admin, batch_requests, http_requests};
+use common::{
+    admin_unlimited as admin, batch_requests, commands, commands_per_request, http_requests,
+};
 
 const START: &str = "imopenlines.session.start";
 const OPEN: &str = "imopenlines.session.open";
@@ -39,27 +41,6 @@ const OPEN: &str = "imopenlines.session.open";
 
 async fn start(portal: Portal) -> Emulator {
     Emulator::start(portal).await.expect("the emulator starts")
-}
-
-/// The commands the emulator ran inside batches, in the order it ran them.
-fn commands(emu: &Emulator) -> Vec<RecordedRequest> {
-    emu.requests()
-        .into_iter()
-        .filter(|r| r.batch_key.is_some())
-        .collect()
-}
-
-/// The number of commands each `batch` HTTP request carried, in journal order.
-fn commands_per_request(emu: &Emulator) -> Vec<usize> {
-    let mut sizes = Vec::new();
-    for entry in emu.requests() {
-        match entry.batch_key {
-            None if entry.method == "batch" => sizes.push(0),
-            None => {}
-            Some(_) => *sizes.last_mut().expect("a command follows its batch") += 1,
-        }
-    }
-    sizes
 }
 
 fn chat_id(id: u64) -> i64 {

@@ -210,11 +210,15 @@ fn serde_keys(attrs: &[Attribute]) -> Vec<String> {
 }
 
 /// Parses `#[b24(...)]` attributes, calling `on` with each key, its ident and what follows.
+/// Calls `on` for each key of the `#[b24(...)]` attributes in `attrs`; a key of `known` given a
+/// second time is reported and skipped.
 fn each_b24(
     attrs: &[Attribute],
+    known: &[&str],
     errors: &mut Errors,
     mut on: impl FnMut(&str, &Ident, ParseStream<'_>, &mut Errors) -> syn::Result<()>,
 ) {
+    let mut seen: Vec<String> = Vec::new();
     for attr in attrs.iter().filter(|a| util::is_b24(a)) {
         let result = attr.parse_nested_meta(|meta| {
             let Some(ident) = meta.path.get_ident() else {
@@ -223,6 +227,12 @@ fn each_b24(
                 return Ok(());
             };
             let key = ident.unraw().to_string();
+            if known.contains(&key.as_str()) && seen.contains(&key) {
+                errors.spanned(ident, format!("`{key}` is given twice: keep one"));
+                util::skip_to_comma(meta.input);
+                return Ok(());
+            }
+            seen.push(key.clone());
             on(&key, ident, meta.input, errors)
         });
         if let Err(error) = result {
@@ -270,43 +280,41 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
     {
         decl.strict = true;
     }
-    let mut seen: Vec<String> = Vec::new();
-    each_b24(&field.attrs, errors, |key, ident, input, errors| {
-        if FIELD_ATTRS.contains(&key) && seen.iter().any(|s| s == key) {
-            errors.spanned(ident, format!("`{key}` is given twice: keep one"));
-            util::skip_to_comma(input);
-            return Ok(());
-        }
-        seen.push(key.to_owned());
-        match key {
-            "rename" => decl.rename = rename_value(ident, input, errors)?,
-            "strict" => {
-                flag(key, ident, input, errors);
-                decl.strict = true;
-            }
-            "default" => {
-                flag(key, ident, input, errors);
-                decl.default = true;
-            }
-            "flatten" => {
-                flag(key, ident, input, errors);
-                decl.flatten = true;
-            }
-            _ => {
-                let mut message = util::unknown("field attribute", key, FIELD_ATTRS);
-                if matches!(key, "yn" | "int_bool") {
-                    message.push_str(&format!(
+    each_b24(
+        &field.attrs,
+        FIELD_ATTRS,
+        errors,
+        |key, ident, input, errors| {
+            match key {
+                "rename" => decl.rename = rename_value(ident, input, errors)?,
+                "strict" => {
+                    flag(key, ident, input, errors);
+                    decl.strict = true;
+                }
+                "default" => {
+                    flag(key, ident, input, errors);
+                    decl.default = true;
+                }
+                "flatten" => {
+                    flag(key, ident, input, errors);
+                    decl.flatten = true;
+                }
+                _ => {
+                    let mut message = util::unknown("field attribute", key, FIELD_ATTRS);
+                    if matches!(key, "yn" | "int_bool") {
+                        message.push_str(&format!(
                         " (`{key}` belongs to `#[b24_method]` parameters; responses accept \"Y\"/\"N\" and 1/0 for any `bool`)"
                     ));
-                } else if key == "other" {
-                    message.push_str(" (`other` belongs to enum variants)");
+                    } else if key == "other" {
+                        message.push_str(" (`other` belongs to enum variants)");
+                    }
+                    errors.spanned(ident, message);
+                    util::skip_to_comma(input);
                 }
-                errors.spanned(ident, message);
-                util::skip_to_comma(input);
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
     if decl.flatten {
         if let Some(rename) = &decl.rename {
             errors.spanned(
@@ -343,30 +351,28 @@ fn parse_variant(variant: &syn::Variant, errors: &mut Errors) -> VariantDecl {
             ),
         );
     }
-    let mut seen: Vec<String> = Vec::new();
-    each_b24(&variant.attrs, errors, |key, ident, input, errors| {
-        if VARIANT_ATTRS.contains(&key) && seen.iter().any(|s| s == key) {
-            errors.spanned(ident, format!("`{key}` is given twice: keep one"));
-            util::skip_to_comma(input);
-            return Ok(());
-        }
-        seen.push(key.to_owned());
-        match key {
-            "rename" => decl.rename = rename_value(ident, input, errors)?,
-            "other" => {
-                flag(key, ident, input, errors);
-                decl.other = true;
-            }
-            _ => {
-                let mut message = util::unknown("variant attribute", key, VARIANT_ATTRS);
-                if FIELD_ATTRS.contains(&key) {
-                    message.push_str(&format!(" (`{key}` belongs to struct fields)"));
+    each_b24(
+        &variant.attrs,
+        VARIANT_ATTRS,
+        errors,
+        |key, ident, input, errors| {
+            match key {
+                "rename" => decl.rename = rename_value(ident, input, errors)?,
+                "other" => {
+                    flag(key, ident, input, errors);
+                    decl.other = true;
                 }
-                errors.spanned(ident, message);
-                util::skip_to_comma(input);
+                _ => {
+                    let mut message = util::unknown("variant attribute", key, VARIANT_ATTRS);
+                    if FIELD_ATTRS.contains(&key) {
+                        message.push_str(&format!(" (`{key}` belongs to struct fields)"));
+                    }
+                    errors.spanned(ident, message);
+                    util::skip_to_comma(input);
+                }
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
     decl
 }

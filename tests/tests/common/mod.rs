@@ -38,3 +38,24 @@ pub fn batch_requests(emu: &Emulator) -> usize {
         .filter(|r| r.method == "batch")
         .count()
 }
+
+/// The commands the emulator ran inside batches, in the order it ran them.
+pub fn commands(emu: &Emulator) -> Vec<RecordedRequest> {
+    emu.requests()
+        .into_iter()
+        .filter(|r| r.batch_key.is_some())
+        .collect()
+}
+
+/// The number of commands each `batch` HTTP request carried, in journal order.
+pub fn commands_per_request(emu: &Emulator) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    for entry in emu.requests() {
+        match entry.batch_key {
+            None if entry.method == "batch" => sizes.push(0),
+            None => {}
+            Some(_) => *sizes.last_mut().expect("a command follows its batch") += 1,
+        }
+    }
+    sizes
+}
