@@ -45,7 +45,7 @@ pub use error::{
 };
 pub use error_code::ErrorCode;
 pub use limits::{OperatingLimit, OperatingStatus, RateLimit};
-pub use method::{Method, MethodError, NoMethodErrors};
+pub use method::{ApiVersion, Method, MethodError, NoMethodErrors};
 pub use oauth::{MemoryTokenStore, OAuthApp, RenewalError, TokenPair, TokenStore};
 pub use retry::RetryPolicy;
 

@@ -20,10 +20,26 @@ pub trait Method: Serialize + Send + Sync {
     /// a failure that may have happened after the portal ran the call (5xx, timeout, dropped
     /// connection).
     const IDEMPOTENT: bool;
+    /// Which REST API the method is called through: the classic `/rest/<method>` (the default)
+    /// or REST 3.0 (`/rest/api/<method>`, JSON only, `Idempotency-Key` on writes).
+    const API_VERSION: ApiVersion = ApiVersion::V2;
     /// The decoded `result` of a successful call.
     type Output: Lenient + Send;
     /// The method's own documented error codes.
     type Error: MethodError;
+}
+
+/// The REST API a method is called through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ApiVersion {
+    /// The classic REST API: `https://<portal>/rest/<method>` (webhook: `/rest/<user>/<code>/<method>`).
+    #[default]
+    V2,
+    /// REST 3.0: `https://<portal>/rest/api/<method>` (`api-reference/rest-v3.md`): JSON bodies only,
+    /// errors as `{"error": {"code", "message", "validation"}}`, and writes made safe to retry by
+    /// an `Idempotency-Key` header.
+    V3,
 }
 
 /// The documented error codes of one method, as a generated enum.
