@@ -104,7 +104,8 @@ impl AutoBatcher {
                 }
             });
         }
-        rx.await.unwrap_or(SubOutcome::NotExecuted)
+        // The flush that carried the call ended without an outcome: it may have been sent.
+        rx.await.unwrap_or(SubOutcome::Missing)
     }
 }
 

@@ -141,15 +141,27 @@ macro_rules! lenient_int {
 lenient_int!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 
 // ---------------------------------------------------------------------------------------------
-// floats
+// floats: always finite. JSON has no NaN or infinity, but Rust's float parsing reads `"NaN"`,
+// `"inf"` and `"1e999"` (as infinity) from strings; a non-finite value would panic the first
+// `Duration::from_secs_f64` it met.
 
 struct FloatVisitor;
+
+impl FloatVisitor {
+    fn finite<E: de::Error>(self, v: f64) -> Result<f64, E> {
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(E::invalid_value(de::Unexpected::Float(v), &self))
+        }
+    }
+}
 
 impl Visitor<'_> for FloatVisitor {
     type Value = f64;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number or a string holding one")
+        f.write_str("a finite number or a string holding one")
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
@@ -161,13 +173,14 @@ impl Visitor<'_> for FloatVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
-        Ok(v)
+        self.finite(v)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
-        v.trim()
-            .parse()
-            .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+        match v.trim().parse() {
+            Ok(f) => self.finite(f),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+        }
     }
 }
 
@@ -179,7 +192,16 @@ impl Lenient for f64 {
 
 impl Lenient for f32 {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(FloatVisitor).map(|v| v as f32)
+        let v = d.deserialize_any(FloatVisitor)?;
+        let narrow = v as f32;
+        if narrow.is_finite() {
+            Ok(narrow)
+        } else {
+            Err(de::Error::invalid_value(
+                de::Unexpected::Float(v),
+                &"a number in f32's range",
+            ))
+        }
     }
 }
 
@@ -553,6 +575,23 @@ mod tests {
         assert!(from_str_lenient::<i64>(r#""12a""#).is_err());
         assert!(from_str_lenient::<i64>("1.5").is_err());
         assert!(from_str_lenient::<i64>(r#""""#).is_err());
+    }
+
+    #[test]
+    fn floats_are_finite() {
+        assert_eq!(ok::<f64>(r#""1.5""#), 1.5);
+        assert_eq!(ok::<f64>("1e308"), 1e308);
+        for bad in [
+            r#""NaN""#,
+            r#""inf""#,
+            r#""-infinity""#,
+            r#""1e999""#,
+            "1e999",
+        ] {
+            assert!(from_str_lenient::<f64>(bad).is_err(), "{bad}");
+        }
+        assert!(from_str_lenient::<f32>("1e300").is_err());
+        assert!(from_str_lenient::<Option<f64>>(r#""NaN""#).is_err());
     }
 
     #[test]

@@ -6,8 +6,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::de::{lenient, Lenient, Tolerant};
-use crate::error::{ApiError, DecodeError, DecodeReason, ErrorKind};
-use crate::error_code::ErrorCode;
+use crate::error::{code_of, description_of, ApiError, DecodeError, DecodeReason, ErrorKind};
 use crate::method::MethodError;
 
 /// A successful call: the decoded `result` and the envelope around it.
@@ -76,25 +75,41 @@ impl Lenient for Time {
     }
 }
 
+/// The envelope with every field kept as its raw text (borrowed from the body: no allocation),
+/// so that a field of the wrong type spoils only itself.
 #[derive(Deserialize)]
 struct RawEnvelope<'a> {
     #[serde(default, borrow, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "lenient")]
-    error_description: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    time: Option<Time>,
-    #[serde(default, deserialize_with = "lenient")]
-    next: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    total: Option<u64>,
+    #[serde(default, borrow)]
+    error_description: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    time: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    next: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    total: Option<&'a RawValue>,
 }
 
 /// `result: null` is a present result (of value `null`), unlike a missing `result`.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(d).map(Some)
+}
+
+/// An envelope field beside `result` (`time`, `next`, `total`): decoded leniently, or dropped
+/// with a warning when it is of the wrong type or out of range. The call ran and its result is
+/// good: bad metadata must not turn it into an error.
+pub(crate) fn metadata<T: Lenient>(field: &'static str, raw: Option<&RawValue>) -> Option<T> {
+    match serde_json::from_str::<Tolerant<Option<T>>>(raw?.get()) {
+        Ok(Tolerant(value)) => value,
+        Err(_) => {
+            // The value itself is not logged: it came from the server.
+            tracing::warn!(field, "dropping an unusable `{field}` beside the result");
+            None
+        }
+    }
 }
 
 /// What came back, before decoding.
@@ -121,26 +136,20 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
     };
     let envelope: RawEnvelope<'_> = match serde_json::from_slice(reply.body) {
         Ok(envelope) => envelope,
-        Err(e) => {
-            return Err(fail(DecodeReason::NotJson {
-                message: redact(e.to_string()),
-            }))
-        }
+        Err(e) => return Err(fail(DecodeReason::not_json(&e.to_string(), redact))),
     };
     if let Some(error) = envelope.error {
-        // The portal's words can echo what it was sent: never let a secret through.
-        let description = redact(envelope.error_description.unwrap_or_default());
-        let code = match error {
-            serde_json::Value::String(code) => code,
-            // REST 3.0 shape: {"error": {"code": "…", "message": "…"}}
-            serde_json::Value::Object(mut obj) => match obj.remove("code") {
-                Some(serde_json::Value::String(code)) => code,
-                Some(other) if !other.is_null() => other.to_string(),
-                _ => String::new(),
+        // The portal's words can echo what it was sent: every string is redacted and bounded.
+        let description = match envelope.error_description {
+            None => String::new(),
+            Some(raw) => match serde_json::from_str::<Tolerant<Option<String>>>(raw.get()) {
+                Ok(Tolerant(text)) => description_of(&text.unwrap_or_default(), redact),
+                // An object or a list: its JSON text.
+                Err(_) => description_of(raw.get(), redact),
             },
-            serde_json::Value::Null | serde_json::Value::Bool(false) => String::new(),
-            other => other.to_string(),
         };
+        // REST 3.0 shape: {"error": {"code": "…", "message": "…"}}
+        let code = code_of(&error);
         if code.trim().is_empty() {
             return Err(fail(DecodeReason::EmptyErrorCode { description }));
         }
@@ -150,11 +159,12 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
                 status: reply.status,
             });
         }
-        return Err(ErrorKind::Api(ApiError {
-            code: ErrorCode::parse(&code),
+        return Err(ErrorKind::Api(ApiError::from_wire(
+            &code,
             description,
-            status: reply.status,
-        }));
+            reply.status,
+            redact,
+        )));
     }
     let Some(raw) = envelope.result else {
         return Err(fail(DecodeReason::NoResult));
@@ -168,22 +178,15 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
         Ok(Tolerant(result)) => result,
         Err(e) => {
             let path = e.path().to_string();
-            let path = if path == "." {
-                String::new()
-            } else {
-                format!(".{path}")
-            };
-            return Err(fail(DecodeReason::ResultShape {
-                path,
-                message: redact(e.into_inner().to_string()),
-            }));
+            let message = e.into_inner().to_string();
+            return Err(fail(DecodeReason::shape(&path, &message, redact)));
         }
     };
     Ok(Response {
         result,
-        time: envelope.time,
-        next: envelope.next,
-        total: envelope.total,
+        time: metadata("time", envelope.time),
+        next: metadata("next", envelope.next),
+        total: metadata("total", envelope.total),
         status: reply.status,
     })
 }
@@ -191,6 +194,7 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error_code::ErrorCode;
     use crate::method::NoMethodErrors;
 
     fn run<T: Lenient>(status: u16, body: &str) -> Result<Response<T>, ErrorKind<NoMethodErrors>> {
@@ -307,6 +311,70 @@ mod tests {
             DecodeReason::ResultShape { path, .. } => assert_eq!(path, ".a[1]"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Bad `time`, `next` or `total` beside a good result: the result is kept, the bad field
+    /// dropped.
+    #[test]
+    fn bad_metadata_beside_a_good_result_is_dropped() {
+        for (meta, next, total, has_time) in [
+            (r#""next": -1, "total": "many""#, None, None, false),
+            (r#""next": "NaN", "total": 1e999"#, None, None, false),
+            (
+                r#""next": 18446744073709551616, "total": 5"#,
+                None,
+                Some(5),
+                false,
+            ),
+            (r#""next": {"a": 1}, "total": [1]"#, None, None, false),
+            (
+                r#""time": {"operating": "NaN"}, "next": 50"#,
+                Some(50),
+                None,
+                false,
+            ),
+            (r#""time": {"start": "inf"}"#, None, None, false),
+            (r#""time": "yesterday""#, None, None, false),
+            (r#""time": {"operating": 1e308}"#, None, None, true),
+        ] {
+            let body = format!(r#"{{"result": true, {meta}}}"#);
+            let r = run::<bool>(200, &body).unwrap_or_else(|e| panic!("{body}: {e:?}"));
+            assert!(r.result);
+            assert_eq!(
+                (r.next, r.total, r.time.is_some()),
+                (next, total, has_time),
+                "{body}"
+            );
+        }
+    }
+
+    /// The code, the REST 3.0 code object, a quoted map key: all redacted and bounded.
+    #[test]
+    fn every_server_string_in_an_error_is_scrubbed() {
+        let huge = format!("s3cret{}", "X".repeat(8 << 20));
+        let bodies = [
+            format!(r#"{{"error": "{huge}", "error_description": "{huge}"}}"#),
+            format!(r#"{{"error": {{"code": "{huge}"}}}}"#),
+            r#"{"error": {"code": {"s3cret": 1}}, "error_description": {"d": "s3cret"}}"#
+                .to_owned(),
+            format!(r#"{{"error": "", "error_description": "{huge}"}}"#),
+        ];
+        for body in &bodies {
+            let e = run::<bool>(400, body).unwrap_err();
+            let text = format!("{e:?}");
+            assert!(!text.contains("s3cret"), "{}", &text[..200.min(text.len())]);
+            assert!(text.len() < 3 * DecodeError::BODY_LIMIT, "{}", text.len());
+            if let ErrorKind::Api(api) = e {
+                assert!(api.code.as_str().len() <= ErrorCode::MAX_LEN);
+                assert!(api.code.as_str().starts_with("***") || api.code.as_str().contains("***"));
+            }
+        }
+        let d = decode_reason::<std::collections::HashMap<String, Vec<u64>>>(
+            200,
+            &format!(r#"{{"result": {{"s3cret{huge}": ["x"]}}}}"#),
+        );
+        let text = format!("{d} {d:?}");
+        assert!(!text.contains("s3cret") && text.len() < 4 * DecodeError::BODY_LIMIT);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::fmt;
 
 use crate::error_code::ErrorCode;
 use crate::method::{MethodError, NoMethodErrors};
+use crate::scrub::{scrub, scrub_bytes, Redact};
 
 /// The error of a call of method `M`, whose own error codes are `E` (`M::Error`).
 ///
@@ -54,6 +55,9 @@ pub enum ErrorKind<E> {
     Renewal(crate::oauth::RenewalError),
     /// A call in a batch has no result of its own (not run, or its batch request failed).
     Batch(crate::batch::BatchFailure),
+    /// A list could not be paged to its end: the portal's `next`, cursor or `total` would never
+    /// let it finish.
+    Paging(PagingError),
     /// The call could not be made as configured (bad URL, unusable method name, parameters that
     /// do not serialize, failed token renewal …).
     Config(ConfigError),
@@ -127,7 +131,8 @@ impl<E> Error<E> {
             ErrorKind::Transport(_)
             | ErrorKind::Config(_)
             | ErrorKind::Renewal(_)
-            | ErrorKind::Batch(_) => None,
+            | ErrorKind::Batch(_)
+            | ErrorKind::Paging(_) => None,
         }
     }
 
@@ -136,10 +141,14 @@ impl<E> Error<E> {
     /// The rate limit (`QUERY_LIMIT_EXCEEDED`) and the operating-time limit
     /// (`OPERATION_TIME_LIMIT`) always qualify: the portal did not run the call. A connection that
     /// could not be opened qualifies too. Server failures (5xx, an HTML error page), timeouts and
-    /// dropped connections qualify only for idempotent methods, since the call may have run.
+    /// dropped connections qualify only for idempotent methods, since the call may have run. So
+    /// does a call a batch answer says nothing about ([`BatchFailure::Missing`](crate::batch::BatchFailure::Missing)).
     pub fn is_retryable(&self) -> bool {
         match &*self.kind {
-            ErrorKind::Method { .. } | ErrorKind::Config(_) | ErrorKind::Renewal(_) => false,
+            ErrorKind::Method { .. }
+            | ErrorKind::Config(_)
+            | ErrorKind::Renewal(_)
+            | ErrorKind::Paging(_) => false,
             ErrorKind::Api(api) => {
                 api.code.call_did_not_run()
                     || (self.idempotent && (api.code.is_server_failure() || api.status >= 500))
@@ -148,6 +157,7 @@ impl<E> Error<E> {
             ErrorKind::Transport(t) => t.is_connect() || self.idempotent,
             ErrorKind::Decode(d) => self.idempotent && d.status >= 500,
             ErrorKind::Batch(crate::batch::BatchFailure::NotExecuted) => true,
+            ErrorKind::Batch(crate::batch::BatchFailure::Missing) => self.idempotent,
             ErrorKind::Batch(crate::batch::BatchFailure::Request(e)) => e.is_retryable(),
         }
     }
@@ -170,6 +180,7 @@ impl<E> Error<E> {
             ErrorKind::Config(c) => ErrorKind::Config(c),
             ErrorKind::Renewal(r) => ErrorKind::Renewal(r),
             ErrorKind::Batch(b) => ErrorKind::Batch(b),
+            ErrorKind::Paging(p) => ErrorKind::Paging(p),
         };
         Error {
             kind: Box::new(kind),
@@ -191,6 +202,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             ErrorKind::Config(e) => write!(f, "{e}")?,
             ErrorKind::Renewal(e) => write!(f, "{e}")?,
             ErrorKind::Batch(e) => write!(f, "{e}")?,
+            ErrorKind::Paging(e) => write!(f, "{e}")?,
         }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
@@ -219,6 +231,7 @@ impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for Error<E> {
             ErrorKind::Config(c) => Some(c),
             ErrorKind::Renewal(r) => Some(r),
             ErrorKind::Batch(b) => Some(b),
+            ErrorKind::Paging(p) => Some(p),
             ErrorKind::Method { .. } => None,
         }
     }
@@ -228,12 +241,52 @@ impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for Error<E> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code} (HTTP {status}): {description}")]
 pub struct ApiError {
-    /// The code, parsed; unknown codes are kept verbatim in [`ErrorCode::Other`].
+    /// The code, parsed; unknown codes are kept in [`ErrorCode::Other`] (secrets redacted, at
+    /// most [`ErrorCode::MAX_LEN`] bytes).
     pub code: ErrorCode,
-    /// The portal's `error_description` (empty if it sent none).
+    /// The portal's `error_description` (empty if it sent none; secrets redacted, at most
+    /// [`DecodeError::BODY_LIMIT`] bytes).
     pub description: String,
     /// The HTTP status.
     pub status: u16,
+}
+
+impl ApiError {
+    /// The error of a code and description as they came from the server: both redacted and
+    /// bounded. Known codes are matched on the code as sent.
+    pub(crate) fn from_wire(
+        code: &str,
+        description: String,
+        status: u16,
+        redact: Redact<'_>,
+    ) -> Self {
+        ApiError {
+            code: ErrorCode::from_wire(code, redact),
+            description,
+            status,
+        }
+    }
+}
+
+/// The code of an `error` field as it came (a string; REST 3.0's `{"code": …}`; anything else
+/// as its JSON text), unscrubbed: for matching, then for [`ErrorCode::from_wire`]. Empty when
+/// there is none.
+pub(crate) fn code_of(error: &serde_json::Value) -> Cow<'_, str> {
+    match error {
+        serde_json::Value::String(code) => Cow::Borrowed(code),
+        serde_json::Value::Object(obj) => match obj.get("code") {
+            Some(serde_json::Value::String(code)) => Cow::Borrowed(code),
+            Some(other) if !other.is_null() => Cow::Owned(other.to_string()),
+            _ => Cow::Borrowed(""),
+        },
+        serde_json::Value::Null | serde_json::Value::Bool(false) => Cow::Borrowed(""),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// A description as it came from the server, redacted and bounded.
+pub(crate) fn description_of(text: &str, redact: Redact<'_>) -> String {
+    scrub(text, DecodeError::BODY_LIMIT, redact)
 }
 
 /// A failure to exchange a request and a response with the portal.
@@ -334,24 +387,22 @@ impl DecodeError {
         reason: DecodeReason,
         redact: &dyn Fn(String) -> String,
     ) -> Self {
-        let window = body.len().min(2 * Self::BODY_LIMIT);
         DecodeError {
             status,
-            content_type,
-            body: bounded(redact(
-                String::from_utf8_lossy(&body[..window]).into_owned(),
-            )),
+            content_type: content_type.map(|t| scrub(&t, Self::BODY_LIMIT, redact)),
+            body: scrub_bytes(body, Self::BODY_LIMIT, redact),
             body_len: body.len(),
             reason,
         }
     }
 
     /// A `result` (or a part of one: a batch sub-result, a list row) that is not of the declared
-    /// shape. The copy of the value is redacted, then bounded.
+    /// shape. The copy of the value, the path (whose map keys came from the server) and the
+    /// message (which may quote a value) are redacted, then bounded.
     pub(crate) fn result_shape(
         value: &serde_json::Value,
-        path: String,
-        message: String,
+        path: &str,
+        message: &str,
         redact: &dyn Fn(String) -> String,
     ) -> Self {
         let body = value.to_string();
@@ -359,11 +410,31 @@ impl DecodeError {
             status: 200,
             content_type: None,
             body_len: body.len(),
-            body: bounded(redact(body)),
-            reason: DecodeReason::ResultShape {
-                path,
-                message: bounded(redact(message)),
-            },
+            body: scrub(&body, Self::BODY_LIMIT, redact),
+            reason: DecodeReason::shape(path, message, redact),
+        }
+    }
+}
+
+impl DecodeReason {
+    /// [`DecodeReason::NotJson`] with the parser's message (which may quote the body), redacted
+    /// and bounded.
+    pub(crate) fn not_json(message: &str, redact: Redact<'_>) -> Self {
+        DecodeReason::NotJson {
+            message: scrub(message, DecodeError::BODY_LIMIT, redact),
+        }
+    }
+
+    /// [`DecodeReason::ResultShape`] from a `serde_path_to_error` path (`.` for the root) and a
+    /// message, both redacted and bounded.
+    pub(crate) fn shape(path: &str, message: &str, redact: Redact<'_>) -> Self {
+        let path = match path {
+            "" | "." => String::new(),
+            path => scrub(&format!(".{path}"), DecodeError::BODY_LIMIT, redact),
+        };
+        DecodeReason::ResultShape {
+            path,
+            message: scrub(message, DecodeError::BODY_LIMIT, redact),
         }
     }
 }
@@ -441,18 +512,35 @@ pub enum ConfigError {
     Http(#[source] reqwest::Error),
 }
 
-/// Text copied from an answer into an error (a description, a parser's message quoting a value)
-/// cut to at most [`DecodeError::BODY_LIMIT`] bytes: an answer of megabytes makes an error of
-/// kilobytes.
-pub(crate) fn bounded(mut text: String) -> String {
-    const MARK: &str = "…";
-    if text.len() > DecodeError::BODY_LIMIT {
-        let mut cut = DecodeError::BODY_LIMIT - MARK.len();
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push_str(MARK);
-    }
-    text
+/// A list that cannot be paged to its end ([`ErrorKind::Paging`]): following the portal's
+/// answers would never finish, or would claim more than the client accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagingError {
+    /// `next` does not move past the page just read (the same start, an earlier one, or 0).
+    #[error("the portal's `next` ({next}) does not advance past the page at start={start}")]
+    Stalled {
+        /// The `start` of the page just read.
+        start: u64,
+        /// The `next` it answered with.
+        next: u64,
+    },
+    /// Fast mode: the last row's cursor field does not move past the previous page's (or is
+    /// not a number).
+    #[error(
+        "the cursor field `{field}` of the last row does not advance past the previous page's"
+    )]
+    CursorStalled {
+        /// The cursor field (e.g. `ID`).
+        field: &'static str,
+    },
+    /// `total` or `next` is above the client's ceiling
+    /// ([`ClientBuilder::max_list_rows`](crate::ClientBuilder::max_list_rows)).
+    #[error("the portal claims {rows} rows, above the client's ceiling of {limit}")]
+    TooManyRows {
+        /// The `total` (or `next`) the portal answered with.
+        rows: u64,
+        /// The ceiling.
+        limit: u64,
+    },
 }

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::scrub::{scrub, Redact};
+
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $wire:literal ),* $(,)?) => {
         /// A system-wide Bitrix24 error code.
@@ -12,15 +14,24 @@ macro_rules! codes {
         #[non_exhaustive]
         pub enum ErrorCode {
             $( $(#[$doc])* $variant, )*
-            /// A code this crate does not know, exactly as the portal sent it.
+            /// A code this crate does not know, as the portal sent it: verbatim up to
+            /// [`ErrorCode::MAX_LEN`] bytes (longer codes are cut and end in `…`); in errors of
+            /// a call, with the client's secrets replaced by `***`.
             Other(String),
         }
 
         impl ErrorCode {
-            /// Parses a code as the portal sends it (case-insensitively).
+            /// Parses a code as the portal sends it (case-insensitively). An unknown code is kept
+            /// in [`ErrorCode::Other`], cut to [`ErrorCode::MAX_LEN`] bytes.
             pub fn parse(code: &str) -> Self {
+                Self::from_wire(code, &|code| code)
+            }
+
+            /// Parses a code as it came from the server: a known code is matched on the code as
+            /// sent; an unknown one is kept redacted (by the client's `redact`) and bounded.
+            pub(crate) fn from_wire(code: &str, redact: Redact<'_>) -> Self {
                 $( if code.eq_ignore_ascii_case($wire) { return ErrorCode::$variant; } )*
-                ErrorCode::Other(code.to_owned())
+                ErrorCode::Other(scrub(code, Self::MAX_LEN, redact))
             }
 
             /// The code as documented (for [`ErrorCode::Other`], as it came back).
@@ -88,6 +99,10 @@ codes! {
 }
 
 impl ErrorCode {
+    /// The longest [`ErrorCode::Other`] kept, in bytes: real codes are a few dozen; an answer
+    /// whose `error` is megabytes long makes a code of this size.
+    pub const MAX_LEN: usize = 256;
+
     /// Whether the portal refused the call before running it, so that repeating it later is
     /// safe for any method: the rate limit and the operating-time limit.
     pub fn call_did_not_run(&self) -> bool {
@@ -135,5 +150,21 @@ mod tests {
         );
         assert_eq!(ErrorCode::parse("SOMETHING_NEW").as_str(), "SOMETHING_NEW");
         assert_eq!(ErrorCode::InsufficientScope.as_str(), "insufficient_scope");
+    }
+
+    #[test]
+    fn unknown_codes_are_bounded_and_redacted() {
+        let huge = "X".repeat(8 << 20);
+        let code = ErrorCode::parse(&huge);
+        assert!(code.as_str().len() <= ErrorCode::MAX_LEN && code.as_str().ends_with('…'));
+        let hide = |s: String| s.replace("s3cret", "***");
+        assert_eq!(
+            ErrorCode::from_wire("BAD_s3cret", &hide),
+            ErrorCode::Other("BAD_***".into())
+        );
+        assert_eq!(
+            ErrorCode::from_wire("expired_token", &hide),
+            ErrorCode::ExpiredToken
+        );
     }
 }

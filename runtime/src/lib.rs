@@ -31,6 +31,7 @@ pub mod method;
 pub mod oauth;
 pub mod paging;
 pub mod retry;
+mod scrub;
 pub mod transport;
 pub mod wire;
 
@@ -41,7 +42,7 @@ pub use client::{Client, ClientBuilder};
 pub use de::Lenient;
 pub use envelope::{Response, Time};
 pub use error::{
-    ApiError, ConfigError, DecodeError, DecodeReason, Error, ErrorKind, TransportError,
+    ApiError, ConfigError, DecodeError, DecodeReason, Error, ErrorKind, PagingError, TransportError,
 };
 pub use error_code::ErrorCode;
 pub use limits::{OperatingLimit, OperatingStatus, RateLimit};

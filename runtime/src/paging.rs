@@ -8,6 +8,11 @@
 //! - [`Client::list_parallel`]: reads `total` from the first page, then fetches all other pages
 //!   packed 50 to a `batch` request, several requests at a time.
 //!
+//! Whatever the portal answers, every stream ends: a `next` that does not advance, a cursor that
+//! does not move, or a `total` (or `next`) above the client's ceiling
+//! ([`ClientBuilder::max_list_rows`](crate::ClientBuilder::max_list_rows)) ends it with
+//! [`ErrorKind::Paging`]. Page starts are generated as they are needed, never all at once.
+//!
 //! ```no_run
 //! # use b24_runtime::{Client, paging::ListMethod};
 //! # async fn demo<M: ListMethod + Clone>(client: Client, request: M) {
@@ -23,11 +28,14 @@ use crate::batch::{typed, PendingCall, SubOutcome};
 use crate::client::Client;
 use crate::de::Lenient;
 use crate::envelope::Response;
-use crate::error::{ConfigError, DecodeError, Error, ErrorKind};
+use crate::error::{ConfigError, DecodeError, Error, ErrorKind, PagingError};
 use crate::method::Method;
 
 /// The page size of Bitrix24 list methods.
 pub const PAGE_SIZE: u64 = 50;
+
+/// The most `batch` requests [`Client::list_parallel`] keeps in flight.
+pub const MAX_CONCURRENCY: usize = 256;
 
 /// A list method: its answers carry `next`/`total` and it takes `start`.
 ///
@@ -50,17 +58,28 @@ pub type Items<'c, M> = BoxStream<'c, Result<<M as ListMethod>::Item, Error<<M a
 
 impl Client {
     /// All items of a list, page after page by `next`.
+    ///
+    /// Each `next` must be past the page just read and within
+    /// [`max_list_rows`](crate::ClientBuilder::max_list_rows); otherwise the stream ends, after
+    /// that page's items, with [`PagingError::Stalled`] or [`PagingError::TooManyRows`].
     pub fn list<M: ListMethod>(&self, request: M) -> Items<'_, M> {
         let params = match params_of(&request) {
             Ok(params) => params,
             Err(e) => return stream::iter(vec![Err(e)]).boxed(),
         };
-        let pages = stream::unfold(Some(0u64), move |start| {
+        let limit = self.max_list_rows();
+        let pages = stream::unfold(Some(Ok(0u64)), move |state| {
             let params = params.clone();
             async move {
-                let start = start?;
-                match self.page::<M>(with_start(params, start as i64)).await {
-                    Ok((items, response)) => Some((Ok(items), response.next)),
+                let start = match state? {
+                    Ok(start) => start,
+                    Err(e) => return Some((Err(e), None)),
+                };
+                match self.page::<M>(with_start(params, start)).await {
+                    Ok((items, response)) => {
+                        let next = response.next.map(|next| advance::<M>(start, next, limit));
+                        Some((Ok(items), next))
+                    }
                     Err(e) => Some((Err(e), None)),
                 }
             }
@@ -70,23 +89,37 @@ impl Client {
 
     /// All items of a list by an id cursor with `start=-1`: no row count, one request per 50
     /// rows. The request's own order is replaced by the cursor's; its filter is kept.
+    ///
+    /// The last row's cursor (a number, or a string holding one or not) must be above the
+    /// previous page's; a full page whose cursor is missing or does not advance ends the stream,
+    /// after that page's items, with [`PagingError::CursorStalled`].
     pub fn list_fast<M: ListMethod>(&self, request: M) -> Items<'_, M> {
         let params = match params_of(&request) {
             Ok(params) => params,
             Err(e) => return stream::iter(vec![Err(e)]).boxed(),
         };
         let pages = stream::unfold(
-            (Some(None::<Value>), params),
-            move |(cursor, params)| async move {
-                let cursor = cursor?;
+            (Some(Ok(None::<Value>)), params),
+            move |(state, params)| async move {
+                let cursor = match state? {
+                    Ok(cursor) => cursor,
+                    Err(e) => return Some((Err(e), (None, params))),
+                };
                 let page_params = cursor_params::<M>(params.clone(), cursor.as_ref());
                 match self.page_values::<M>(page_params).await {
                     Ok((values, _)) => {
-                        let next_cursor = values.last().and_then(|v| v.get(M::CURSOR)).cloned();
                         let full = values.len() as u64 >= PAGE_SIZE;
+                        let next_cursor = values.last().and_then(|v| v.get(M::CURSOR)).cloned();
                         let items = decode_items::<M>(values, &|s| self.redact(s));
-                        let next = match (&items, full, next_cursor) {
-                            (Ok(_), true, Some(c)) => Some(Some(c)),
+                        let next = match (&items, full) {
+                            (Ok(_), true) => Some(match next_cursor {
+                                Some(next) if cursor_advances(cursor.as_ref(), &next) => {
+                                    Ok(Some(next))
+                                }
+                                _ => Err(paging::<M>(PagingError::CursorStalled {
+                                    field: M::CURSOR,
+                                })),
+                            }),
                             _ => None,
                         };
                         Some((items, (next, params)))
@@ -99,30 +132,38 @@ impl Client {
     }
 
     /// All items of a list: the first page gives `total`, the rest are fetched 50 pages to a
-    /// `batch` request, `concurrency` requests at a time (paced by the rate limit), in order.
+    /// `batch` request, `concurrency` requests at a time (at most [`MAX_CONCURRENCY`]; paced by
+    /// the rate limit), in order.
+    ///
+    /// A `total` above [`max_list_rows`](crate::ClientBuilder::max_list_rows) is refused: the
+    /// stream is then a single [`PagingError::TooManyRows`].
     pub fn list_parallel<M: ListMethod>(&self, request: M, concurrency: usize) -> Items<'_, M> {
-        let concurrency = concurrency.max(1);
+        let concurrency = concurrency.clamp(1, MAX_CONCURRENCY);
         let params = match params_of(&request) {
             Ok(params) => params,
             Err(e) => return stream::iter(vec![Err(e)]).boxed(),
         };
+        let limit = self.max_list_rows();
         let first = {
             async move {
-                let (items, response) = self.page::<M>(with_start(params.clone(), 0)).await?;
+                let (items, response) = self.page::<M>(with_start(params.clone(), 0u64)).await?;
                 let total = response.total.unwrap_or(0);
-                let starts: Vec<u64> = (1..)
-                    .map(|i| i * PAGE_SIZE)
-                    .take_while(|s| *s < total)
-                    .collect();
-                Ok::<_, Error<M::Error>>((items, params, starts))
+                if total > limit {
+                    return Err(paging::<M>(PagingError::TooManyRows { rows: total, limit }));
+                }
+                Ok::<_, Error<M::Error>>((items, params, total))
             }
         };
         let stream = stream::once(first).flat_map(move |first| match first {
             Err(e) => stream::iter(vec![Err(e)]).boxed(),
-            Ok((items, params, starts)) => {
-                let group = concurrency * crate::batch::MAX_CALLS;
-                let groups: Vec<Vec<u64>> = starts.chunks(group).map(|c| c.to_vec()).collect();
-                let rest = stream::iter(groups)
+            Ok((items, params, total)) => {
+                let group = concurrency.saturating_mul(crate::batch::MAX_CALLS);
+                // Generated as the groups are sent, never collected.
+                let starts = (1u64..)
+                    .map_while(|i| i.checked_mul(PAGE_SIZE))
+                    .take_while(move |s| *s < total);
+                let rest = stream::iter(starts)
+                    .chunks(group)
                     .then(move |starts| {
                         let params = params.clone();
                         async move { self.pages_batched::<M>(&params, &starts).await }
@@ -168,7 +209,7 @@ impl Client {
                 key: format!("p{s}"),
                 method: M::NAME.into(),
                 idempotent: M::IDEMPOTENT,
-                params: with_start(params.clone(), *s as i64),
+                params: with_start(params.clone(), *s),
             })
             .collect();
         let outcomes = self.run_batch(&calls, false).await;
@@ -225,11 +266,45 @@ fn params_of<M: ListMethod>(request: &M) -> Result<Value, Error<M::Error>> {
     }
 }
 
-fn with_start(mut params: Value, start: i64) -> Value {
+fn with_start(mut params: Value, start: impl Into<Value>) -> Value {
     if let Value::Object(map) = &mut params {
-        map.insert("start".into(), Value::from(start));
+        map.insert("start".into(), start.into());
     }
     params
+}
+
+fn paging<M: ListMethod>(error: PagingError) -> Error<M::Error> {
+    Error::new(ErrorKind::Paging(error), M::NAME).with_idempotent(M::IDEMPOTENT)
+}
+
+/// The start of the page after the one at `start`, if the portal's `next` is usable: past
+/// `start` (else the stream would never end) and within the client's ceiling.
+fn advance<M: ListMethod>(start: u64, next: u64, limit: u64) -> Result<u64, Error<M::Error>> {
+    if next <= start {
+        Err(paging::<M>(PagingError::Stalled { start, next }))
+    } else if next > limit {
+        Err(paging::<M>(PagingError::TooManyRows { rows: next, limit }))
+    } else {
+        Ok(next)
+    }
+}
+
+/// Whether the cursor `next` is past `previous` (any usable cursor is, on the first page):
+/// numerically when both hold integers, else as strings. Anything else does not advance.
+fn cursor_advances(previous: Option<&Value>, next: &Value) -> bool {
+    fn int(v: &Value) -> Option<i128> {
+        match v {
+            Value::Number(n) => n.as_i64().map(i128::from).or(n.as_u64().map(i128::from)),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+    match (previous, int(next), next.as_str()) {
+        (_, None, None) => false,
+        (None, _, _) => true,
+        (Some(previous), Some(n), _) => int(previous).is_some_and(|p| n > p),
+        (Some(previous), None, Some(n)) => previous.as_str().is_some_and(|p| n > p),
+    }
 }
 
 /// The parameters of a fast-mode page: `start=-1`, ordered by the cursor, after `cursor`.
@@ -297,7 +372,7 @@ fn shape_error<E>(
     message: &str,
     redact: &dyn Fn(String) -> String,
 ) -> Error<E> {
-    let error = DecodeError::result_shape(value, String::new(), message.to_owned(), redact);
+    let error = DecodeError::result_shape(value, "", message, redact);
     Error::new(ErrorKind::Decode(error), method)
 }
 
@@ -321,6 +396,52 @@ mod tests {
 
     impl ListMethod for Rows {
         type Item = u64;
+    }
+
+    #[test]
+    fn next_must_advance_within_the_ceiling() {
+        assert_eq!(advance::<Rows>(0, 50, 100).ok(), Some(50));
+        for (start, next) in [(0, 0), (50, 50), (100, 50)] {
+            let e = advance::<Rows>(start, next, 1000).unwrap_err();
+            assert!(matches!(
+                e.kind(),
+                ErrorKind::Paging(PagingError::Stalled { .. })
+            ));
+            assert!(!e.is_retryable());
+        }
+        let e = advance::<Rows>(0, u64::MAX, 1000).unwrap_err();
+        assert!(matches!(
+            e.kind(),
+            ErrorKind::Paging(PagingError::TooManyRows { limit: 1000, .. })
+        ));
+    }
+
+    #[test]
+    fn cursors_must_advance() {
+        use serde_json::json;
+        let table = [
+            (None, json!(5), true),
+            (None, json!("x"), true),
+            (None, json!(null), false),
+            (None, json!({"a": 1}), false),
+            (Some(json!(5)), json!(6), true),
+            (Some(json!(5)), json!("6"), true),
+            (Some(json!("9")), json!(10), true),
+            (Some(json!(5)), json!(5), false),
+            (Some(json!(5)), json!(4), false),
+            (Some(json!(5)), json!("5"), false),
+            (Some(json!("a")), json!("b"), true),
+            (Some(json!("b")), json!("b"), false),
+            (Some(json!("a")), json!(3), false),
+            (Some(json!(u64::MAX)), json!(-1), false),
+        ];
+        for (previous, next, advances) in table {
+            assert_eq!(
+                cursor_advances(previous.as_ref(), &next),
+                advances,
+                "{previous:?} -> {next}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -32,7 +32,7 @@ use futures::future::join_all;
 use crate::client::Client;
 use crate::de::Lenient;
 use crate::envelope::Response;
-use crate::error::{ApiError, ConfigError, DecodeError, Error, ErrorKind};
+use crate::error::{description_of, ApiError, ConfigError, DecodeError, Error, ErrorKind};
 use crate::error_code::ErrorCode;
 use crate::method::{Method, MethodError};
 
@@ -332,6 +332,10 @@ pub enum BatchFailure {
     /// it out of its answer.
     #[error("the call was not run (the batch halted before it)")]
     NotExecuted,
+    /// The portal's answer says nothing about the call (neither a result nor an error): it may
+    /// or may not have run, so it is retryable only if the method is idempotent.
+    #[error("the batch answer has no result for the call: it may or may not have run")]
+    Missing,
     /// The `batch` request carrying the call failed as a whole.
     #[error("the batch request failed: {0}")]
     Request(Arc<Error>),
@@ -371,33 +375,25 @@ pub(crate) fn typed<T: Lenient, E: MethodError>(
             }),
             Err(e) => {
                 let path = e.path().to_string();
-                let path = if path == "." {
-                    String::new()
-                } else {
-                    format!(".{path}")
-                };
                 let message = e.into_inner().to_string();
-                fail(
-                    ErrorKind::Decode(DecodeError::result_shape(&result, path, message, redact)),
-                    method,
-                )
+                let error = DecodeError::result_shape(&result, &path, &message, redact);
+                fail(ErrorKind::Decode(error), method)
             }
         },
         SubOutcome::Err { code, description } => {
+            // The server's words: redacted and bounded like a direct call's.
+            let description = description_of(&description, redact);
             // Sub-call errors carry no HTTP status: 0 means "inside a batch".
             match E::from_code(&code, 0, &description) {
                 Some(error) => fail(ErrorKind::Method { error, status: 0 }, method),
                 None => fail(
-                    ErrorKind::Api(ApiError {
-                        code: ErrorCode::parse(&code),
-                        description,
-                        status: 0,
-                    }),
+                    ErrorKind::Api(ApiError::from_wire(&code, description, 0, redact)),
                     method,
                 ),
             }
         }
         SubOutcome::NotExecuted => fail(ErrorKind::Batch(BatchFailure::NotExecuted), method),
+        SubOutcome::Missing => fail(ErrorKind::Batch(BatchFailure::Missing), method),
         SubOutcome::Failed(error) => fail(ErrorKind::Batch(BatchFailure::Request(error)), method),
     }
 }
@@ -457,7 +453,7 @@ impl Client {
             .await;
         match answer {
             Ok(response) => {
-                let outcomes = wire::outcomes(chunk, response.result);
+                let outcomes = wire::outcomes(chunk, response.result, halt);
                 if let Some(operating) = self.operating() {
                     for (call, outcome) in chunk.iter().zip(&outcomes) {
                         match outcome {

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::php_query::http_build_query;
 use crate::de::{lenient, Lenient, Tolerant};
 use crate::envelope::Time;
-use crate::error::Error;
+use crate::error::{code_of, Error};
 
 /// One call waiting to go into a batch, with its type erased.
 #[derive(Debug, Clone)]
@@ -38,11 +38,15 @@ pub(crate) enum SubOutcome {
         total: Option<u64>,
         next: Option<u64>,
     },
+    /// The sub-call's error, as the server sent it (scrubbed when it is turned into an error).
     Err {
         code: String,
         description: String,
     },
+    /// Known not to have run (`halt` stopped the batch before it, or its request was not sent).
     NotExecuted,
+    /// The answer says nothing about the call: it may or may not have run.
+    Missing,
     Failed(Arc<Error>),
 }
 
@@ -102,17 +106,42 @@ impl<V: Lenient> Lenient for Keyed<V> {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct SubError {
-    #[serde(default, deserialize_with = "lenient")]
-    error: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    error_description: Option<String>,
+/// A value beside a sub-call's result (its `total`, `next` or `time`): decoded leniently, or
+/// dropped with a warning, so that one bad value spoils neither the batch nor the result.
+#[derive(Debug)]
+pub(crate) struct Forgiving<T>(Option<T>);
+
+impl<T: Lenient> Lenient for Forgiving<T> {
+    fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        match <Option<T>>::deserialize_lenient(&value) {
+            Ok(v) => Ok(Forgiving(v)),
+            Err(_) => {
+                tracing::warn!("dropping an unusable total, next or time of a batch sub-call");
+                Ok(Forgiving(None))
+            }
+        }
+    }
 }
 
-impl Lenient for SubError {
-    fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        SubError::deserialize(d)
+/// A sub-call's error as the server sent it: `{"error": "CODE", "error_description": "…"}`, the
+/// REST 3.0 `{"error": {"code": …}}`, or anything else (kept as its JSON text).
+fn sub_error(error: Value) -> (String, String) {
+    match error {
+        Value::Object(mut obj) => {
+            let code = obj
+                .get("error")
+                .map(code_of)
+                .unwrap_or_default()
+                .into_owned();
+            let description = match obj.swap_remove("error_description") {
+                Some(Value::String(text)) => text,
+                None | Some(Value::Null) => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (code, description)
+        }
+        other => (code_of(&other).into_owned(), String::new()),
     }
 }
 
@@ -123,13 +152,13 @@ pub struct BatchAnswer {
     #[serde(deserialize_with = "lenient")]
     result: Keyed<Value>,
     #[serde(deserialize_with = "lenient")]
-    result_error: Keyed<SubError>,
+    result_error: Keyed<Value>,
     #[serde(deserialize_with = "lenient")]
-    result_total: Keyed<u64>,
+    result_total: Keyed<Forgiving<u64>>,
     #[serde(deserialize_with = "lenient")]
-    result_next: Keyed<u64>,
+    result_next: Keyed<Forgiving<u64>>,
     #[serde(deserialize_with = "lenient")]
-    result_time: Keyed<Time>,
+    result_time: Keyed<Forgiving<Time>>,
 }
 
 impl Lenient for BatchAnswer {
@@ -139,24 +168,34 @@ impl Lenient for BatchAnswer {
 }
 
 /// Splits a batch answer into the outcome of every call of the chunk, in order.
-pub(crate) fn outcomes(chunk: &[PendingCall], mut answer: BatchAnswer) -> Vec<SubOutcome> {
+///
+/// A call the answer says nothing about did not run if `halt` was set and an earlier call of the
+/// chunk failed (the portal stops there); otherwise it is [`SubOutcome::Missing`]: it may have
+/// run.
+pub(crate) fn outcomes(
+    chunk: &[PendingCall],
+    mut answer: BatchAnswer,
+    halt: bool,
+) -> Vec<SubOutcome> {
+    let mut halted = false;
     chunk
         .iter()
         .map(|call| {
             if let Some(error) = answer.result_error.0.remove(&call.key) {
-                return SubOutcome::Err {
-                    code: error.error.unwrap_or_default(),
-                    description: error.error_description.unwrap_or_default(),
-                };
+                halted = halt;
+                let (code, description) = sub_error(error);
+                return SubOutcome::Err { code, description };
             }
+            let meta = |keyed: &mut Keyed<Forgiving<_>>| keyed.0.remove(&call.key)?.0;
             match answer.result.0.remove(&call.key) {
                 Some(result) => SubOutcome::Ok {
                     result,
-                    time: answer.result_time.0.remove(&call.key),
-                    total: answer.result_total.0.remove(&call.key),
-                    next: answer.result_next.0.remove(&call.key),
+                    time: answer.result_time.0.remove(&call.key).and_then(|t| t.0),
+                    total: meta(&mut answer.result_total),
+                    next: meta(&mut answer.result_next),
                 },
-                None => SubOutcome::NotExecuted,
+                None if halted => SubOutcome::NotExecuted,
+                None => SubOutcome::Missing,
             }
         })
         .collect()
@@ -219,7 +258,7 @@ mod tests {
             call("get_department", "department.get", json!({})),
             call("missing", "x.y", json!({})),
         ];
-        let out = outcomes(&chunk, answer);
+        let out = outcomes(&chunk, answer, false);
         assert!(
             matches!(&out[0], SubOutcome::Ok { result, time: Some(_), .. } if result["ID"] == "1")
         );
@@ -231,7 +270,7 @@ mod tests {
                 ..
             }
         ));
-        assert!(matches!(&out[2], SubOutcome::NotExecuted));
+        assert!(matches!(&out[2], SubOutcome::Missing));
     }
 
     #[test]
@@ -242,7 +281,11 @@ mod tests {
             "error_description": ""}}, "result_total": [], "result_next": [], "result_time": []}"#,
         )
         .unwrap();
-        let out = outcomes(&[call("get_user", "user.current", json!({}))], answer);
+        let out = outcomes(
+            &[call("get_user", "user.current", json!({}))],
+            answer,
+            false,
+        );
         assert!(matches!(&out[0], SubOutcome::Err { code, .. } if code == "insufficient_scope"));
 
         // numeric keys 0..n come back as a list
@@ -251,6 +294,7 @@ mod tests {
         let out = outcomes(
             &[call("0", "a.b", json!({})), call("1", "a.b", json!({}))],
             answer,
+            false,
         );
         assert!(matches!(
             &out[1],

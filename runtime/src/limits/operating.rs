@@ -40,9 +40,17 @@ pub struct OperatingStatus {
     pub blocked_for: Option<Duration>,
 }
 
+/// The portal's window: the oldest basket expires within ten minutes, so a reset time further
+/// away than that is the portal's (or a clock's) error, and is read as this.
+const WINDOW: Duration = Duration::from_secs(600);
+
+/// The most operating time taken as reported: a day. More cannot be spent in a ten-minute window
+/// by any concurrency a portal allows; larger reports are clamped (with a warning).
+const MAX_OPERATING: Duration = Duration::from_secs(86_400);
+
 #[derive(Debug, Default)]
 struct MethodState {
-    operating: f64,
+    operating: Duration,
     reset_at: Option<Instant>,
     blocked_until: Option<Instant>,
 }
@@ -67,6 +75,10 @@ impl Operating {
     }
 
     /// Records the `time` block of an answer of `method`.
+    ///
+    /// The numbers come from the server: a reset further than the window is read as the window's
+    /// end, an absurd operating time is clamped, and a block that is not finite numbers (which
+    /// decoding does not produce, but a `Time` may hold) is ignored, each with a warning.
     pub(crate) fn observe(&self, method: &str, time: &Time) {
         let (Some(operating), Some(reset_at)) = (time.operating, time.operating_reset_at) else {
             return;
@@ -77,9 +89,35 @@ impl Operating {
         } else {
             time.start
         };
-        let reset_in = Duration::from_secs_f64((reset_at - now_on_portal).clamp(0.0, 3600.0));
+        let reset_in = reset_at - now_on_portal;
+        if !(operating >= 0.0 && operating.is_finite() && reset_in.is_finite()) {
+            tracing::warn!(
+                method,
+                "ignoring an operating time or reset that is not a finite non-negative number"
+            );
+            return;
+        }
+        if reset_in > WINDOW.as_secs_f64() {
+            tracing::warn!(
+                method,
+                reset_in_s = reset_in,
+                "operating_reset_at is beyond the ten-minute window: reading it as the window's end"
+            );
+        }
+        let reset_in = Duration::from_secs_f64(reset_in.clamp(0.0, WINDOW.as_secs_f64()));
+        let operating = match Duration::try_from_secs_f64(operating) {
+            Ok(d) if d <= MAX_OPERATING => d,
+            _ => {
+                tracing::warn!(
+                    method,
+                    operating,
+                    "clamping an absurd operating time to a day"
+                );
+                MAX_OPERATING
+            }
+        };
         let reset_at = Instant::now() + reset_in;
-        let spent = operating >= self.limit.budget.as_secs_f64();
+        let spent = operating >= self.limit.budget;
         self.with(method, |state| {
             state.operating = operating;
             state.reset_at = Some(reset_at);
@@ -90,7 +128,7 @@ impl Operating {
         if spent {
             tracing::info!(
                 method,
-                operating,
+                operating_s = operating.as_secs_f64(),
                 reset_in_ms = reset_in.as_millis() as u64,
                 "operating-time budget spent: holding the method back until its reset"
             );
@@ -142,7 +180,7 @@ impl Operating {
         let state = methods.get(&method.to_ascii_lowercase())?;
         let now = Instant::now();
         Some(OperatingStatus {
-            operating: Duration::from_secs_f64(state.operating.max(0.0)),
+            operating: state.operating,
             reset_in: state.reset_at.map(|r| r.saturating_duration_since(now)),
             blocked_for: state.blocked_until.filter(|u| *u > now).map(|u| u - now),
         })
@@ -179,6 +217,43 @@ mod tests {
         ops.wait("a.b").await;
         assert!(started.elapsed() >= Duration::from_millis(190));
         assert!(ops.status("a.b").unwrap().blocked_for.is_none());
+    }
+
+    /// Whatever numbers a `time` block holds, observing it and reading the status never panic,
+    /// and a method is never held back for longer than the window.
+    #[test]
+    fn absurd_numbers_are_clamped_or_ignored() {
+        let ops = Operating::new(OperatingLimit::default());
+        let absurd = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e308,
+            -1e308,
+            -1.0,
+            0.0,
+            f64::MIN_POSITIVE,
+        ];
+        for &operating in &absurd {
+            for &reset in &absurd {
+                for &finish in &absurd {
+                    let t = Time {
+                        start: finish,
+                        finish,
+                        operating: Some(operating),
+                        operating_reset_at: Some(reset),
+                        ..Time::default()
+                    };
+                    ops.observe("a.b", &t);
+                    let status = ops.status("a.b");
+                    if let Some(status) = status {
+                        assert!(status.operating <= MAX_OPERATING);
+                        assert!(status.blocked_for.unwrap_or_default() <= WINDOW);
+                        assert!(status.reset_in.unwrap_or_default() <= WINDOW);
+                    }
+                }
+            }
+        }
     }
 
     #[tokio::test]
