@@ -365,13 +365,9 @@ impl Client {
     }
 
     /// Replaces every secret the client holds by `***`.
-    pub(crate) fn redact(&self, mut text: String) -> String {
-        for secret in self.inner.credentials.secrets() {
-            if !secret.is_empty() && text.contains(&secret) {
-                text = text.replace(&secret, "***");
-            }
-        }
-        text
+    /// (Also a start of one at the very end of `text`: an answer cut short mid-secret.)
+    pub(crate) fn redact(&self, text: String) -> String {
+        crate::scrub::redact_secrets(text, self.inner.credentials.secrets())
     }
 }
 

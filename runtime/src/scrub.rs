@@ -10,6 +10,39 @@
 /// Replaces the secrets a client holds by `***` (the client's `redact`).
 pub(crate) type Redact<'a> = &'a dyn Fn(String) -> String;
 
+/// The shortest start of a secret redacted at the very end of a text (a body cut short, a
+/// window cut in the middle of a secret).
+const PARTIAL_MIN: usize = 6;
+
+/// `text` with every occurrence of each of `secrets` replaced by `***`, and a start of one of
+/// them (at least [`PARTIAL_MIN`] bytes) at the very end of `text` too: a body cut short in
+/// the middle of an echoed secret must not leave its first half behind. The client's `redact`.
+pub(crate) fn redact_secrets<S: AsRef<str>>(
+    mut text: String,
+    secrets: impl IntoIterator<Item = S>,
+) -> String {
+    for secret in secrets {
+        let secret = secret.as_ref();
+        if secret.is_empty() {
+            continue;
+        }
+        if text.contains(secret) {
+            text = text.replace(secret, "***");
+        }
+        let partial = secret
+            .char_indices()
+            .map(|(i, _)| i)
+            .filter(|&i| i >= PARTIAL_MIN.min(secret.len()))
+            .rev()
+            .find(|&i| text.ends_with(&secret[..i]));
+        if let Some(len) = partial {
+            text.truncate(text.len() - len);
+            text.push_str("***");
+        }
+    }
+    text
+}
+
 /// How much text past the limit is redacted before the cut: more than any secret is long, so
 /// that a secret that starts before the limit is seen whole.
 const SECRET_WINDOW: usize = 4096;
@@ -82,5 +115,19 @@ mod tests {
         assert!(short.len() <= 256 && !short.contains("s3c"));
         assert_eq!(scrub_bytes(b"\xff s3cret", 100, &hide), "\u{fffd} ***");
         assert_eq!(cut("abc".into(), 0), "");
+    }
+
+    #[test]
+    fn secrets_and_their_start_at_the_end_are_redacted() {
+        let secrets = ["s3cretc0de", ""];
+        for (text, redacted) in [
+            ("a s3cretc0de b s3cretc0de", "a *** b ***"),
+            ("cut short: s3cret", "cut short: ***"),
+            ("cut short: s3cretc0d", "cut short: ***"),
+            ("too short to tell: s3cre", "too short to tell: s3cre"),
+            ("s3cret in the middle", "s3cret in the middle"),
+        ] {
+            assert_eq!(redact_secrets(text.into(), secrets), redacted, "{text}");
+        }
     }
 }

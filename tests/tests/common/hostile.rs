@@ -78,6 +78,7 @@ impl Hostile {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                let _ = stream.set_nodelay(true);
                 tokio::spawn(serve(stream, respond.clone(), counter.clone()));
             }
         });
@@ -122,9 +123,10 @@ async fn serve(mut stream: TcpStream, respond: Arc<Responder>, counter: Arc<Atom
             answer.status,
             answer.body.len()
         );
-        if stream.write_all(head.as_bytes()).await.is_err()
-            || stream.write_all(&answer.body).await.is_err()
-        {
+        // One write: a head and a body written apart wait for the client's delayed ACK.
+        let mut reply = head.into_bytes();
+        reply.extend_from_slice(&answer.body);
+        if stream.write_all(&reply).await.is_err() {
             return;
         }
     }
