@@ -67,10 +67,14 @@ pub(crate) fn decode(
     too_large: bool,
     known_secrets: &[String],
 ) -> Result<TokenPair, RenewalError> {
-    // The answer may hold new tokens, whole or cut short, that no redaction list knows yet.
+    // The answer may hold new tokens, whole or cut short, that no redaction list knows yet:
+    // their values (after their keys) are scrubbed, and so are copies of them elsewhere.
+    let found = token_values(&String::from_utf8_lossy(
+        &body[..body.len().min(MAX_ANSWER)],
+    ));
     let redact = |text: String| {
         let mut text = scrub_token_values(text);
-        for secret in known_secrets {
+        for secret in known_secrets.iter().chain(&found) {
             if !secret.is_empty() {
                 text = text.replace(secret.as_str(), "***");
             }
@@ -171,6 +175,25 @@ fn bounded_to(mut text: String, limit: usize) -> String {
         text.push('…');
     }
     text
+}
+
+/// The values of `access_token` and `refresh_token` in a token endpoint's answer (JSON, possibly
+/// cut short, possibly not a string), at least 8 bytes long: copies of them elsewhere in the
+/// answer are redacted too.
+fn token_values(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ["\"access_token\"", "\"refresh_token\""] {
+        for (at, _) in text.match_indices(key).take(16) {
+            let rest =
+                text[at + key.len()..].trim_start_matches(|c: char| c.is_whitespace() || c == ':');
+            let rest = rest.strip_prefix('"').unwrap_or(rest);
+            let end = rest.find(['"', ',', '}', ' ']).unwrap_or(rest.len());
+            if end >= 8 {
+                out.push(rest[..end].to_owned());
+            }
+        }
+    }
+    out
 }
 
 /// Replaces the values of `access_token` and `refresh_token` in a token endpoint's answer (JSON,

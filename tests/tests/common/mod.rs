@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end test files: each file is its own crate and uses a part.
 #![allow(dead_code)]
 
+pub mod loopback;
+
 use b24::Client;
 use b24_emulator::{Emulator, Portal, RecordedRequest, DEMO_IDS};
 
