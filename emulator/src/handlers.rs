@@ -135,10 +135,12 @@ impl<'a> CallContext<'a> {
     }
 }
 
-/// Method name → handler. Names are stored lowercased.
+/// Method name → handler. Names are stored lowercased. REST 3.0 methods (served at
+/// `/rest/api/…` only) are kept apart from the classic ones (served at `/rest/…`).
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, Arc<dyn Handler>>,
+    v3: HashMap<String, Arc<dyn Handler>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -176,6 +178,17 @@ impl Registry {
     /// The handler of a method (name in any case).
     pub fn get(&self, method: &str) -> Option<Arc<dyn Handler>> {
         self.handlers.get(&method.to_lowercase()).cloned()
+    }
+
+    /// Adds a REST 3.0 method, served at `/rest/api/<method>` (not at `/rest/<method>`),
+    /// replacing any REST 3.0 handler of that name.
+    pub fn register_v3(&mut self, method: &str, handler: impl Handler) {
+        self.v3.insert(method.to_lowercase(), Arc::new(handler));
+    }
+
+    /// The handler of a REST 3.0 method (name in any case).
+    pub fn get_v3(&self, method: &str) -> Option<Arc<dyn Handler>> {
+        self.v3.get(&method.to_lowercase()).cloned()
     }
 
     /// The registered method names, lowercased, in no particular order.

@@ -44,6 +44,13 @@ impl Shared {
             .get(method)
     }
 
+    pub(crate) fn handler_v3(&self, method: &str) -> Option<Arc<dyn Handler>> {
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_v3(method)
+    }
+
     /// Appends entries to the journal, next to each other.
     pub(crate) fn record_all(&self, entries: Vec<RecordedRequest>) {
         self.journal
@@ -230,6 +237,33 @@ impl Emulator {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .register(method, handler);
+    }
+
+    /// Adds a REST 3.0 method (name in any case), served at `/rest/api/<method>` and
+    /// `/rest/api/<user_id>/<code>/<method>` only (`api-reference/rest-v3.md`): JSON bodies,
+    /// errors as `{"error": {"code", "message"}}`, and `Idempotency-Key` honoured (a repeat of a
+    /// call that succeeded, with the same key and parameters, within 24 h of portal time, gets the
+    /// stored answer with `Idempotent-Replayed: true` and does not run the handler again).
+    ///
+    /// ```
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use b24_emulator::{Emulator, Portal};
+    /// use serde_json::json;
+    /// let emu = Emulator::start(Portal::demo()).await?;
+    /// emu.register_v3("tasks.task.add", |_ctx, params| {
+    ///     Ok(json!({ "item": { "id": 42, "title": params.text("title") } }))
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn register_v3<F>(&self, method: &str, handler: F)
+    where
+        F: Fn(&mut CallContext<'_>, &Params) -> Result<Value, ApiError> + Send + Sync + 'static,
+    {
+        self.shared
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .register_v3(method, handler);
     }
 
     /// Removes a method; calls to it then answer `ERROR_METHOD_NOT_FOUND`.

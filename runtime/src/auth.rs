@@ -39,6 +39,23 @@ impl Credentials {
         }
     }
 
+    /// The REST 3.0 root (`…/rest/api/` or `…/rest/api/<id>/<code>/`, `api-reference/rest-v3.md`),
+    /// as a URL whose secret parts the caller must not log.
+    pub(crate) fn endpoint_v3_secret(&self) -> String {
+        match self {
+            Credentials::Webhook(w) => {
+                format!(
+                    "{}api/{}/{}/",
+                    w.rest_root,
+                    w.user_id,
+                    w.code.expose_secret()
+                )
+            }
+            Credentials::OAuth(o) => format!("{}api/", o.rest_root),
+            Credentials::Renewing(s) => format!("{}api/", s.rest_root()),
+        }
+    }
+
     /// The REST root without secrets, for logs and errors.
     pub fn rest_root(&self) -> &Url {
         match self {
@@ -249,6 +266,12 @@ mod tests {
             c.endpoint_secret(),
             "https://ex.bitrix24.com/rest/12/abc123def/"
         );
+        assert_eq!(
+            c.endpoint_v3_secret(),
+            "https://ex.bitrix24.com/rest/api/12/abc123def/"
+        );
+        let o = Credentials::OAuth(OAuthToken::new("https://ex.com", "t").unwrap());
+        assert_eq!(o.endpoint_v3_secret(), "https://ex.com/rest/api/");
         assert!(Webhook::parse("https://ex.bitrix24.com/rest/12/abc").is_ok());
         assert!(Webhook::parse("https://ex.bitrix24.com/sub/rest/12/abc/").is_ok());
     }

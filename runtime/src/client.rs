@@ -23,10 +23,11 @@ use crate::error_code::ErrorCode;
 use crate::limits::bucket::Bucket;
 use crate::limits::operating::Operating;
 use crate::limits::{OperatingLimit, OperatingStatus, RateLimit};
-use crate::method::{Method, MethodError, NoMethodErrors};
+use crate::method::{ApiVersion, Method, MethodError, NoMethodErrors};
 use crate::oauth::{MemoryTokenStore, OAuthApp, OAuthSession, RenewalError, TokenPair, TokenStore};
+use crate::rest_v3;
 use crate::retry::{self, RetryPolicy, Verdict};
-use crate::transport;
+use crate::transport::{self, BodyBudget};
 
 /// A Bitrix24 REST client for one portal and one set of credentials.
 ///
@@ -50,8 +51,11 @@ struct Inner {
     credentials: Credentials,
     /// The REST root including the webhook code: never logged.
     endpoint: String,
+    /// The REST 3.0 root including the webhook code: never logged.
+    endpoint_v3: String,
     timeout: Duration,
     max_body: usize,
+    body_budget: BodyBudget,
     retry: RetryPolicy,
     bucket: Option<Bucket>,
     operating: Option<Operating>,
@@ -128,7 +132,13 @@ impl Client {
         &self,
         method: &M,
     ) -> Result<Response<M::Output>, Error<M::Error>> {
-        if let Some(batcher) = &self.inner.autobatch {
+        // REST 3.0 methods are not part of the classic `batch`: they are always sent directly.
+        let batcher = self
+            .inner
+            .autobatch
+            .as_ref()
+            .filter(|_| M::API_VERSION == ApiVersion::V2);
+        if let Some(batcher) = batcher {
             let params = match serde_json::to_value(method) {
                 Ok(params) => params,
                 Err(e) => {
@@ -161,7 +171,7 @@ impl Client {
                 tokio::time::sleep(self.inner.retry.delay(submitted)).await;
             }
         }
-        self.send::<_, M::Output, M::Error>(M::NAME, M::IDEMPOTENT, method)
+        self.send_as::<_, M::Output, M::Error>(M::NAME, M::IDEMPOTENT, M::API_VERSION, method)
             .await
     }
 
@@ -177,6 +187,7 @@ impl Client {
         self.inner.max_list_rows
     }
 
+    /// A call through the classic REST API (batch and paging requests).
     pub(crate) async fn send<P, T, E>(
         &self,
         name: impl Into<Cow<'static, str>>,
@@ -188,11 +199,27 @@ impl Client {
         T: Lenient,
         E: MethodError,
     {
+        self.send_as(name, idempotent, ApiVersion::V2, params).await
+    }
+
+    /// A call through the REST API `api`.
+    pub(crate) async fn send_as<P, T, E>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        idempotent: bool,
+        api: ApiVersion,
+        params: &P,
+    ) -> Result<Response<T>, Error<E>>
+    where
+        P: Serialize + ?Sized,
+        T: Lenient,
+        E: MethodError,
+    {
         let name = name.into();
         let span =
             tracing::debug_span!("b24.call", method = %name, attempts = tracing::field::Empty);
         let (outcome, attempts) = self
-            .run::<T, E>(&name, idempotent, params)
+            .run::<T, E>(&name, idempotent, api, params)
             .instrument(span)
             .await;
         outcome.map_err(|kind| {
@@ -203,10 +230,14 @@ impl Client {
     }
 
     /// The attempt loop: limits, renewal and retries around single exchanges.
+    ///
+    /// A REST 3.0 call carries one idempotency key across all its attempts, so the failures that
+    /// may come after the portal ran it are retried as for an idempotent method.
     async fn run<T: Lenient, E: MethodError>(
         &self,
         name: &str,
         idempotent: bool,
+        api: ApiVersion,
         params: &(impl Serialize + ?Sized),
     ) -> (Result<Response<T>, ErrorKind<E>>, u32) {
         let params = match serde_json::to_vec(params) {
@@ -217,6 +248,8 @@ impl Client {
             }
         };
         let inner = &self.inner;
+        let idempotency_key = (api == ApiVersion::V3).then(rest_v3::idempotency_key);
+        let retry_safe = idempotent || idempotency_key.is_some();
         let mut attempts = 0u32;
         let mut failures = 0u32;
         let mut renewed = false;
@@ -233,7 +266,9 @@ impl Client {
             };
             attempts += 1;
             tracing::Span::current().record("attempts", attempts);
-            let outcome = self.exchange::<T, E>(name, body).await;
+            let outcome = self
+                .exchange::<T, E>(name, api, idempotency_key.as_deref(), body)
+                .await;
             if let Some(bucket) = &inner.bucket {
                 if !matches!(outcome, Err(ErrorKind::Transport(_))) {
                     bucket.answered(); // the portal has seen a request: its drain runs
@@ -248,7 +283,7 @@ impl Client {
                 }
                 Err(kind) => kind,
             };
-            let verdict = retry::verdict(&kind, idempotent);
+            let verdict = retry::verdict(&kind, retry_safe);
             match verdict {
                 Verdict::Fail => return (Err(kind), attempts),
                 Verdict::Renew => {
@@ -319,9 +354,15 @@ impl Client {
     async fn exchange<T: Lenient, E: MethodError>(
         &self,
         name: &str,
+        api: ApiVersion,
+        idempotency_key: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Response<T>, ErrorKind<E>> {
-        let url = format!("{}{}", self.inner.endpoint, name);
+        let root = match api {
+            ApiVersion::V3 => &self.inner.endpoint_v3,
+            _ => &self.inner.endpoint,
+        };
+        let url = format!("{root}{name}");
         let started = Instant::now();
         let reply = transport::post_json(
             &self.inner.http,
@@ -329,6 +370,8 @@ impl Client {
             body,
             self.inner.timeout,
             self.inner.max_body,
+            &self.inner.body_budget,
+            idempotency_key,
         )
         .await
         .map_err(|e| {
@@ -339,13 +382,12 @@ impl Client {
             status = reply.status,
             bytes = reply.body.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
+            replayed = reply.replayed,
             "answer"
         );
         let redact = |s: String| self.redact(s);
         if reply.truncated {
-            let reason = DecodeReason::TooLarge {
-                limit: self.inner.max_body,
-            };
+            let reason = DecodeReason::TooLarge { limit: reply.limit };
             return Err(ErrorKind::Decode(DecodeError::of_answer(
                 reply.status,
                 reply.content_type,
@@ -353,6 +395,11 @@ impl Client {
                 reason,
                 &redact,
             )));
+        }
+        if api == ApiVersion::V3 && !(200..300).contains(&reply.status) {
+            if let Some(error) = rest_v3::decode_error(reply.status, &reply.body, &redact) {
+                return Err(error);
+            }
         }
         envelope::decode(
             Reply {
@@ -444,10 +491,11 @@ pub(crate) fn is_method_name(name: &str) -> bool {
 #[must_use]
 pub struct ClientBuilder {
     credentials: Option<Result<CredentialsSpec, ConfigError>>,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     max_body: Option<usize>,
+    body_budget: Option<usize>,
     allow_insecure_http: bool,
     retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
@@ -470,6 +518,7 @@ impl Default for ClientBuilder {
             timeout: None,
             connect_timeout: None,
             max_body: None,
+            body_budget: None,
             allow_insecure_http: false,
             retry: RetryPolicy::default(),
             rate_limit: Some(RateLimit::STANDARD),
@@ -488,6 +537,8 @@ impl ClientBuilder {
     pub const DEFAULT_MAX_BODY: usize = 64 * 1024 * 1024;
     /// Default ceiling on the rows a list claims (see [`Self::max_list_rows`]).
     pub const DEFAULT_MAX_LIST_ROWS: u64 = 10_000_000;
+    /// Default limit on the answer bodies one client (with its clones) holds in memory at once.
+    pub const DEFAULT_BODY_BUDGET: usize = 256 * 1024 * 1024;
 
     /// Authorize with an incoming webhook URL (`https://<portal>/rest/<user_id>/<code>/`).
     pub fn webhook(mut self, url: &str) -> Self {
@@ -527,9 +578,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Use the caller's own `reqwest::Client` (proxies, TLS roots, pooling). Its own timeouts
-    /// apply in addition to this builder's.
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+    /// Build the HTTP client from the caller's own `reqwest::ClientBuilder` (proxies, TLS roots,
+    /// pool settings). Its timeouts apply in addition to this builder's.
+    ///
+    /// Its redirect policy is replaced: redirects are never followed, since following one would
+    /// send the body (with an OAuth access token) or the token request (with the refresh token
+    /// and client secret) to whatever host the redirect names. A built `reqwest::Client` is not
+    /// accepted for this reason: its policy cannot be checked or changed.
+    pub fn http_client(mut self, http: reqwest::ClientBuilder) -> Self {
         self.http = Some(http);
         self
     }
@@ -540,7 +596,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout for opening a connection (default 10 s; ignored with
+    /// The timeout for opening a connection (default 10 s; not set on the builder given to
     /// [`http_client`](Self::http_client)).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
@@ -550,6 +606,15 @@ impl ClientBuilder {
     /// The largest answer accepted, in bytes (default [`Self::DEFAULT_MAX_BODY`]).
     pub fn max_body(mut self, bytes: usize) -> Self {
         self.max_body = Some(bytes);
+        self
+    }
+
+    /// The most bytes of answers the client, with all its clones, holds in memory at once
+    /// (default [`Self::DEFAULT_BODY_BUDGET`]). A call reserves its answer's length before
+    /// reading it, waiting for room; an answer that outgrows its reservation when the budget is
+    /// spent is cut and returned as `Decode(TooLarge)`.
+    pub fn body_budget(mut self, bytes: usize) -> Self {
+        self.body_budget = Some(bytes);
         self
     }
 
@@ -624,21 +689,25 @@ impl ClientBuilder {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .user_agent(concat!("b24-rust/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-                // A redirect is answered, not followed: following it would re-send the body with
-                // the access token to wherever it points (307/308), or drop the parameters and
-                // run the method without them (301/302/303 turn a POST into a GET).
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(ConfigError::Http)?,
-        };
+                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10))),
+        }
+        // A redirect is answered, not followed: following it would re-send the body with the
+        // access token (or the token request with the refresh token and client secret) to
+        // wherever it points (307/308), or drop the parameters and run the method without them
+        // (301/302/303 turn a POST into a GET).
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(ConfigError::Http)?;
+        let max_body = self.max_body.unwrap_or(Self::DEFAULT_MAX_BODY);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 endpoint: credentials.endpoint_secret(),
+                endpoint_v3: credentials.endpoint_v3_secret(),
                 credentials,
                 timeout: self.timeout.unwrap_or(Self::DEFAULT_TIMEOUT),
-                max_body: self.max_body.unwrap_or(Self::DEFAULT_MAX_BODY),
+                max_body,
+                body_budget: BodyBudget::new(self.body_budget.unwrap_or(Self::DEFAULT_BODY_BUDGET)),
                 retry: self.retry,
                 bucket: self.rate_limit.map(Bucket::new),
                 operating: self.operating.map(Operating::new),

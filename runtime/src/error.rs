@@ -290,12 +290,18 @@ pub(crate) fn description_of(text: &str, redact: Redact<'_>) -> String {
 }
 
 /// A failure to exchange a request and a response with the portal.
-#[derive(Debug, thiserror::Error)]
-#[error("{kind}: {source}")]
+///
+/// `Display` shows the kind and the chain of causes ("could not connect to the portal: error
+/// sending request: client error (Connect): tcp connect error: Connection refused (os error
+/// 111)"), never the URL (which may hold a webhook code).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{kind}: {causes}")]
 pub struct TransportError {
     kind: TransportErrorKind,
+    /// The causes' messages, outermost first, joined by `: ` (bounded).
+    causes: String,
     #[source]
-    source: reqwest::Error,
+    source: std::sync::Arc<reqwest::Error>,
 }
 
 /// The kind of a [`TransportError`].
@@ -335,10 +341,17 @@ impl TransportError {
         } else {
             TransportErrorKind::Other
         };
+        let source = source.without_url();
         TransportError {
             kind,
-            source: source.without_url(),
+            causes: cause_chain(&source),
+            source: std::sync::Arc::new(source),
         }
+    }
+
+    /// The causes' messages, outermost first, joined by `: `.
+    pub fn causes(&self) -> &str {
+        &self.causes
     }
 
     /// What kind of failure it was.
@@ -543,4 +556,33 @@ pub enum PagingError {
         /// The ceiling.
         limit: u64,
     },
+}
+
+/// The messages of `error` and its sources, outermost first, joined by `: `; a message already
+/// contained in the one before it is skipped (wrappers often repeat their cause). At most eight
+/// levels, and bounded like copied text.
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut previous = String::new();
+    let mut next = Some(error);
+    for _ in 0..8 {
+        let Some(error) = next else { break };
+        let message = error.to_string();
+        if !message.is_empty() && !previous.contains(&message) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&message);
+        }
+        previous = message;
+        next = error.source();
+    }
+    bounded(out)
+}
+
+/// Text copied from an answer into an error (a description, a parser's message quoting a value)
+/// cut to at most [`DecodeError::BODY_LIMIT`] bytes, for text already redacted or holding no
+/// secret: an answer of megabytes makes an error of kilobytes.
+pub(crate) fn bounded(text: String) -> String {
+    crate::scrub::cut(text, DecodeError::BODY_LIMIT)
 }

@@ -30,6 +30,7 @@ pub mod limits;
 pub mod method;
 pub mod oauth;
 pub mod paging;
+pub mod rest_v3;
 pub mod retry;
 mod scrub;
 pub mod transport;

@@ -64,7 +64,7 @@ pub(crate) fn scrub_bytes(bytes: &[u8], limit: usize, redact: Redact<'_>) -> Str
 
 /// `text` cut to at most `limit` bytes at a character boundary, ending in `…` if it was cut.
 /// For text that holds no secret (or was redacted already).
-fn cut(mut text: String, limit: usize) -> String {
+pub(crate) fn cut(mut text: String, limit: usize) -> String {
     if text.len() > limit {
         let end = floor_char_boundary(&text, limit.saturating_sub(MARK.len()));
         text.truncate(end);

@@ -1,7 +1,10 @@
 //! One HTTP exchange with the portal: POST a JSON body, read the status and a bounded body.
 //! Retries, limits and renewal are layered above this; this file only moves bytes.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::TransportError;
 
@@ -11,11 +14,51 @@ pub(crate) struct HttpReply {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
-    /// The body was longer than the limit and was cut.
+    /// The body was longer than the limit (or than what the client's body budget could grant)
+    /// and was cut.
     pub truncated: bool,
+    /// The limit it was cut at.
+    pub limit: usize,
+    /// The `Idempotent-Replayed: true` header of a REST 3.0 answer.
+    pub replayed: bool,
+    /// The share of the client's body budget the body holds, released when the reply is dropped.
+    _budget: Option<OwnedSemaphorePermit>,
 }
 
-/// POSTs `body` (JSON) to `url` and reads at most `max_body` bytes of the answer.
+/// A client-wide budget of bytes for answer bodies held in memory at once, shared by all calls
+/// (and clones) of a client: `max_body` bounds one answer, the budget bounds them all.
+///
+/// A call reserves the answer's `Content-Length` (or 64 KiB when unknown) before reading it,
+/// waiting for room if needed; a body that grows past its reservation takes more only if it is
+/// free at once, and is otherwise cut and reported as too large. A call waits only while it holds
+/// nothing, so calls cannot deadlock on the budget.
+#[derive(Debug, Clone)]
+pub(crate) struct BodyBudget {
+    /// Permits are KiB.
+    kib: Arc<Semaphore>,
+    bytes: usize,
+}
+
+/// The reservation for a body of unknown length.
+const UNKNOWN_LENGTH_RESERVATION: usize = 64 * 1024;
+
+impl BodyBudget {
+    pub(crate) fn new(bytes: usize) -> Self {
+        let kib = (bytes / 1024).clamp(1, Semaphore::MAX_PERMITS);
+        BodyBudget {
+            kib: Arc::new(Semaphore::new(kib)),
+            bytes: kib * 1024,
+        }
+    }
+
+    fn kib_of(&self, bytes: usize) -> u32 {
+        let kib = bytes.div_ceil(1024).clamp(1, self.bytes / 1024);
+        u32::try_from(kib).unwrap_or(u32::MAX)
+    }
+}
+
+/// POSTs `body` (JSON) to `url` and reads at most `max_body` bytes of the answer, within the
+/// client's body `budget`.
 ///
 /// `url` may contain a webhook code: it is never logged, and errors are stripped of it.
 pub(crate) async fn post_json(
@@ -24,33 +67,64 @@ pub(crate) async fn post_json(
     body: Vec<u8>,
     timeout: Duration,
     max_body: usize,
+    budget: &BodyBudget,
+    idempotency_key: Option<&str>,
 ) -> Result<HttpReply, TransportError> {
-    let mut response = http
+    let mut request = http
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::ACCEPT, "application/json")
         .timeout(timeout)
-        .body(body)
-        .send()
-        .await
-        .map_err(TransportError::new)?;
+        .body(body);
+    if let Some(key) = idempotency_key {
+        request = request.header("idempotency-key", key);
+    }
+    let mut response = request.send().await.map_err(TransportError::new)?;
     let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut body = Vec::with_capacity(
+    let header = |name| {
         response
-            .content_length()
-            .map_or(1024, |n| n.min(max_body as u64) as usize),
-    );
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE.as_str());
+    let replayed = header("idempotent-replayed").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let expected = response
+        .content_length()
+        .map_or(UNKNOWN_LENGTH_RESERVATION, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        })
+        .min(max_body);
+    let mut permit = Arc::clone(&budget.kib)
+        .acquire_many_owned(budget.kib_of(expected))
+        .await
+        .ok();
+    let mut granted = permit.as_ref().map_or(0, |p| p.num_permits() * 1024);
+    let mut body = Vec::with_capacity(expected.min(granted));
     let mut truncated = false;
+    let mut limit = max_body;
     while let Some(chunk) = response.chunk().await.map_err(TransportError::new)? {
-        let room = max_body - body.len();
+        let wanted = body.len().saturating_add(chunk.len()).min(max_body);
+        if wanted > granted {
+            // Grow only with what is free now: waiting while holding a share could deadlock.
+            let more = budget.kib_of(wanted - granted);
+            match Arc::clone(&budget.kib).try_acquire_many_owned(more) {
+                Ok(extra) => {
+                    granted += extra.num_permits() * 1024;
+                    match &mut permit {
+                        Some(permit) => permit.merge(extra),
+                        None => permit = Some(extra),
+                    }
+                }
+                Err(_) => limit = limit.min(granted),
+            }
+        }
+        let room = limit.min(granted).saturating_sub(body.len());
         if chunk.len() > room {
             body.extend_from_slice(&chunk[..room]);
             truncated = true;
+            limit = limit.min(granted);
             break;
         }
         body.extend_from_slice(&chunk);
@@ -60,6 +134,9 @@ pub(crate) async fn post_json(
         content_type,
         body,
         truncated,
+        limit,
+        replayed,
+        _budget: permit,
     })
 }
 

@@ -122,11 +122,22 @@ fn assert_live_at_portal(emu: &Emulator, pair: &TokenPair) {
 async fn a_hundred_calls_meeting_an_expired_token_cause_one_renewal() {
     let (emu, access, refresh) = portal().await;
     let store = Arc::new(Journal::default());
-    let client = renewing(&emu, TokenPair::new(&access, &refresh), store.clone());
+    // The default client settings: the client-side rate limit is on (50 requests at once, then
+    // 2 a second), so the hundred calls (and their replays) spread over some 50 seconds.
+    let client = Client::builder()
+        .oauth_renewing(
+            &emu.base_url(),
+            TokenPair::new(&access, &refresh),
+            app(&emu),
+        )
+        .token_store(store.clone())
+        .build()
+        .expect("client");
     let renewal_requests = count_token_requests(&emu);
     assert!(emu.portal().lock().expire_access_token(&access));
-    // The portal answers the first hundred calls half a second late, so that all hundred are in
-    // flight with the expired token before any of them learns that it expired.
+    // The portal answers the first hundred calls half a second late, so that all the calls the
+    // bucket lets through are in flight with the expired token before any of them learns that
+    // it expired.
     emu.faults().add(
         Fault::on(OPEN)
             .times(100)
@@ -152,14 +163,16 @@ async fn a_hundred_calls_meeting_an_expired_token_cause_one_renewal() {
     };
     assert_eq!(session.renewals(), 1);
 
-    // Every call met the expired token once and succeeded once.
+    // Every call met the expired token at most once and succeeded once; those the bucket held
+    // back until after the renewal used the new token at once.
     let requests = emu.requests();
     let expired = requests
         .iter()
         .filter(|r| r.status == 401 && r.error.as_deref() == Some("expired_token"))
         .count();
     let succeeded: Vec<_> = requests.iter().filter(|r| r.status == 200).collect();
-    assert_eq!((expired, succeeded.len(), requests.len()), (100, 100, 200));
+    assert!((1..=100).contains(&expired), "{expired}");
+    assert_eq!((succeeded.len(), requests.len()), (100, 100 + expired));
 
     // No lost token: the store holds the pair the client uses, which is the one the portal
     // honours; the old pair is dead.

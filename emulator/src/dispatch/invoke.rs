@@ -41,6 +41,27 @@ pub(crate) fn invoke(
     let handler = shared
         .handler(method)
         .ok_or_else(ApiError::method_not_found)?;
+    invoke_handler(
+        handler.as_ref(),
+        shared,
+        portal,
+        caller,
+        method,
+        params,
+        start,
+    )
+}
+
+/// [`invoke`] with the handler already looked up (REST 3.0 methods have their own registry).
+pub(crate) fn invoke_handler(
+    handler: &dyn crate::handlers::Handler,
+    shared: &Shared,
+    portal: &mut Portal,
+    caller: &Caller,
+    method: &str,
+    params: &Params,
+    start: SystemTime,
+) -> Result<Ran, ApiError> {
     if portal.operating_blocked(&caller.account, method) {
         return Err(ApiError::operation_time_limit());
     }

@@ -1,7 +1,8 @@
 //! The one function every HTTP request passes through: [`dispatch`].
 //!
 //! The steps, in order:
-//! 1. route: `/oauth/token/` goes to the token endpoint ([`crate::oauth_server`]);
+//! 1. route: `/oauth/token/` goes to the token endpoint ([`crate::oauth_server`]),
+//!    `/rest/api/…` to REST 3.0 (`v3`, same steps with its own error format and idempotency keys);
 //!    `/rest/<user>/<code>/<method>` or `/rest/<method>` is a REST call; other paths get a plain
 //!    404 page;
 //! 2. faults ([`crate::faults`]): a fault due for this request may delay it and, unless it is an
@@ -18,6 +19,7 @@
 mod invoke;
 mod respond;
 mod rest;
+mod v3;
 
 pub(crate) use invoke::{invoke, Ran};
 pub(crate) use respond::{json_response, not_found_page, too_large};
@@ -47,6 +49,9 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, request: Request) -> Response 
     let (parts, body) = request.into_parts();
     if crate::oauth_server::is_token_path(parts.uri.path()) {
         return crate::oauth_server::serve(&shared, &parts, body).await;
+    }
+    if parts.uri.path().starts_with(v3::PREFIX) {
+        return v3::serve(shared, parts, body).await;
     }
     let Some(route) = parse_route(parts.uri.path()) else {
         return not_found_page();

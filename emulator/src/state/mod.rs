@@ -7,6 +7,7 @@
 
 mod demo;
 mod handle;
+pub(crate) mod idempotency;
 mod leads;
 mod limits;
 pub mod model;
@@ -52,6 +53,8 @@ pub struct Portal {
     oauth: oauth::OAuthRegistry,
     /// The clock, the leaky bucket and the operating-time ledger.
     limits: crate::limits::Limits,
+    /// Answers stored under REST 3.0 idempotency keys.
+    idempotency: idempotency::IdempotencyStore,
 }
 
 impl Default for Portal {
@@ -94,6 +97,7 @@ impl Portal {
             leads: Vec::new(),
             oauth: oauth::OAuthRegistry::default(),
             limits: crate::limits::Limits::default(),
+            idempotency: idempotency::IdempotencyStore::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod loopback;
 
 use b24::Client;
 use b24_emulator::{Emulator, Portal, RecordedRequest, DEMO_IDS};
