@@ -368,14 +368,13 @@ async fn bounded<T>(
 }
 
 /// The whole call path against the portal as `plan` makes it.
-async fn run_case(portal: &Hostile, http: &b24::exports::reqwest::Client) -> Result<(), String> {
+async fn run_case(portal: &Hostile) -> Result<(), String> {
     // The typed call and the batch: operating-time accounting on (what `time` feeds), no
     // retries, each method called once per client, so that no call waits for a reset the portal
     // named (up to ten minutes, by design). The paging modes: retries on, accounting off.
     let client_with = |operating: bool| {
         let builder = Client::builder()
             .webhook(&portal.webhook)
-            .http_client(http.clone())
             .no_rate_limit()
             .max_list_rows(5_000);
         let builder = if operating {
@@ -466,12 +465,6 @@ fn run_property() {
             answer(&plan, request)
         }))
     };
-    // One connection pool for all the cases' clients (building one per client costs more than
-    // the case).
-    let http = b24::exports::reqwest::Client::builder()
-        .redirect(b24::exports::reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
     let started = std::time::Instant::now();
     let mut runner = TestRunner::new(Config {
         cases,
@@ -480,7 +473,7 @@ fn run_property() {
     });
     let result = runner.run(&plan(), |plan| {
         *current.lock().expect("plan") = Some(plan);
-        let outcome = runtime.block_on(run_case(&portal, &http));
+        let outcome = runtime.block_on(run_case(&portal));
         let lines = std::mem::take(&mut *log.0.lock().expect("log"));
         outcome.map_err(TestCaseError::fail)?;
         let lines = String::from_utf8_lossy(&lines);
