@@ -191,7 +191,7 @@ async fn main() -> anyhow::Result<()> {
         last_id = lead.id;
         written += 1;
         bar.inc(1);
-        if written % CHECKPOINT_EVERY == 0 {
+        if written.is_multiple_of(CHECKPOINT_EVERY) {
             csv.flush()?;
             Checkpoint {
                 last_id,
