@@ -151,5 +151,6 @@ pub use state::model::{
     AccessToken, Chat, ChatKind, File, Message, OpenLine, ReadMark, Session, User,
 };
 pub use state::{
-    DemoIds, IssuedTokens, Lead, OAuthApp, Portal, PortalHandle, DEMO_IDS, MAX_SEEDED_LEADS,
+    DemoIds, IssuedTokens, Lead, OAuthApp, Portal, PortalHandle, SeedError, Seeded, DEMO_IDS,
+    MAX_SEEDED_LEADS,
 };

@@ -39,7 +39,7 @@ impl Params {
 
     /// PHP `empty()`: absent, `null`, `false`, `0`, `0.0`, `""`, `"0"`, or an empty array/object.
     pub fn is_empty(&self, name: &str) -> bool {
-        self.get(name).map_or(true, php_empty)
+        self.get(name).is_none_or(php_empty)
     }
 
     /// PHP `intval()` of the parameter, or `None` when it is absent.

@@ -13,6 +13,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 // Lets the macros name this crate `::b24` from inside it, its tests and examples alike.
 extern crate self as b24;
 

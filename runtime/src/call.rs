@@ -1,52 +1,128 @@
 //! [`Call`]: a method call about to be made, awaited to make it.
 
-use std::future::{Future, IntoFuture};
+use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::client::Client;
 use crate::envelope::Response;
 use crate::error::Error;
 use crate::method::Method;
 
-/// A call of method `M` through a [`Client`]. Await it for the result; use
+/// The future of a call once it has started: the client's call loop, owning the request.
+type Running<'c, O, E> = Pin<Box<dyn Future<Output = Result<O, Error<E>>> + Send + 'c>>;
+
+/// A call of method `M` through a [`Client`]. It is a [`Future`]: await it for the result, or
+/// hand many of them to `futures::future::join_all` or a `FuturesUnordered`. Use
 /// [`with_meta`](Call::with_meta) for the whole envelope (`time`, `next`, `total`).
 ///
-/// Nothing is sent until it is awaited, and dropping the future cancels the call.
+/// Nothing is sent until it is first polled, and dropping it cancels the call.
+///
+/// ```no_run
+/// # use b24_runtime::{Client, Method};
+/// # async fn demo<M: Method + Clone>(client: Client, method: M) {
+/// use futures::future::join_all;
+///
+/// let results = join_all((0..1_000).map(|_| client.call(method.clone()))).await;
+/// # }
+/// ```
 #[must_use = "a call does nothing until it is awaited"]
-pub struct Call<'c, M> {
+pub struct Call<'c, M: Method> {
     client: &'c Client,
-    method: M,
+    state: State<'c, M>,
 }
 
-impl<'c, M> Call<'c, M> {
+enum State<'c, M: Method> {
+    /// Not polled yet: the request can still be read and changed.
+    Idle(M),
+    /// Polled: the call loop owns the request.
+    Running(Running<'c, M::Output, M::Error>),
+    /// Finished (or the request was taken by `with_meta`).
+    Done,
+}
+
+impl<'c, M: Method> Call<'c, M> {
     /// A call of `method` through `client` (what [`Client::call`] returns).
     pub fn new(client: &'c Client, method: M) -> Self {
-        Call { client, method }
+        Call {
+            client,
+            state: State::Idle(method),
+        }
     }
 
     /// The request.
+    ///
+    /// # Panics
+    ///
+    /// If the call has already been polled (the call loop then owns the request).
     pub fn request(&self) -> &M {
-        &self.method
+        match &self.state {
+            State::Idle(method) => method,
+            _ => panic!("Call::request after the call was polled"),
+        }
     }
 
     /// The request, for changing parameters before the call is made.
+    ///
+    /// # Panics
+    ///
+    /// If the call has already been polled (the call loop then owns the request).
     pub fn request_mut(&mut self) -> &mut M {
-        &mut self.method
+        match &mut self.state {
+            State::Idle(method) => method,
+            _ => panic!("Call::request_mut after the call was polled"),
+        }
     }
-}
 
-impl<'c, M: Method + 'c> Call<'c, M> {
     /// Makes the call and returns the result with its envelope.
+    ///
+    /// # Panics
+    ///
+    /// If the call has already been polled.
     pub async fn with_meta(self) -> Result<Response<M::Output>, Error<M::Error>> {
-        self.client.execute(&self.method).await
+        let method = match self.state {
+            State::Idle(method) => method,
+            _ => panic!("Call::with_meta after the call was polled"),
+        };
+        self.client.execute(&method).await
     }
 }
 
-impl<'c, M: Method + 'c> IntoFuture for Call<'c, M> {
-    type Output = Result<M::Output, Error<M::Error>>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
+// The request is never pinned: it is moved into the boxed call loop on the first poll.
+impl<M: Method> Unpin for Call<'_, M> {}
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { self.with_meta().await.map(|r| r.result) })
+impl<'c, M: Method + 'c> Future for Call<'c, M> {
+    type Output = Result<M::Output, Error<M::Error>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.state = match std::mem::replace(&mut this.state, State::Done) {
+            State::Idle(method) => {
+                let client = this.client;
+                State::Running(Box::pin(async move {
+                    client.execute(&method).await.map(|r| r.result)
+                }))
+            }
+            other => other,
+        };
+        let State::Running(running) = &mut this.state else {
+            panic!("Call polled after it completed");
+        };
+        let output = std::task::ready!(running.as_mut().poll(cx));
+        this.state = State::Done;
+        Poll::Ready(output)
+    }
+}
+
+impl<M: Method + fmt::Debug> fmt::Debug for Call<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Call");
+        match &self.state {
+            State::Idle(method) => d.field("request", method),
+            State::Running(_) => d.field("state", &"running"),
+            State::Done => d.field("state", &"done"),
+        };
+        d.finish_non_exhaustive()
     }
 }

@@ -6,7 +6,8 @@
 //!
 //! Where things live:
 //! - [`method`]: the [`Method`] trait a declaration implements;
-//! - [`client`]: [`Client`] and its builder; [`call`]: the [`Call`] future;
+//! - [`client`]: [`Client`] and its builder; [`call`]: the [`Call`] future; `blocking`: a client
+//!   for synchronous code (feature `blocking`);
 //! - [`auth`]: webhook and OAuth credentials (secrets are redacted everywhere);
 //! - [`transport`]: one HTTP exchange with the portal;
 //! - [`retry`]: which failures are retried and the backoff; [`limits`]: the client-side leaky
@@ -16,10 +17,14 @@
 //! - [`de`] and [`wire`]: tolerant decoding and parameter encodings used by declarations.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 pub mod autobatch;
 pub mod batch;
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 pub mod call;
 pub mod client;
 pub mod de;

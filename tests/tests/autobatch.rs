@@ -157,7 +157,7 @@ async fn mixed_valid_and_invalid_calls_get_their_own_typed_errors() {
         _ => LINES,
     };
     let code_of = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             DEMO_IDS.user_code.to_owned()
         } else {
             format!("livechat|1|{i}|9")

@@ -115,7 +115,7 @@ fn assert_live_at_portal(emu: &Emulator, pair: &TokenPair) {
     let record = portal
         .access_token(pair.expose_access_token())
         .expect("the portal issued this access token");
-    assert!(record.expires_at.map_or(true, |at| at > SystemTime::now()));
+    assert!(record.expires_at.is_none_or(|at| at > SystemTime::now()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! timeout, a connection dropped mid-answer.
 //!
 //! A [`Fault`] says which requests it hits (a method in any case, every REST method, or the OAuth
-//! token endpoint), which of the matching requests (the nth, the next k, all), and what happens:
+//! token endpoint), which of the matching requests (the nth, the next k, every nth, all), and what happens:
 //! a [`delay`](Fault::delay), a [`Reply`] instead of the portal's answer (including a connection
 //! dropped mid-body, [`Reply::disconnect`], or closed with no answer, [`Reply::hang_up`]), or both. By default a
 //! fault strikes *before* the method runs, so the call changes nothing; with
@@ -72,6 +72,8 @@ pub struct Fault {
     target: Target,
     first: u64,
     nth: bool,
+    /// Hit one matching request in this many (1: each).
+    every: u64,
     count: Count,
     after: bool,
     delay: Option<Duration>,
@@ -84,6 +86,7 @@ impl Fault {
             target,
             first: 1,
             nth: false,
+            every: 1,
             count: Count::Unset,
             after: false,
             delay: None,
@@ -115,6 +118,18 @@ impl Fault {
     pub fn nth(mut self, n: u64) -> Self {
         self.first = n.max(1);
         self.nth = true;
+        self
+    }
+
+    /// Every `n`th matching request: the `n`th, `2n`th, `3n`th… (with [`nth`](Fault::nth) `m`:
+    /// the `m`th, `m+n`th…), without end unless [`times`](Fault::times) says how many. `0` is
+    /// read as 1.
+    #[must_use]
+    pub fn every(mut self, n: u64) -> Self {
+        self.every = n.max(1);
+        if !self.nth {
+            self.first = self.every;
+        }
         self
     }
 
@@ -181,13 +196,18 @@ impl Fault {
 
     /// Whether the `seen`th matching request is hit.
     fn due(&self, seen: u64) -> bool {
-        if seen < self.first {
+        let Some(offset) = seen.checked_sub(self.first) else {
+            return false;
+        };
+        if offset % self.every != 0 {
             return false;
         }
+        // The how-manieth hit this request would be, from 0.
+        let hit = offset / self.every;
         match self.count {
-            Count::Unset if self.nth => seen == self.first,
+            Count::Unset if self.nth && self.every == 1 => hit == 0,
             Count::Unset | Count::Unlimited => true,
-            Count::Exactly(k) => seen - self.first < k,
+            Count::Exactly(k) => hit < k,
         }
     }
 }
@@ -374,6 +394,31 @@ mod tests {
         assert_eq!(fired_pattern(Fault::on("other"), 2), [f, f]);
         assert_eq!(fired_pattern(Fault::any_method().nth(0), 2), [t, f]);
         assert_eq!(fired_pattern(Fault::token_endpoint(), 1), [f]);
+    }
+
+    #[test]
+    fn every_nth_call_is_hit() {
+        let (t, f) = (true, false);
+        let every_3rd = [f, f, t, f, f, t, f, f, t];
+        assert_eq!(fired_pattern(Fault::on("a.b").every(3), 9), every_3rd);
+        assert_eq!(fired_pattern(Fault::on("a.b").every(1), 3), [t, t, t]);
+        assert_eq!(fired_pattern(Fault::on("a.b").every(0), 2), [t, t]);
+        assert_eq!(
+            fired_pattern(Fault::on("a.b").every(2).times(2), 8),
+            [f, t, f, t, f, f, f, f]
+        );
+        assert_eq!(
+            fired_pattern(Fault::on("a.b").nth(1).every(3), 7),
+            [t, f, f, t, f, f, t]
+        );
+        assert_eq!(
+            fired_pattern(Fault::on("a.b").every(3).nth(2), 6),
+            [f, t, f, f, t, f]
+        );
+        assert_eq!(
+            fired_pattern(Fault::on("a.b").every(u64::MAX), 3),
+            [f, f, f]
+        );
     }
 
     #[test]

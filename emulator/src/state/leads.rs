@@ -82,7 +82,7 @@ impl Portal {
         self.leads = (0..count)
             .map(|n| {
                 let roll = mix(n);
-                let gap = if roll % 5 == 0 {
+                let gap = if roll.is_multiple_of(5) {
                     1 + (roll >> 8) % 3
                 } else {
                     0

@@ -12,6 +12,7 @@ mod leads;
 mod limits;
 pub mod model;
 mod oauth;
+pub mod seed;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
@@ -25,6 +26,7 @@ pub use leads::{Lead, MAX_SEEDED_LEADS};
 use model::{AccessToken, Chat, File, Message, OpenLine, Session, User};
 pub(crate) use oauth::invalid_request as oauth_invalid_request;
 pub use oauth::{IssuedTokens, OAuthApp};
+pub use seed::{SeedError, Seeded};
 
 /// An emulated Bitrix24 portal.
 ///
