@@ -5,7 +5,8 @@
 //!   ends with an `on…` word; its name is the `event` of its JSON example, else that title word;
 //! - a page is a **method** page when it has `> Scope:` or a parameters section (index pages
 //!   excluded); its name is the dotted word of its title, else the method of its cURL URL;
-//! - parameters: the first table of the first `##` section whose title says "parameter";
+//! - parameters: the first table of the first `##` section whose title says "parameter" (or,
+//!   without one, the first table above the first `##` whose header starts "Parameter"/"Name");
 //! - the result: the `result` row of the first table after a "Returned Data" heading (or, without
 //!   such a row, that table's rows are the result's fields);
 //! - nested objects: the table under the heading a type links to (`[object](#anchor)`), or a
@@ -138,7 +139,9 @@ pub fn page(path: &str, text: &str) -> Page {
     let params = ctx
         .section_tables(is_params_section)
         .first()
-        .map(|i| ctx.fields(*i, 0, &mut Vec::new()))
+        .copied()
+        .or_else(|| ctx.preamble_params())
+        .map(|i| ctx.fields(i, 0, &mut Vec::new()))
         .unwrap_or_default();
     let result = ctx.result();
     let errors = ctx.errors();
@@ -475,6 +478,23 @@ impl<'a> Ctx<'a> {
         (0..self.tables.len())
             .filter(|i| self.tables[*i].section == section)
             .collect()
+    }
+
+    /// Without a parameters section: the first table above the first `##` heading whose header
+    /// starts with "Parameter" or "Name".
+    fn preamble_params(&self) -> Option<usize> {
+        (0..self.tables.len()).find(|i| {
+            let t = &self.tables[*i];
+            t.section <= 1
+                && t.table
+                    .rows
+                    .first()
+                    .and_then(|r| r.first())
+                    .is_some_and(|h| {
+                        let h = yfm::plain(h).to_lowercase();
+                        h.starts_with("parameter") || h.starts_with("name")
+                    })
+        })
     }
 
     /// The fields of table `index`, with their nested objects.
