@@ -244,6 +244,11 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
         out.files.insert(PathBuf::from(file), text);
     }
 
+    out.files.insert(
+        PathBuf::from("tests/schema_examples.rs"),
+        examples_test(&placed),
+    );
+
     // lib.rs scope modules and Cargo features.
     let mut lib = String::new();
     for path in paths.iter().filter(|p| p.len() == 1) {
@@ -802,4 +807,39 @@ fn error_args(errors: &[ErrorDoc]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// `methods/tests/schema_examples.rs`: decodes every success example of the schema with the
+/// generated result type of its method.
+fn examples_test(placed: &[Placed<'_>]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{HEADER} from methods/schema/*.json and methods/overrides.toml.\n// Do not edit: run `cargo run -p b24-codegen`.\n"
+    );
+    s.push_str(
+        "//! Every JSON success example of the docs decodes with the generated result type of its\n\
+         //! method. The examples stay data (`methods/schema/*.json`); the failures expected today are\n\
+         //! committed in `methods/tests/schema_examples.expected` so that a regression fails.\n\n\
+         #![allow(deprecated)]\n\n\
+         mod common;\n\n\
+         /// The decoders, by method name and docs path.\n\
+         #[rustfmt::skip]\n\
+         #[allow(clippy::vec_init_then_push)]\n\
+         fn decoders() -> Vec<common::Decoder> {\n    let mut list: Vec<common::Decoder> = Vec::new();\n",
+    );
+    for p in placed {
+        let module: Vec<String> = p.segments.iter().map(|s| mod_ident(s)).collect();
+        let _ = writeln!(s, "    #[cfg(feature = \"{}\")]", p.feature);
+        let _ = writeln!(
+            s,
+            "    list.push(({:?}, {:?}, common::decode::<b24::{}::{}>));",
+            p.method.name,
+            p.method.docs_path,
+            module.join("::"),
+            p.ident
+        );
+    }
+    s.push_str("    list\n}\n\n#[test]\nfn success_examples_decode() {\n    common::run(&decoders());\n}\n");
+    s
 }

@@ -128,6 +128,7 @@ pub fn generated_on_disk(root: &Path) -> Vec<PathBuf> {
     }
     let mut out = Vec::new();
     walk(&root.join("methods/src"), &mut out);
+    walk(&root.join("methods/tests"), &mut out);
     out.sort();
     out
 }
