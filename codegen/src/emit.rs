@@ -454,11 +454,7 @@ fn method_file(p: &Placed<'_>, o: &MethodOverride, stats: &mut Stats) -> (String
         doc(&mut text, "    ", &description);
         if po.ty.is_none() {
             if let Some(why) = ty.untyped() {
-                doc(
-                    &mut text,
-                    "    ",
-                    &format!("Untyped (`serde_json::Value`): {why} (`{}`).", f.ty),
-                );
+                doc(&mut text, "    ", &untyped_note(why, &f.ty));
             }
         }
         trim_doc_end(&mut text, "    ");
@@ -684,11 +680,7 @@ fn write_object(out: &mut String, obj: &Obj, objects: &mut Vec<Obj>, stats: &mut
         let mut text = String::new();
         doc(&mut text, "    ", &bounded(&f.description));
         if let Some(why) = ty.untyped() {
-            doc(
-                &mut text,
-                "    ",
-                &format!("Untyped (`serde_json::Value`): {why} (`{}`).", f.ty),
-            );
+            doc(&mut text, "    ", &untyped_note(why, &f.ty));
         }
         trim_doc_end(&mut text, "    ");
         if name != f.name {
@@ -842,4 +834,13 @@ fn examples_test(placed: &[Placed<'_>]) -> String {
     }
     s.push_str("    list\n}\n\n#[test]\nfn success_examples_decode() {\n    common::run(&decoders());\n}\n");
     s
+}
+
+/// "Untyped (`serde_json::Value`): why (`docs type`)."
+fn untyped_note(why: &str, ty: &str) -> String {
+    if ty.is_empty() {
+        format!("Untyped (`serde_json::Value`): {why}.")
+    } else {
+        format!("Untyped (`serde_json::Value`): {why} (`{ty}`).")
+    }
 }

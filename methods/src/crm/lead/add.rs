@@ -184,7 +184,7 @@ pub struct LeadAddFields {
     /// have a set of custom fields of defined types. To create, modify, or delete custom fields in
     /// leads, use the methods crm.lead.userfield.*
     ///
-    /// Untyped (`serde_json::Value`): the docs give no type (``).
+    /// Untyped (`serde_json::Value`): the docs give no type.
     #[b24(rename = "UF_...")]
     pub uf: Option<crate::exports::serde_json::Value>,
 }

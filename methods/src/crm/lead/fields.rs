@@ -213,7 +213,7 @@ pub struct LeadFieldsResult {
     pub link: Option<crate::exports::serde_json::Value>,
     /// Custom fields
     ///
-    /// Untyped (`serde_json::Value`): the docs give no type (``).
+    /// Untyped (`serde_json::Value`): the docs give no type.
     #[b24(rename = "UF_...")]
     pub uf: Option<crate::exports::serde_json::Value>,
 }

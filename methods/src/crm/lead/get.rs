@@ -194,7 +194,7 @@ pub struct LeadGetResult {
     /// have a set of custom fields of specific types. To create, modify, or delete custom fields in
     /// leads, use the methods crm.lead.userfield.*
     ///
-    /// Untyped (`serde_json::Value`): the docs give no type (``).
+    /// Untyped (`serde_json::Value`): the docs give no type.
     #[b24(rename = "UF_...")]
     pub uf: Option<crate::exports::serde_json::Value>,
     /// Array of phone numbers

@@ -191,7 +191,7 @@ pub struct LeadUpdateFields {
     /// use the method crm.item.update. To create, modify, or delete custom fields in leads, use the
     /// methods crm.lead.userfield.*
     ///
-    /// Untyped (`serde_json::Value`): the docs give no type (``).
+    /// Untyped (`serde_json::Value`): the docs give no type.
     #[b24(rename = "UF_...")]
     pub uf: Option<crate::exports::serde_json::Value>,
 }
