@@ -450,7 +450,7 @@ pub enum DecodeReason {
         message: String,
     },
     /// The error envelope had an empty or missing `error` code.
-    #[error("the error envelope has an empty code (description: {description:?})")]
+    #[error("the error envelope has an empty code (description: \"{description}\")")]
     EmptyErrorCode {
         /// The `error_description`, if any.
         description: String,
