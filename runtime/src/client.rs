@@ -663,10 +663,11 @@ impl ClientBuilder {
         self
     }
 
-    /// The most rows a list may claim (default [`Self::DEFAULT_MAX_LIST_ROWS`]): a `total`
-    /// above it makes [`Client::list_parallel`] refuse the list, and a `next` above it ends
-    /// [`Client::list`], both with [`PagingError::TooManyRows`](crate::PagingError::TooManyRows)
-    /// instead of paging through what a broken or hostile portal claims.
+    /// The most rows a list may claim or yield (default [`Self::DEFAULT_MAX_LIST_ROWS`]): a
+    /// `total` above it makes [`Client::list_parallel`] refuse the list, a `next` above it ends
+    /// [`Client::list`], and [`Client::list_fast`] stops after that many rows, each with
+    /// [`PagingError::TooManyRows`](crate::PagingError::TooManyRows), instead of paging through
+    /// whatever a broken or hostile portal claims.
     pub fn max_list_rows(mut self, rows: u64) -> Self {
         self.max_list_rows = rows;
         self

@@ -39,6 +39,10 @@ impl<T> Response<T> {
 }
 
 /// The `time` block of a response: when and how long the portal worked on the call.
+///
+/// Its numbers are finite (a block holding `"NaN"` or `"inf"` is dropped with a warning), but
+/// otherwise as the portal sent them: negative or huge values are possible, so convert with
+/// `Duration::try_from_secs_f64`, not `from_secs_f64`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]

@@ -10,7 +10,7 @@ use std::fmt;
 
 use crate::error_code::ErrorCode;
 use crate::method::{MethodError, NoMethodErrors};
-use crate::scrub::{scrub, scrub_bytes, Redact};
+use crate::scrub::{scrub, scrub_bytes, Redact, SECRET_WINDOW};
 
 /// The error of a call of method `M`, whose own error codes are `E` (`M::Error`).
 ///
@@ -418,14 +418,40 @@ impl DecodeError {
         message: &str,
         redact: &dyn Fn(String) -> String,
     ) -> Self {
-        let body = value.to_string();
+        // Only the start of the value's text is kept: a value of megabytes is not copied whole.
+        let mut head = Head {
+            kept: Vec::new(),
+            room: Self::BODY_LIMIT + SECRET_WINDOW,
+            len: 0,
+        };
+        let _ = serde_json::to_writer(&mut head, value);
         DecodeError {
             status: 200,
             content_type: None,
-            body_len: body.len(),
-            body: scrub(&body, Self::BODY_LIMIT, redact),
+            body_len: head.len,
+            body: scrub_bytes(&head.kept, Self::BODY_LIMIT, redact),
             reason: DecodeReason::shape(path, message, redact),
         }
+    }
+}
+
+/// A writer that keeps the first `room` bytes written to it and counts them all.
+struct Head {
+    kept: Vec<u8>,
+    room: usize,
+    len: usize,
+}
+
+impl std::io::Write for Head {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let take = buf.len().min(self.room - self.kept.len());
+        self.kept.extend_from_slice(&buf[..take]);
+        self.len += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -463,7 +489,7 @@ pub enum DecodeReason {
         message: String,
     },
     /// The error envelope had an empty or missing `error` code.
-    #[error("the error envelope has an empty code (description: {description:?})")]
+    #[error("the error envelope has an empty code (description: \"{description}\")")]
     EmptyErrorCode {
         /// The `error_description`, if any.
         description: String,

@@ -59,9 +59,10 @@ pub type Items<'c, M> = BoxStream<'c, Result<<M as ListMethod>::Item, Error<<M a
 impl Client {
     /// All items of a list, page after page by `next`.
     ///
-    /// Each `next` must be past the page just read and within
-    /// [`max_list_rows`](crate::ClientBuilder::max_list_rows); otherwise the stream ends, after
-    /// that page's items, with [`PagingError::Stalled`] or [`PagingError::TooManyRows`].
+    /// Each `next` must be past the page just read (by at least its number of rows, and at least
+    /// one) and within [`max_list_rows`](crate::ClientBuilder::max_list_rows); otherwise the
+    /// stream ends, after that page's items, with [`PagingError::Stalled`] or
+    /// [`PagingError::TooManyRows`].
     pub fn list<M: ListMethod>(&self, request: M) -> Items<'_, M> {
         let params = match params_of(&request) {
             Ok(params) => params,
@@ -77,7 +78,10 @@ impl Client {
                 };
                 match self.page::<M>(with_start(params, start)).await {
                     Ok((items, response)) => {
-                        let next = response.next.map(|next| advance::<M>(start, next, limit));
+                        let rows = items.len() as u64;
+                        let next = response
+                            .next
+                            .map(|next| advance::<M>(start, rows, next, limit));
                         Some((Ok(items), next))
                     }
                     Err(e) => Some((Err(e), None)),
@@ -92,26 +96,34 @@ impl Client {
     ///
     /// The last row's cursor (a number, or a string holding one or not) must be above the
     /// previous page's; a full page whose cursor is missing or does not advance ends the stream,
-    /// after that page's items, with [`PagingError::CursorStalled`].
+    /// after that page's items, with [`PagingError::CursorStalled`]. More rows than
+    /// [`max_list_rows`](crate::ClientBuilder::max_list_rows) end it with
+    /// [`PagingError::TooManyRows`].
     pub fn list_fast<M: ListMethod>(&self, request: M) -> Items<'_, M> {
         let params = match params_of(&request) {
             Ok(params) => params,
             Err(e) => return stream::iter(vec![Err(e)]).boxed(),
         };
+        let limit = self.max_list_rows();
         let pages = stream::unfold(
-            (Some(Ok(None::<Value>)), params),
-            move |(state, params)| async move {
+            (Some(Ok(None::<Value>)), params, 0u64),
+            move |(state, params, seen)| async move {
                 let cursor = match state? {
                     Ok(cursor) => cursor,
-                    Err(e) => return Some((Err(e), (None, params))),
+                    Err(e) => return Some((Err(e), (None, params, seen))),
                 };
                 let page_params = cursor_params::<M>(params.clone(), cursor.as_ref());
                 match self.page_values::<M>(page_params).await {
                     Ok((values, _)) => {
                         let full = values.len() as u64 >= PAGE_SIZE;
+                        let seen = seen.saturating_add(values.len() as u64);
                         let next_cursor = values.last().and_then(|v| v.get(M::CURSOR)).cloned();
                         let items = decode_items::<M>(values, &|s| self.redact(s));
                         let next = match (&items, full) {
+                            (Ok(_), true) if seen >= limit => {
+                                let error = PagingError::TooManyRows { rows: seen, limit };
+                                Some(Err(paging::<M>(error)))
+                            }
                             (Ok(_), true) => Some(match next_cursor {
                                 Some(next) if cursor_advances(cursor.as_ref(), &next) => {
                                     Ok(Some(next))
@@ -122,9 +134,9 @@ impl Client {
                             }),
                             _ => None,
                         };
-                        Some((items, (next, params)))
+                        Some((items, (next, params, seen)))
                     }
-                    Err(e) => Some((Err(e), (None, params))),
+                    Err(e) => Some((Err(e), (None, params, seen))),
                 }
             },
         );
@@ -277,10 +289,16 @@ fn paging<M: ListMethod>(error: PagingError) -> Error<M::Error> {
     Error::new(ErrorKind::Paging(error), M::NAME).with_idempotent(M::IDEMPOTENT)
 }
 
-/// The start of the page after the one at `start`, if the portal's `next` is usable: past
-/// `start` (else the stream would never end) and within the client's ceiling.
-fn advance<M: ListMethod>(start: u64, next: u64, limit: u64) -> Result<u64, Error<M::Error>> {
-    if next <= start {
+/// The start of the page after the one at `start` (which had `rows` rows), if the portal's
+/// `next` is usable: past `start` by at least the page's rows and at least one (else the stream
+/// could go on without end, or read rows again), and within the client's ceiling.
+fn advance<M: ListMethod>(
+    start: u64,
+    rows: u64,
+    next: u64,
+    limit: u64,
+) -> Result<u64, Error<M::Error>> {
+    if next < start.saturating_add(rows.max(1)) {
         Err(paging::<M>(PagingError::Stalled { start, next }))
     } else if next > limit {
         Err(paging::<M>(PagingError::TooManyRows { rows: next, limit }))
@@ -400,16 +418,23 @@ mod tests {
 
     #[test]
     fn next_must_advance_within_the_ceiling() {
-        assert_eq!(advance::<Rows>(0, 50, 100).ok(), Some(50));
-        for (start, next) in [(0, 0), (50, 50), (100, 50)] {
-            let e = advance::<Rows>(start, next, 1000).unwrap_err();
+        assert_eq!(advance::<Rows>(0, 50, 50, 100).ok(), Some(50));
+        assert_eq!(advance::<Rows>(50, 3, 100, 100).ok(), Some(100));
+        for (start, rows, next) in [
+            (0, 50, 0),
+            (50, 50, 50),
+            (100, 50, 50),
+            (0, 50, 1),
+            (7, 0, 7),
+        ] {
+            let e = advance::<Rows>(start, rows, next, 1000).unwrap_err();
             assert!(matches!(
                 e.kind(),
                 ErrorKind::Paging(PagingError::Stalled { .. })
             ));
             assert!(!e.is_retryable());
         }
-        let e = advance::<Rows>(0, u64::MAX, 1000).unwrap_err();
+        let e = advance::<Rows>(0, 50, u64::MAX, 1000).unwrap_err();
         assert!(matches!(
             e.kind(),
             ErrorKind::Paging(PagingError::TooManyRows { limit: 1000, .. })

@@ -45,7 +45,7 @@ pub(crate) fn redact_secrets<S: AsRef<str>>(
 
 /// How much text past the limit is redacted before the cut: more than any secret is long, so
 /// that a secret that starts before the limit is seen whole.
-const SECRET_WINDOW: usize = 4096;
+pub(crate) const SECRET_WINDOW: usize = 4096;
 
 /// The mark left where text was cut.
 const MARK: &str = "…";

@@ -130,7 +130,7 @@ async fn paging_that_would_never_end_ends_with_a_typed_error() {
     }
     /// The mode, the portal's answer to a request, and the error expected.
     type Case = (Mode, fn(&Request) -> String, fn(&PagingError) -> bool);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         // `next` 0 on every page.
         (
             Mode::Sequential,
@@ -167,6 +167,15 @@ async fn paging_that_would_never_end_ends_with_a_typed_error() {
                     }
                 )
             },
+        ),
+        // Advancing by less than the page: rows read again, one request per row.
+        (
+            Mode::Sequential,
+            |r| {
+                let start = r.body["start"].as_u64().unwrap_or(0);
+                leads(1, &format!(r#", "next": {}"#, start + 1))
+            },
+            |e| matches!(e, PagingError::Stalled { start: 0, next: 1 }),
         ),
         // Past any sane ceiling (and past i64).
         (
@@ -238,6 +247,34 @@ async fn the_list_ceiling_is_configurable() {
             limit: 1000
         }))
     ));
+
+    // Fast mode: a cursor that always moves on, without end, stops at the ceiling.
+    let endless = Hostile::start(|r: &Request| {
+        let after = r.body["filter"][">ID"].as_u64().unwrap_or(0);
+        Answer::ok(leads(after + 1, ""))
+    })
+    .await;
+    let strict = Client::builder()
+        .webhook(&endless.webhook)
+        .no_rate_limit()
+        .max_list_rows(1000)
+        .build()
+        .expect("client");
+    let items: Vec<_> = tokio::time::timeout(
+        Duration::from_secs(10),
+        strict.list_fast(LeadList::new()).collect(),
+    )
+    .await
+    .expect("the stream ends");
+    assert_eq!(items.len(), 1001, "1,000 rows, then the error");
+    assert!(matches!(
+        items[1000].as_ref().map_err(|e| e.kind()),
+        Err(ErrorKind::Paging(PagingError::TooManyRows {
+            rows: 1000,
+            limit: 1000
+        }))
+    ));
+    assert_eq!(endless.requests(), 20);
 }
 
 // ---------------------------------------------------------------------------------------------

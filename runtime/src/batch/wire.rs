@@ -106,10 +106,17 @@ impl<V: Lenient> Lenient for Keyed<V> {
     }
 }
 
-/// A value beside a sub-call's result (its `total`, `next` or `time`): decoded leniently, or
-/// dropped with a warning, so that one bad value spoils neither the batch nor the result.
+/// A value beside the sub-calls' results (`result_total`, `result_next`, `result_time`, or one
+/// call's entry in them): decoded leniently, or dropped with a warning, so that one bad value
+/// spoils neither the batch nor a result.
 #[derive(Debug)]
 pub(crate) struct Forgiving<T>(Option<T>);
+
+impl<T> Default for Forgiving<T> {
+    fn default() -> Self {
+        Forgiving(None)
+    }
+}
 
 impl<T: Lenient> Lenient for Forgiving<T> {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -117,7 +124,7 @@ impl<T: Lenient> Lenient for Forgiving<T> {
         match <Option<T>>::deserialize_lenient(&value) {
             Ok(v) => Ok(Forgiving(v)),
             Err(_) => {
-                tracing::warn!("dropping an unusable total, next or time of a batch sub-call");
+                tracing::warn!("dropping an unusable total, next or time in a batch answer");
                 Ok(Forgiving(None))
             }
         }
@@ -154,11 +161,11 @@ pub struct BatchAnswer {
     #[serde(deserialize_with = "lenient")]
     result_error: Keyed<Value>,
     #[serde(deserialize_with = "lenient")]
-    result_total: Keyed<Forgiving<u64>>,
+    result_total: Forgiving<Keyed<Forgiving<u64>>>,
     #[serde(deserialize_with = "lenient")]
-    result_next: Keyed<Forgiving<u64>>,
+    result_next: Forgiving<Keyed<Forgiving<u64>>>,
     #[serde(deserialize_with = "lenient")]
-    result_time: Keyed<Forgiving<Time>>,
+    result_time: Forgiving<Keyed<Forgiving<Time>>>,
 }
 
 impl Lenient for BatchAnswer {
@@ -178,6 +185,9 @@ pub(crate) fn outcomes(
     halt: bool,
 ) -> Vec<SubOutcome> {
     let mut halted = false;
+    let mut total = answer.result_total.0.take().unwrap_or_default();
+    let mut next = answer.result_next.0.take().unwrap_or_default();
+    let mut time = answer.result_time.0.take().unwrap_or_default();
     chunk
         .iter()
         .map(|call| {
@@ -190,9 +200,9 @@ pub(crate) fn outcomes(
             match answer.result.0.remove(&call.key) {
                 Some(result) => SubOutcome::Ok {
                     result,
-                    time: answer.result_time.0.remove(&call.key).and_then(|t| t.0),
-                    total: meta(&mut answer.result_total),
-                    next: meta(&mut answer.result_next),
+                    time: time.0.remove(&call.key).and_then(|t| t.0),
+                    total: meta(&mut total),
+                    next: meta(&mut next),
                 },
                 None if halted => SubOutcome::NotExecuted,
                 None => SubOutcome::Missing,
@@ -271,6 +281,45 @@ mod tests {
             }
         ));
         assert!(matches!(&out[2], SubOutcome::Missing));
+    }
+
+    /// Bad totals, nexts and times (of one call, or whole maps) are dropped; results stay.
+    #[test]
+    fn bad_metadata_spoils_neither_the_batch_nor_a_result() {
+        let answer: BatchAnswer = from_str_lenient(
+            r#"{"result": {"a": 1, "b": 2}, "result_total": "x", "result_next": {"a": -1, "b": 5},
+            "result_time": {"a": {"start": "NaN"}, "s3cret": 7}}"#,
+        )
+        .unwrap();
+        let chunk = [call("a", "x.y", json!({})), call("b", "x.y", json!({}))];
+        let out = outcomes(&chunk, answer, false);
+        assert!(matches!(
+            &out[0],
+            SubOutcome::Ok {
+                total: None,
+                next: None,
+                time: None,
+                ..
+            }
+        ));
+        assert!(matches!(&out[1], SubOutcome::Ok { next: Some(5), .. }));
+    }
+
+    #[test]
+    fn a_missing_call_did_not_run_only_after_an_error_under_halt() {
+        let body = r#"{"result": {"a": 1}, "result_error": {"b": {"error": "X"}}}"#;
+        let chunk = [
+            call("a", "x.y", json!({})),
+            call("b", "x.y", json!({})),
+            call("c", "x.y", json!({})),
+        ];
+        let halted = outcomes(&chunk, from_str_lenient(body).unwrap(), true);
+        assert!(matches!(&halted[2], SubOutcome::NotExecuted));
+        let not_halted = outcomes(&chunk, from_str_lenient(body).unwrap(), false);
+        assert!(matches!(&not_halted[2], SubOutcome::Missing));
+        let reordered = [call("c", "x.y", json!({})), call("b", "x.y", json!({}))];
+        let missing_first = outcomes(&reordered, from_str_lenient(body).unwrap(), true);
+        assert!(matches!(&missing_first[0], SubOutcome::Missing));
     }
 
     #[test]
