@@ -3,7 +3,7 @@
 # allocations per call (client_alloc, natively); then the inclusive profile of the b24 side.
 #
 #   benches/callgrind.sh                 # 2000 calls per side (after 200 to subtract setup)
-#   CALLS=5000 benches/callgrind.sh      # more calls; also BASE=N (the setup run), TOP=N (profile lines printed)
+#   CALLS=5000 benches/callgrind.sh      # more calls; also BASE=N (the setup run), TOP=N (diff lines)
 #   SIDES="baseline b24 b24-no-operating" benches/callgrind.sh
 #
 # The client (`client_cost --side S --calls N`) runs under valgrind; its fixed-answer server
@@ -14,7 +14,8 @@
 # kernel's share of a loopback round trip is not counted (it is the same for both sides).
 #
 # Output goes to $OUT (default $CARGO_TARGET_DIR/callgrind or target/callgrind): callgrind.out
-# files per side and run, and `<side>.inclusive.txt` (callgrind_annotate --inclusive=yes).
+# files per side and run, and `<side>.inclusive.txt` (callgrind_annotate --inclusive=yes). Last,
+# callgrind_diff.py prints the TOP functions whose per-call cost differs most, b24 - baseline.
 set -euo pipefail
 
 if ! command -v valgrind >/dev/null 2>&1; then
@@ -28,12 +29,13 @@ target=${CARGO_TARGET_DIR:-$root/target}
 bin=$target/release
 CALLS=${CALLS:-2000}
 BASE=${BASE:-200}
-TOP=${TOP:-60}
+TOP=${TOP:-30}
 SIDES=${SIDES:-"baseline b24"}
 out=${OUT:-$target/callgrind}
 mkdir -p "$out"
 
-if [[ ! -x $bin/client_cost || ! -x $bin/fixed_server || ! -x $bin/client_alloc ]]; then
+# Always (re)build: a stale binary would measure old code. NO_BUILD=1 skips it.
+if [[ -z ${NO_BUILD:-} ]]; then
     (cd "$root" && cargo build --release -p b24-benches --bins)
 fi
 export B24_FIXED_SERVER=$bin/fixed_server
@@ -63,7 +65,7 @@ fi
 echo
 "$bin/client_alloc" --mode 1 --calls "$CALLS"
 echo
-for side in $SIDES; do
-    echo "== $side: top $TOP of the inclusive profile ($out/$side.inclusive.txt)"
-    sed -n "1,$((TOP + 25))p" "$out/$side.inclusive.txt" | grep -E '^ *[0-9,]+ ' | head -n "$TOP"
-done
+echo "inclusive profiles: $out/<side>.inclusive.txt"
+if [[ -n ${per_call[baseline]:-} && -n ${per_call[b24]:-} ]] && command -v python3 >/dev/null; then
+    python3 "$root/benches/callgrind_diff.py" "$out" "$BASE" "$CALLS" "$TOP"
+fi
