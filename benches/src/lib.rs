@@ -1,9 +1,15 @@
-//! Shared pieces of the b24 benchmarks: a loopback emulator with one b24 client and one
-//! hand-written `reqwest` caller pointed at it ([`Rig`]), the hand-written caller itself
-//! ([`baseline_session_start`]), and timed loops of either ([`Side::run`]).
+//! Shared pieces of the b24 benchmarks: the two callers (one b24 client and one hand-written
+//! `reqwest` caller, [`Callers`]), the hand-written caller itself ([`baseline_session_start`]),
+//! timed loops of either ([`Side::run`], [`Side::run_concurrent`]), and two rigs to point them at:
 //!
-//! Both sides call `imopenlines.session.start` on the demo open line chat through the demo admin's
-//! webhook, over keep-alive HTTP/1.1 connections of identically configured `reqwest` clients.
+//! - [`Rig`], **in-process**: a loopback emulator in the same process (and, on a current-thread
+//!   runtime, the same thread) as the callers. A call's time and instructions include the
+//!   emulator's, the same for both sides; the ratio b24 / baseline is diluted by it.
+//! - [`fixed`], **out-of-process**: a fixed-answer server (`fixed_server`) in a child process,
+//!   so that the client process's CPU time and instructions are the client's alone.
+//!
+//! Both sides call `imopenlines.session.start` through a webhook, over keep-alive HTTP/1.1
+//! connections of identically configured `reqwest` clients.
 //!
 //! Every `imopenlines.session.start` adds a session to the emulated portal, and the emulator
 //! walks all sessions on each start, so a long run on one emulator slows down call by call.
@@ -13,7 +19,9 @@
 //! [`limited`] holds the rig of the benchmarks under the portal's rate limit (`throughput`,
 //! `bulk_read`).
 
+pub mod fixed;
 pub mod limited;
+pub mod stats;
 
 use std::fmt;
 use std::hint::black_box;
@@ -21,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use b24::imopenlines;
 use b24_emulator::{Emulator, Portal, DEMO_IDS};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 /// The user agent b24's default HTTP client sends; the baseline sends the same bytes.
@@ -55,32 +64,49 @@ impl Side {
         }
     }
 
-    /// Makes `n` calls on `rig` one after the other and returns the time they took. Panics if a
+    /// Makes `n` calls one after the other and returns the wall time they took. Panics if a
     /// call fails or answers anything but `true`: a benchmark of failing calls measures nothing.
-    pub async fn run(self, rig: &Rig, n: u64) -> Duration {
-        let chat = rig.chat;
+    pub async fn run(self, callers: &Callers, n: u64) -> Duration {
         let started = Instant::now();
+        for _ in 0..n {
+            self.call(callers).await;
+        }
+        started.elapsed()
+    }
+
+    /// Makes `n` calls with up to `in_flight` of them in flight at once (a new one starts as
+    /// one ends), all polled by the current task, and returns the wall time they took. Panics as
+    /// [`Side::run`].
+    pub async fn run_concurrent(self, callers: &Callers, n: u64, in_flight: usize) -> Duration {
+        let started = Instant::now();
+        futures::stream::iter(0..n)
+            .map(|_| self.call(callers))
+            .buffer_unordered(in_flight.max(1))
+            .for_each(|()| async {})
+            .await;
+        started.elapsed()
+    }
+
+    /// One call, checked (panics unless it answers `true`).
+    pub async fn call(self, callers: &Callers) {
+        let chat = callers.chat;
         match self {
             Side::B24 | Side::B24NoOperating => {
                 let client = if self == Side::B24 {
-                    &rig.client
+                    &callers.client
                 } else {
-                    &rig.client_no_operating
+                    &callers.client_no_operating
                 };
-                for _ in 0..n {
-                    let started = imopenlines::session_start(client, black_box(chat)).await;
-                    check(black_box(started));
-                }
+                check(black_box(
+                    imopenlines::session_start(client, black_box(chat)).await,
+                ));
             }
             Side::Baseline => {
-                for _ in 0..n {
-                    let started =
-                        baseline_session_start(&rig.http, &rig.webhook, black_box(chat)).await;
-                    check(black_box(started));
-                }
+                check(black_box(
+                    baseline_session_start(&callers.http, &callers.webhook, black_box(chat)).await,
+                ));
             }
         }
-        started.elapsed()
     }
 }
 
@@ -92,19 +118,78 @@ fn check<E: fmt::Display>(outcome: Result<bool, E>) {
     }
 }
 
-/// An emulated portal and the callers pointed at it. Dropping it closes the clients'
-/// connections, then stops the emulator.
-pub struct Rig {
+/// The callers of every [`Side`], pointed at one webhook.
+pub struct Callers {
     /// b24, no client-side rate limit.
     pub client: b24::Client,
     /// b24, no client-side rate limit and no operating-time accounting.
     pub client_no_operating: b24::Client,
     /// The baseline's HTTP client, configured as b24's default one.
     pub http: reqwest::Client,
-    /// The demo admin's webhook URL, `http://127.0.0.1:PORT/rest/1/<code>/`.
+    /// The webhook URL, `http://127.0.0.1:PORT/rest/<user>/<code>/`.
     pub webhook: String,
-    /// The demo open line chat.
+    /// The open line chat to start sessions in.
     pub chat: i64,
+}
+
+impl Callers {
+    /// Callers of `webhook`, starting sessions in `chat`. No connection is opened yet.
+    pub fn new(webhook: &str, chat: i64) -> Callers {
+        // The default client paces itself to the portal's leaky bucket (2 requests/s): this
+        // measures per-call overhead, so the client-side limit is off. Everything else is default.
+        let client = b24::Client::builder()
+            .webhook(webhook)
+            .no_rate_limit()
+            .build()
+            .expect("build the b24 client");
+        let client_no_operating = b24::Client::builder()
+            .webhook(webhook)
+            .no_rate_limit()
+            .no_operating_limit()
+            .build()
+            .expect("build the b24 client");
+        Callers {
+            client,
+            client_no_operating,
+            http: baseline_http_client(),
+            webhook: webhook.to_owned(),
+            chat,
+        }
+    }
+
+    /// As [`Callers::new`], but every side sends through one `reqwest::Client` (built as b24
+    /// builds its default one and handed to b24 with `ClientBuilder::http_client`), so that all
+    /// sides share one pool of connections: K calls in flight keep K connections open, not K per
+    /// side. Per call, the same work as [`Callers::new`].
+    pub fn sharing_pool(webhook: &str, chat: i64) -> Callers {
+        let http = baseline_http_client();
+        let build = |operating: bool| {
+            let builder = b24::Client::builder()
+                .webhook(webhook)
+                .http_client(http.clone())
+                .no_rate_limit();
+            let builder = if operating {
+                builder
+            } else {
+                builder.no_operating_limit()
+            };
+            builder.build().expect("build the b24 client")
+        };
+        Callers {
+            client: build(true),
+            client_no_operating: build(false),
+            http,
+            webhook: webhook.to_owned(),
+            chat,
+        }
+    }
+}
+
+/// An emulated portal in this process and the callers pointed at it. Dropping it closes the
+/// clients' connections, then stops the emulator.
+pub struct Rig {
+    /// The callers, pointed at the demo admin's webhook and the demo open line chat.
+    pub callers: Callers,
     // Declared last: dropped after the clients.
     emu: Emulator,
 }
@@ -119,40 +204,25 @@ impl Rig {
         let webhook = emu
             .webhook_url(DEMO_IDS.admin_user)
             .expect("the demo admin has a webhook");
-        // The default client paces itself to the portal's leaky bucket (2 requests/s): this
-        // measures per-call overhead, so the client-side limit is off. Everything else is default.
-        let client = b24::Client::builder()
-            .webhook(&webhook)
-            .no_rate_limit()
-            .build()
-            .expect("build the b24 client");
-        let client_no_operating = b24::Client::builder()
-            .webhook(&webhook)
-            .no_rate_limit()
-            .no_operating_limit()
-            .build()
-            .expect("build the b24 client");
         let rig = Rig {
-            client,
-            client_no_operating,
-            http: baseline_http_client(),
-            webhook,
-            chat: DEMO_IDS.lines_chat_id as i64,
+            callers: Callers::new(&webhook, DEMO_IDS.lines_chat_id as i64),
             emu,
         };
         for side in [Side::B24, Side::B24NoOperating, Side::Baseline] {
-            side.run(&rig, 1).await;
+            side.run(&rig.callers, 1).await;
         }
         rig.emu.clear_requests();
         rig
     }
 }
 
-/// A `reqwest::Client` built exactly as b24 builds its default one.
+/// A `reqwest::Client` built exactly as b24 builds its default one (user agent, connect timeout,
+/// redirects answered rather than followed).
 pub fn baseline_http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("build the reqwest client")
 }
@@ -165,7 +235,7 @@ pub async fn timed(side: Side, n: u64) -> Duration {
     while left > 0 {
         let k = left.min(CHUNK);
         let rig = Rig::start().await;
-        total += side.run(&rig, k).await;
+        total += side.run(&rig.callers, k).await;
         drop(rig);
         left -= k;
     }
@@ -278,8 +348,9 @@ mod tests {
     #[tokio::test]
     async fn both_sides_agree() {
         let rig = Rig::start().await;
+        let rig = &rig.callers;
         for side in [Side::B24, Side::B24NoOperating, Side::Baseline] {
-            side.run(&rig, 3).await;
+            side.run(rig, 3).await;
         }
         let group = DEMO_IDS.group_chat_id as i64;
         match baseline_session_start(&rig.http, &rig.webhook, group).await {

@@ -98,7 +98,7 @@ fn main() {
                 let k = left.min(CHUNK);
                 let rig = Rig::start().await;
                 let (a0, b0) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
-                side.run(&rig, k).await;
+                side.run(&rig.callers, k).await;
                 allocs += ALLOCS.load(Relaxed) - a0;
                 bytes += BYTES.load(Relaxed) - b0;
                 drop(rig);

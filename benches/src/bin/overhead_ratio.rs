@@ -153,7 +153,7 @@ async fn round(n: u64, index: usize) -> [Duration; SIDES.len()] {
     let mut times = [Duration::ZERO; SIDES.len()];
     for k in 0..SIDES.len() {
         let i = (index + k) % SIDES.len();
-        times[i] = SIDES[i].run(&rig, n).await;
+        times[i] = SIDES[i].run(&rig.callers, n).await;
     }
     times
 }
