@@ -157,28 +157,27 @@ impl Callers {
         }
     }
 
-    /// As [`Callers::new`], but every side sends through one `reqwest::Client` (built as b24
-    /// builds its default one and handed to b24 with `ClientBuilder::http_client`), so that all
+    /// As [`Callers::new`], but every side sends through one `reqwest::Client` (b24's default one,
+    /// shared with `ClientBuilder::share_http` and taken by the baseline with `Client::http`), so that all
     /// sides share one pool of connections: K calls in flight keep K connections open, not K per
     /// side. Per call, the same work as [`Callers::new`].
     pub fn sharing_pool(webhook: &str, chat: i64) -> Callers {
-        let http = baseline_http_client();
-        let build = |operating: bool| {
-            let builder = b24::Client::builder()
-                .webhook(webhook)
-                .http_client(http.clone())
-                .no_rate_limit();
-            let builder = if operating {
-                builder
-            } else {
-                builder.no_operating_limit()
-            };
-            builder.build().expect("build the b24 client")
-        };
+        let client = b24::Client::builder()
+            .webhook(webhook)
+            .no_rate_limit()
+            .build()
+            .expect("build the b24 client");
+        let client_no_operating = b24::Client::builder()
+            .webhook(webhook)
+            .share_http(&client)
+            .no_rate_limit()
+            .no_operating_limit()
+            .build()
+            .expect("build the b24 client");
         Callers {
-            client: build(true),
-            client_no_operating: build(false),
-            http,
+            http: client.http().clone(),
+            client,
+            client_no_operating,
             webhook: webhook.to_owned(),
             chat,
         }

@@ -85,6 +85,12 @@ impl Client {
         &self.inner.credentials
     }
 
+    /// The HTTP client this client sends through (it never follows redirects), to send other
+    /// requests over the same connection pool.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     /// The client-side rate limit and the bucket's current level (requests in it), if limiting
     /// is on.
     pub fn rate_limit(&self) -> Option<(RateLimit, f64)> {
@@ -492,6 +498,7 @@ pub(crate) fn is_method_name(name: &str) -> bool {
 pub struct ClientBuilder {
     credentials: Option<Result<CredentialsSpec, ConfigError>>,
     http: Option<reqwest::ClientBuilder>,
+    shared_http: Option<reqwest::Client>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     max_body: Option<usize>,
@@ -515,6 +522,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             credentials: None,
             http: None,
+            shared_http: None,
             timeout: None,
             connect_timeout: None,
             max_body: None,
@@ -587,6 +595,14 @@ impl ClientBuilder {
     /// accepted for this reason: its policy cannot be checked or changed.
     pub fn http_client(mut self, http: reqwest::ClientBuilder) -> Self {
         self.http = Some(http);
+        self
+    }
+
+    /// Send through the connection pool of another b24 client (which b24 built, so it never
+    /// follows redirects), e.g. one client per portal or per set of credentials over one pool.
+    /// Overrides [`http_client`](Self::http_client).
+    pub fn share_http(mut self, other: &Client) -> Self {
+        self.shared_http = Some(other.inner.http.clone());
         self
     }
 
@@ -686,19 +702,22 @@ impl ClientBuilder {
             }
         };
         auth::check_scheme(credentials.rest_root(), self.allow_insecure_http)?;
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .user_agent(concat!("b24-rust/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10))),
-        }
-        // A redirect is answered, not followed: following it would re-send the body with the
-        // access token (or the token request with the refresh token and client secret) to
-        // wherever it points (307/308), or drop the parameters and run the method without them
-        // (301/302/303 turn a POST into a GET).
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(ConfigError::Http)?;
+        let http = match (self.shared_http, self.http) {
+            (Some(shared), _) => shared,
+            (None, builder) => builder
+                .unwrap_or_else(|| {
+                    reqwest::Client::builder()
+                        .user_agent(concat!("b24-rust/", env!("CARGO_PKG_VERSION")))
+                        .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                })
+                // A redirect is answered, not followed: following it would re-send the body with the
+                // access token (or the token request with the refresh token and client secret) to
+                // wherever it points (307/308), or drop the parameters and run the method without them
+                // (301/302/303 turn a POST into a GET).
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(ConfigError::Http)?,
+        };
         let max_body = self.max_body.unwrap_or(Self::DEFAULT_MAX_BODY);
         Ok(Client {
             inner: Arc::new(Inner {
