@@ -316,15 +316,23 @@ pub trait OneOf {
 // ---------------------------------------------------------------------------------------------
 // method error enums
 
-/// One declared error code of a method: the code, and the HTTP status it counts with (0: any).
-pub type ErrorEntry = (&'static str, u16);
+/// One declared error code of a method: the code, the HTTP status it counts with (0: any), and
+/// the name of its variant in the method's error enum.
+pub type ErrorEntry = (&'static str, u16, &'static str);
 
 /// The index in `table` of the declared code matching the portal's `code` (case-insensitively)
 /// and `status` (0: unknown, as in a batch; then declared statuses are not checked).
 pub fn find_error(table: &[ErrorEntry], code: &str, status: u16) -> Option<usize> {
-    table
-        .iter()
-        .position(|(c, s)| (*s == 0 || status == 0 || status == *s) && c.eq_ignore_ascii_case(code))
+    table.iter().position(|(c, s, _)| {
+        (*s == 0 || status == 0 || status == *s) && c.eq_ignore_ascii_case(code)
+    })
+}
+
+/// `Debug` of a method error, as derived: `Variant { description: "…" }`.
+pub fn debug_error(f: &mut fmt::Formatter<'_>, variant: &str, description: &str) -> fmt::Result {
+    f.debug_struct(variant)
+        .field("description", &description)
+        .finish()
 }
 
 /// `Display` of a method error: `CODE: description`.

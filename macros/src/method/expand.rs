@@ -293,23 +293,29 @@ fn error_enum(decl: &MethodDecl, error_ident: &Ident) -> (TokenStream, TokenStre
     let enum_ = quote! {
         #[doc = #doc]
         #(#deprecated)*
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq)]
         #[non_exhaustive]
         #vis enum #error_ident {
             #(#variants,)*
         }
     };
 
-    // The codes and statuses in one static table; the lookup, `code()` and `Display`
-    // are the runtime's, compiled once, over an index of the variant.
+    // The codes, statuses and variant names in one static table; the lookup, `Display`, `Debug`
+    // and the comparisons are the runtime's or go through the variant's index, instead of a
+    // match (or a derive) per trait.
     let table = decl.errors.iter().map(|e| {
-        let (code, status) = (&e.code, e.status.unwrap_or(0));
-        quote!((#code, #status))
+        let (code, status, variant) = (&e.code, e.status.unwrap_or(0), e.variant.to_string());
+        quote!((#code, #status, #variant))
     });
     let index = Ident::new("__index", Span::mixed_site());
+    let last = decl.errors.len() - 1;
     let from_index = decl.errors.iter().enumerate().map(|(i, e)| {
         let variant = &e.variant;
-        quote!(#i => Self::#variant { description },)
+        // The last arm takes every index: `__new` is only given indices of the table.
+        if i == last {
+            quote!(_ => Self::#variant { description },)
+        } else {
+            quote!(#i => Self::#variant { description },)
+        }
     });
     let to_index = decl.errors.iter().enumerate().map(|(i, e)| {
         let variant = &e.variant;
@@ -327,6 +333,13 @@ fn error_enum(decl: &MethodDecl, error_ident: &Ident) -> (TokenStream, TokenStre
                     #(#to_index)*
                 }
             }
+
+            #[inline]
+            fn __new(#index: usize, description: ::std::string::String) -> Self {
+                match #index {
+                    #(#from_index)*
+                }
+            }
         }
 
         #[automatically_derived]
@@ -339,6 +352,35 @@ fn error_enum(decl: &MethodDecl, error_ident: &Ident) -> (TokenStream, TokenStre
         }
 
         #[automatically_derived]
+        impl ::core::fmt::Debug for #error_ident {
+            #[inline]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                let (#index, description) = self.__parts();
+                #private::debug_error(f, Self::__TABLE[#index].2, description)
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::clone::Clone for #error_ident {
+            #[inline]
+            fn clone(&self) -> Self {
+                let (#index, description) = self.__parts();
+                Self::__new(#index, ::std::string::String::from(description))
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::cmp::PartialEq for #error_ident {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                self.__parts() == other.__parts()
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::cmp::Eq for #error_ident {}
+
+        #[automatically_derived]
         impl ::std::error::Error for #error_ident {}
 
         #[automatically_derived]
@@ -346,11 +388,7 @@ fn error_enum(decl: &MethodDecl, error_ident: &Ident) -> (TokenStream, TokenStre
             #[inline]
             fn from_code(code: &str, status: u16, description: &str) -> ::core::option::Option<Self> {
                 let #index = #private::find_error(Self::__TABLE, code, status)?;
-                let description = ::std::string::String::from(description);
-                ::core::option::Option::Some(match #index {
-                    #(#from_index)*
-                    _ => return ::core::option::Option::None,
-                })
+                ::core::option::Option::Some(Self::__new(#index, ::std::string::String::from(description)))
             }
 
             #[inline]

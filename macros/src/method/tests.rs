@@ -536,7 +536,14 @@ fn expansion() {
     assert!(text.contains("pub fn session_start"));
     assert!(text.contains("pub enum SessionStartError"));
     assert!(text.contains("YesNo"));
-    assert!(text.contains("(\"CHAT_ID\" , 400u16)"), "{text}");
+    assert!(
+        text.contains("(\"CHAT_ID\" , 400u16 , \"ChatId\")"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("# [derive"),
+        "the error enum's std impls go through the table: {text}"
+    );
     assert!(!text.contains("API_VERSION"), "V2 by default");
     assert!(!text.contains("compile_error"));
     assert!(!text.contains("Default for"), "required fields: no Default");
