@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Writes a throwaway crate declaring N methods with #[b24::b24_method], for decl_cost.sh.
+"""Writes a throwaway crate of real #[b24_method] declarations copied N times, for decl_cost.sh.
 
-    gen.py --methods N --dir DIR --b24 PATH [--lock Cargo.lock]
+    gen.py --copies N --dir DIR --b24 PATH [--lock Cargo.lock] [--from FILE_OR_DIR ...]
 
-The declarations vary as real ones do, deterministically by index:
-- 1-3 required and 1-3 optional parameters (i64, String, Option<...>), some renamed;
-- a `yn` flag on every method (required `bool` or `Option<bool>`), an `int_bool` one on some;
-- 2-4 documented error codes each (identifiers with or without an HTTP status, string codes);
-- every other method answers a #[b24_object] struct of 5 fields (one of them optional, one a
-  date, one a list with a default); the others answer bool, i64, String or Vec<i64>;
-- a third of them idempotent.
+The declarations are the project's own, read from the workspace (by default the seven declared
+methods under methods/src: six imopenlines ones and crm.lead.list, with their 20 result objects).
+`--from` takes other files or directories of declarations instead (e.g. a generated scope).
+Each copy goes in its own module, `copy_<i>`, with every type declared in the sources renamed
+(`DialogGet` -> `DialogGet7`, `DialogGetError` -> `DialogGetError7`) and every method name given
+the copy's suffix (`imopenlines.dialog.get7`, so `dialog_get7`): no two copies share an
+identifier or a string, as no two real methods do.
 
 Writes DIR/Cargo.toml (its own empty [workspace], the `b24` dependency by path) and
 DIR/src/lib.rs, only when their text changes, so that an unchanged crate stays built.
@@ -17,95 +17,57 @@ DIR/src/lib.rs, only when their text changes, so that an unchanged crate stays b
 
 import argparse
 import os
+import re
 import shutil
 
-SCALARS = ["bool", "i64", "String", "Vec<i64>"]
-ERROR_POOL = [
-    ("ACCESS_DENIED", "400", "The calling user has no access."),
-    ("NOT_FOUND", "404", "The entity was not found."),
-    ("WRONG_TYPE", None, "The entity has the wrong type."),
-    ('"ERROR_CORE"', "400", "An internal error of the module."),
-    ("LIMIT_EXCEEDED", "503", "Too many requests."),
-    ('"invalid-value"', None, "A parameter value is invalid."),
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_SOURCES = [
+    "methods/src/imopenlines/dialog/get.rs",
+    "methods/src/imopenlines/session/open.rs",
+    "methods/src/imopenlines/session/join.rs",
+    "methods/src/imopenlines/session/history/get.rs",
+    "methods/src/imopenlines/session/start.rs",
+    "methods/src/imopenlines/session/mode/pin.rs",
+    "methods/src/crm/lead/list.rs",
 ]
 
+DECLARED = re.compile(r"^\s*pub (?:struct|enum) (\w+)", re.M)
+METHOD_NAME = re.compile(r'(#\[b24_method\(\s*)"([^"]+)"')
 
-def camel(words):
-    return "".join(w[:1].upper() + w[1:] for w in words)
 
-
-def method(i):
-    """The declaration of method i (and its response object, if any), as Rust source."""
-    scope = f"scope{i % 7}"
-    entity = f"entity{i}"
-    action = ["get", "add", "update", "delete", "list.get"][i % 5]
-    name = f"{scope}.{entity}.{action}"
-    type_name = camel([entity] + action.split("."))
+def sources(paths):
+    """The .rs files named by `paths` (files, or directories walked in order)."""
     out = []
+    for p in paths:
+        p = p if os.path.isabs(p) else os.path.join(ROOT, p)
+        if os.path.isdir(p):
+            for base, dirs, files in os.walk(p):
+                dirs.sort()
+                out += [os.path.join(base, f) for f in sorted(files) if f.endswith(".rs")
+                        and f != "mod.rs"]
+        else:
+            out.append(p)
+    return out
 
-    has_object = i % 2 == 0
-    if has_object:
-        response = f"{type_name}Item"
-    else:
-        response = SCALARS[(i // 2) % len(SCALARS)]
 
-    errors = []
-    for k in range(2 + i % 3):  # 2..4 codes
-        code, status, text = ERROR_POOL[(i + k) % len(ERROR_POOL)]
-        # Codes must be unique within a method: the pool is walked without repeats.
-        status_part = f"({status})" if status else ""
-        errors.append(f'        {code}{status_part} = "{text}",')
+def prepare(text):
+    """A declaration file as a module body of a user crate: `crate::` paths become `b24::`,
+    module docs (`//!`) are dropped."""
+    lines = [l for l in text.splitlines() if not l.startswith("//!")]
+    text = "\n".join(lines)
+    text = re.sub(r"\buse crate::", "use b24::", text)
+    text = re.sub(r"\bcrate::(exports|DateTime|Client)", r"b24::\1", text)
+    return text
 
-    args = [f'    "{name}"', f"    response = {response}"]
-    if i % 3 == 0:
-        args.append("    idempotent")
-    args.append("    errors(\n" + "\n".join(errors) + "\n    )")
 
-    out.append(f"/// Method {i}: `{name}`.")
-    out.append("#[b24_method(\n" + ",\n".join(args) + ",\n)]")
-    out.append("#[derive(Debug, Clone, PartialEq)]")
-    out.append(f"pub struct {type_name} {{")
-    required = 1 + i % 3
-    optional = 1 + (i // 3) % 3
-    for k in range(required):
-        ty = "i64" if k % 2 == 0 else "String"
-        out.append(f"    /// Required parameter {k}.")
-        if k == 1 and i % 4 == 1:
-            out.append(f'    #[b24(rename = "FIELDS[{k}]")]')
-        out.append(f"    pub req_{k}: {ty},")
-    for k in range(optional):
-        ty = ["Option<i64>", "Option<String>", "Option<Vec<i64>>"][k % 3]
-        out.append(f"    /// Optional parameter {k}.")
-        out.append(f"    pub opt_{k}: {ty},")
-    out.append("    /// A Y/N flag.")
-    out.append("    #[b24(yn)]")
-    out.append(f"    pub flag: {'bool' if i % 2 else 'Option<bool>'},")
-    if i % 4 == 0:
-        out.append("    /// A 1/0 flag.")
-        out.append("    #[b24(int_bool)]")
-        out.append("    pub numeric_flag: Option<bool>,")
-    out.append("}")
-    out.append("")
-
-    if has_object:
-        out.append(f"/// The result of `{name}`.")
-        out.append("#[b24_object]")
-        out.append("#[derive(Debug, Clone, PartialEq)]")
-        out.append(f"pub struct {response} {{")
-        out.append("    /// The id.")
-        out.append("    pub id: i64,")
-        out.append("    /// The title.")
-        out.append("    pub title: String,")
-        out.append("    /// The description, if any.")
-        out.append("    pub description: Option<String>,")
-        out.append("    /// When it was created.")
-        out.append("    pub date_create: b24::DateTime,")
-        out.append("    /// Related ids.")
-        out.append("    #[b24(default)]")
-        out.append("    pub related: Vec<i64>,")
-        out.append("}")
-        out.append("")
-    return "\n".join(out)
+def copy(text, names, i):
+    """Copy `i` of a declaration file: declared types and method names get the suffix `i`."""
+    if names:
+        pattern = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True))
+                             + r")(Error)?\b")
+        text = pattern.sub(lambda m: m.group(1) + (m.group(2) or "") + str(i), text)
+    return METHOD_NAME.sub(lambda m: f'{m.group(1)}"{m.group(2)}{i}"', text)
 
 
 def write_if_changed(path, text):
@@ -121,11 +83,21 @@ def write_if_changed(path, text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", type=int, required=True)
+    ap.add_argument("--copies", type=int, required=True)
     ap.add_argument("--dir", required=True)
     ap.add_argument("--b24", required=True, help="path of the b24 facade crate (methods/)")
     ap.add_argument("--lock", help="a Cargo.lock to start from (pins the same versions)")
+    ap.add_argument("--from", dest="sources", nargs="+", default=DEFAULT_SOURCES,
+                    help="declaration files or directories (default: the seven real methods)")
+    ap.add_argument("--count", action="store_true",
+                    help="print the number of #[b24_method] declarations of one copy and exit")
     args = ap.parse_args()
+
+    files = [prepare(open(f, encoding="utf-8").read()) for f in sources(args.sources)]
+    per_copy = sum(len(METHOD_NAME.findall(f)) for f in files)
+    if args.count:
+        print(per_copy)
+        return
 
     os.makedirs(os.path.join(args.dir, "src"), exist_ok=True)
     b24 = os.path.abspath(args.b24)
@@ -146,19 +118,21 @@ def main():
         shutil.copyfile(args.lock, lock)
 
     parts = [
-        f"//! {args.methods} generated declarations (benches/decl_cost/gen.py).\n",
-        "#![allow(dead_code)]\n",
-        "use b24::{b24_method, b24_object};\n",
+        f"//! {args.copies} copies of {per_copy} real declarations (benches/decl_cost/gen.py).\n",
+        "#![allow(dead_code, unused_imports)]\n",
     ]
-    if args.methods == 0:
+    if args.copies == 0:
         # Still expand each macro once, so that the warm-up builds everything they need.
+        parts.append("use b24::{b24_method, b24_object};\n")
         parts.append("#[b24_object]\n#[derive(Debug)]\npub struct Nothing {\n    pub id: i64,\n}\n")
         parts.append(
             '#[b24_method("scope.nothing.get", response = bool)]\n'
             "#[derive(Debug)]\npub struct NothingGet {\n    pub id: i64,\n}\n"
         )
-    for i in range(args.methods):
-        parts.append(method(i))
+    for i in range(args.copies):
+        for k, text in enumerate(files):
+            names = set(DECLARED.findall(text))
+            parts.append(f"pub mod copy_{i}_{k} {{\n{copy(text, names, i)}\n}}\n")
     write_if_changed(os.path.join(args.dir, "src", "lib.rs"), "\n".join(parts))
 
 

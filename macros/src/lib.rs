@@ -13,6 +13,9 @@ mod method;
 mod object;
 mod util;
 
+#[cfg(test)]
+mod expansion_size;
+
 use proc_macro::TokenStream;
 
 /// Declares a Bitrix24 REST method: the struct's named fields are its parameters.
@@ -55,6 +58,7 @@ use proc_macro::TokenStream;
 /// | `fn_name = ident` | the name of the free function | the name less its first segment, segments snake-cased and joined with `_`: `tasks.flow.Flow.get` → `flow_flow_get` |
 /// | `errors(CODE = "…", CODE(400) = "…", "code-x" = "…")` | the method's documented error codes: an identifier or a string literal, an optional HTTP status (then the code only counts with that status), and what it means | none |
 /// | `list(item = T, cursor = "ID", filter = "filter", order = "order", items = "items")` | a list method (answers carry `next`/`total`, takes `start`): the row type, and optionally the row field that orders rows for fast cursor paging, the wire names of the filter and order parameters, and the key of the rows inside `result` when it wraps them; implements `ListMethod`, so that `client.list(..)`, `list_fast(..)` and `list_parallel(..)` stream the rows | not a list method |
+/// | `rest = 3` | the REST API the method is called through: `2`, the classic `/rest/<method>`, or `3`, REST 3.0 (`/rest/api/<method>`); sets `Method::API_VERSION` | `2` |
 /// | `crate = "path"` | where the runtime is, when not found as `b24` or `b24_runtime` | |
 ///
 /// # Fields
@@ -64,7 +68,45 @@ use proc_macro::TokenStream;
 /// attribute `#[b24(...)]` takes:
 /// - `rename = "NAME"`: the parameter's wire name;
 /// - `yn`: a `bool` or `Option<bool>` sent as `"Y"`/`"N"`;
-/// - `int_bool`: a `bool` or `Option<bool>` sent as `1`/`0`.
+/// - `int_bool`: a `bool` or `Option<bool>` sent as `1`/`0`;
+/// - `one_of`: "exactly one of these parameters". The field's type is an enum declared with
+///   `#[b24_object(one_of)]`, one variant per parameter, each holding that parameter's value; the
+///   request sends the one parameter its value names (an `Option` field: at most one). A value
+///   of the enum is exactly one variant, so the constructor guarantees the rule:
+///
+/// ```
+/// use b24::{b24_method, b24_object};
+///
+/// /// Pass only one of `TRANSFER_ID`, `USER_ID`, `QUEUE_ID`.
+/// #[b24_object(one_of)]
+/// #[derive(Debug, Clone)]
+/// pub enum TransferTarget {
+///     /// An operator, or `queue<LINE_ID>`.
+///     #[b24(rename = "TRANSFER_ID")]
+///     Transfer(String),
+///     /// Sent as `USER_ID`.
+///     UserId(i64),
+///     /// Sent as `QUEUE_ID`.
+///     QueueId(i64),
+/// }
+///
+/// #[b24_method("imopenlines.operator.transfer", response = bool)]
+/// #[derive(Debug, Clone)]
+/// pub struct OperatorTransfer {
+///     pub chat_id: i64,
+///     #[b24(one_of)]
+///     pub target: TransferTarget,
+/// }
+///
+/// let params = OperatorTransfer::new(101, TransferTarget::UserId(7)); // {"CHAT_ID":101,"USER_ID":7}
+/// ```
+///
+/// A parameter's type must be one b24 can send (`b24::ParamValue`: numbers, `bool`, strings,
+/// dates, `Option`, `Vec`, maps, `serde_json::Value`, `#[b24_object]` types); a type with its own
+/// `serde::Serialize` opts in with `impl b24::ParamValue for MyType {}`.
+///
+/// A `#[deprecated]` struct or field stays deprecated for its users (the free function, error
+/// enum and setters carry the attribute too) and compiles without warnings where it is declared.
 ///
 /// `AUTH` is reserved for the OAuth token, which the client adds itself.
 ///
@@ -115,6 +157,9 @@ pub fn b24_method(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Goes on a struct with named fields or an enum of unit variants. Arguments:
 /// - `rename_all = "…"`: any of serde's rules (`"camelCase"`, `"SCREAMING_SNAKE_CASE"`, …);
+/// - `one_of`: an enum of alternative method parameters, each variant holding one parameter's
+///   value (`UserId(i64)` is sent as `USER_ID`, or as its `#[b24(rename = "…")]`); see
+///   `#[b24(one_of)]` in [`b24_method`];
 /// - `crate = "path"`: where the runtime is, when not found as `b24` or `b24_runtime`.
 ///
 /// Field attributes, `#[b24(...)]`:
@@ -125,13 +170,21 @@ pub fn b24_method(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Every field is decoded by `b24::Lenient` (numbers in strings, `"Y"`/`"N"` booleans, `[]` for
 /// empty maps…) unless `strict`; `Option` fields are `None` when missing and left out when
-/// written. Your own `#[serde(...)]` attributes are kept.
+/// written. Your own `#[serde(...)]` attributes are kept (see below). A `flatten` field takes the
+/// keys no other field takes, decoded by its own `Deserialize` (several `flatten` fields each see
+/// all of them).
 ///
 /// Variant attributes, `#[b24(...)]`: `rename = "value"`, and `other` for the one variant that
-/// takes any value no other variant names.
+/// takes any value no other variant names. Every other variant needs its wire value, from
+/// `rename` or from the enum's `rename_all`: a variant without one is a compile error, never the
+/// Rust name sent silently.
 ///
-/// Derives serde's `Serialize` and `Deserialize` through the runtime and implements
-/// `b24::Lenient`, so the type can be a method's `response`, part of one, or a parameter.
+/// Implements `b24::Lenient`, serde's `Serialize` and `Deserialize` (the same lenient decoding)
+/// and `b24::ParamValue`, so the type can be a method's `response`, part of one, or a parameter.
+/// A struct's decoder is a small table of its keys driven by one shared field loop in the
+/// runtime, not serde's derive, to keep each declaration cheap to compile; a struct that carries
+/// your own `#[serde(...)]` attributes, and string enums, use serde's derives instead. Either
+/// way, `#[deprecated]` items and fields compile without warnings where they are declared.
 #[proc_macro_attribute]
 pub fn b24_object(attr: TokenStream, item: TokenStream) -> TokenStream {
     object::b24_object(attr.into(), item.into()).into()

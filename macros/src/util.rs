@@ -340,6 +340,42 @@ pub(crate) fn wire_name(field: &Ident) -> String {
     field.unraw().to_string().to_shouty_snake_case()
 }
 
+/// A field's JSON name under serde's `rename_all` rule (`None`: the name as is), exactly as
+/// serde's derive computes it from a snake_case field name.
+pub(crate) fn serde_rename(field: &str, rule: Option<&str>) -> String {
+    let pascal = || {
+        let mut out = String::with_capacity(field.len());
+        let mut capitalize = true;
+        for c in field.chars() {
+            if c == '_' {
+                capitalize = true;
+            } else if capitalize {
+                out.push(c.to_ascii_uppercase());
+                capitalize = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    match rule {
+        None | Some("lowercase" | "snake_case") => field.to_owned(),
+        Some("UPPERCASE" | "SCREAMING_SNAKE_CASE") => field.to_ascii_uppercase(),
+        Some("PascalCase") => pascal(),
+        Some("camelCase") => {
+            let p = pascal();
+            let mut chars = p.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+                None => p,
+            }
+        }
+        Some("kebab-case") => field.replace('_', "-"),
+        Some("SCREAMING-KEBAB-CASE") => field.to_ascii_uppercase().replace('_', "-"),
+        Some(other) => unreachable!("rule `{other}` is checked when parsed"),
+    }
+}
+
 /// The default function name of a method: the name without its first segment, each segment
 /// snake-cased, joined with `_` (`imopenlines.session.mode.pin` → `session_mode_pin`,
 /// `tasks.flow.Flow.get` → `flow_flow_get`); a one-segment name is snake-cased whole.
@@ -525,6 +561,26 @@ mod tests {
         assert_eq!(wire_name(&id("entity_data_1")), "ENTITY_DATA_1");
         assert_eq!(wire_name(&id("r#type")), "TYPE");
         assert_eq!(wire_name(&id("id")), "ID");
+    }
+
+    #[test]
+    fn serde_rules() {
+        let cases = [
+            (None, "entity_data_1"),
+            (Some("lowercase"), "entity_data_1"),
+            (Some("snake_case"), "entity_data_1"),
+            (Some("UPPERCASE"), "ENTITY_DATA_1"),
+            (Some("SCREAMING_SNAKE_CASE"), "ENTITY_DATA_1"),
+            (Some("PascalCase"), "EntityData1"),
+            (Some("camelCase"), "entityData1"),
+            (Some("kebab-case"), "entity-data-1"),
+            (Some("SCREAMING-KEBAB-CASE"), "ENTITY-DATA-1"),
+        ];
+        for (rule, expected) in cases {
+            assert_eq!(serde_rename("entity_data_1", rule), expected, "{rule:?}");
+        }
+        assert_eq!(serde_rename("id", Some("camelCase")), "id");
+        assert_eq!(serde_rename("chat_id", Some("camelCase")), "chatId");
     }
 
     #[test]

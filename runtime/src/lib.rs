@@ -28,6 +28,8 @@ pub mod blocking;
 pub mod call;
 pub mod client;
 pub mod de;
+#[doc(hidden)]
+pub mod decl;
 pub mod envelope;
 pub mod error;
 pub mod error_code;
@@ -55,6 +57,7 @@ pub use limits::{OperatingLimit, OperatingStatus, RateLimit};
 pub use method::{ApiVersion, Method, MethodError, NoMethodErrors};
 pub use oauth::{MemoryTokenStore, OAuthApp, RenewalError, TokenPair, TokenStore};
 pub use retry::RetryPolicy;
+pub use wire::ParamValue;
 
 /// A date and time with the portal's UTC offset, as Bitrix24 sends them
 /// (`2026-03-16T14:31:58+01:00`).
@@ -74,7 +77,8 @@ pub mod exports {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::de::{lenient, Lenient};
-    pub use crate::wire::{OneZero, YesNo};
+    pub use crate::decl;
+    pub use crate::wire::{param, OneZero, ParamValue, YesNo};
     pub use serde;
     pub use serde_json;
 }

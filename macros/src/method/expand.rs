@@ -1,7 +1,10 @@
 //! [`MethodDecl`] → the struct, its constructor and setters, `Serialize`, `Method`, the error
 //! enum and the free function.
 //!
-//! The expansion is kept small: about 1,600 declarations use it.
+//! The expansion is kept small: about 1,600 declarations use it. What does not depend on the
+//! declaration is in the runtime (`__private::decl`: the error-code lookup, `Display`), and the
+//! generated non-generic functions are `#[inline]`, so that they are compiled where they are
+//! used rather than in the crate declaring every method (`benches/decl_cost.sh` measures it).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -83,6 +86,10 @@ pub(crate) fn expand(decl: &MethodDecl) -> TokenStream {
         }
     });
 
+    let api_version = decl
+        .rest_v3
+        .then(|| quote!(const API_VERSION: #rt::ApiVersion = #rt::ApiVersion::V3;));
+
     quote! {
         #item
 
@@ -90,6 +97,8 @@ pub(crate) fn expand(decl: &MethodDecl) -> TokenStream {
 
         #free_fn
 
+        // A `#[deprecated]` declaration compiles without warnings; its users get them.
+        #[allow(deprecated)]
         const _: () = {
             #inherent
 
@@ -98,6 +107,7 @@ pub(crate) fn expand(decl: &MethodDecl) -> TokenStream {
             #[automatically_derived]
             impl #rt::Method for #ident {
                 const NAME: &'static str = #name;
+                #api_version
                 const SCOPE: &'static str = #scope;
                 const IDEMPOTENT: bool = #idempotent;
                 type Output = #response;
@@ -150,7 +160,7 @@ fn inherent_impl(decl: &MethodDecl, required: &[&Param], optional: &[&Param]) ->
 
     let setters = optional.iter().map(|p| {
         let (id, inner) = (&p.ident, p.optional.as_ref().expect("optional"));
-        let docs = &p.docs;
+        let (docs, deprecated) = (&p.docs, &p.deprecated);
         let blank = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
         let note = format!("Optional: sent as `{}` when set.", p.wire);
         let value = quote_spanned!(inner.span()=> impl ::core::convert::Into<#inner>);
@@ -158,6 +168,7 @@ fn inherent_impl(decl: &MethodDecl, required: &[&Param], optional: &[&Param]) ->
             #(#docs)*
             #blank
             #[doc = #note]
+            #(#deprecated)*
             #[must_use]
             pub fn #id(mut self, value: #value) -> Self {
                 self.#id = ::core::option::Option::Some(::core::convert::Into::into(value));
@@ -183,6 +194,7 @@ fn inherent_impl(decl: &MethodDecl, required: &[&Param], optional: &[&Param]) ->
         impl #ident {
             #[doc = #new_doc]
             #[must_use]
+            #[inline]
             #many
             pub fn new(#(#args),*) -> Self {
                 Self { #(#inits),* }
@@ -220,12 +232,22 @@ fn serialize_impl(decl: &MethodDecl, required: usize) -> TokenStream {
     for p in &decl.params {
         let id = &p.ident;
         let wire = LitStr::new(&p.wire, id.span());
-        let value = match p.encoding {
-            BoolEncoding::Json => quote!(#id),
-            BoolEncoding::YesNo => quote!(&#rt::__private::YesNo(#id)),
-            BoolEncoding::OneZero => quote!(&#rt::__private::OneZero(#id)),
+        let private = quote!(#rt::__private);
+        let entry = if p.one_of {
+            let ty = p.optional.as_ref().unwrap_or(&p.ty);
+            let one_of = quote_spanned!(ty.span()=> <#ty as #private::decl::OneOf>);
+            quote!(#one_of::serialize_into(#id, &mut #map)?;)
+        } else {
+            match p.encoding {
+                BoolEncoding::Json => quote!(#private::param(&mut #map, #wire, #id)?;),
+                BoolEncoding::YesNo => {
+                    quote!(#map.serialize_entry(#wire, &#private::YesNo(#id))?;)
+                }
+                BoolEncoding::OneZero => {
+                    quote!(#map.serialize_entry(#wire, &#private::OneZero(#id))?;)
+                }
+            }
         };
-        let entry = quote!(#map.serialize_entry(#wire, #value)?;);
         if p.optional.is_some() {
             len.push(quote!(usize::from(#id.is_some())));
             entries.push(quote!(if let ::core::option::Option::Some(#id) = #id { #entry }));
@@ -267,69 +289,116 @@ fn error_enum(decl: &MethodDecl, error_ident: &Ident) -> (TokenStream, TokenStre
             }
         }
     });
+    let deprecated = &decl.deprecated;
     let enum_ = quote! {
         #[doc = #doc]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq)]
+        #(#deprecated)*
         #[non_exhaustive]
         #vis enum #error_ident {
             #(#variants,)*
         }
     };
 
-    let uses_status = decl.errors.iter().any(|e| e.status.is_some());
-    let status = if uses_status {
-        quote!(status)
-    } else {
-        quote!(_status)
-    };
-    let arms = decl.errors.iter().map(|e| {
-        let (variant, code) = (&e.variant, &e.code);
-        let guard = e.status.map(|s| quote!((status == 0 || status == #s) &&));
-        quote! {
-            if #guard code.eq_ignore_ascii_case(#code) {
-                return ::core::option::Option::Some(Self::#variant { description: description.into() });
-            }
+    // The codes, statuses and variant names in one static table; the lookup, `Display`, `Debug`
+    // and the comparisons are the runtime's or go through the variant's index, instead of a
+    // match (or a derive) per trait.
+    let table = decl.errors.iter().map(|e| {
+        let (code, status, variant) = (&e.code, e.status.unwrap_or(0), e.variant.to_string());
+        quote!((#code, #status, #variant))
+    });
+    let index = Ident::new("__index", Span::mixed_site());
+    let last = decl.errors.len() - 1;
+    let from_index = decl.errors.iter().enumerate().map(|(i, e)| {
+        let variant = &e.variant;
+        // The last arm takes every index: `__new` is only given indices of the table.
+        if i == last {
+            quote!(_ => Self::#variant { description },)
+        } else {
+            quote!(#i => Self::#variant { description },)
         }
     });
-    let codes = decl.errors.iter().map(|e| {
-        let (variant, code) = (&e.variant, &e.code);
-        quote!(Self::#variant { .. } => #code)
+    let to_index = decl.errors.iter().enumerate().map(|(i, e)| {
+        let variant = &e.variant;
+        quote!(Self::#variant { description } => (#i, description),)
     });
-    let all = decl.errors.iter().map(|e| &e.variant);
+    let private = quote!(#rt::__private::decl);
 
     let impls = quote! {
-        #[automatically_derived]
-        impl ::core::fmt::Display for #error_ident {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                ::core::write!(
-                    f,
-                    "{}: {}",
-                    #rt::MethodError::code(self),
-                    #rt::MethodError::description(self),
-                )
+        impl #error_ident {
+            const __TABLE: &'static [#private::ErrorEntry] = &[#(#table),*];
+
+            #[inline]
+            fn __parts(&self) -> (usize, &str) {
+                match self {
+                    #(#to_index)*
+                }
+            }
+
+            #[inline]
+            fn __new(#index: usize, description: ::std::string::String) -> Self {
+                match #index {
+                    #(#from_index)*
+                }
             }
         }
+
+        #[automatically_derived]
+        impl ::core::fmt::Display for #error_ident {
+            #[inline]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                let (#index, description) = self.__parts();
+                #private::fmt_error(f, Self::__TABLE[#index].0, description)
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #error_ident {
+            #[inline]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                let (#index, description) = self.__parts();
+                #private::debug_error(f, Self::__TABLE[#index].2, description)
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::clone::Clone for #error_ident {
+            #[inline]
+            fn clone(&self) -> Self {
+                let (#index, description) = self.__parts();
+                Self::__new(#index, ::std::string::String::from(description))
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::cmp::PartialEq for #error_ident {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                self.__parts() == other.__parts()
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::cmp::Eq for #error_ident {}
 
         #[automatically_derived]
         impl ::std::error::Error for #error_ident {}
 
         #[automatically_derived]
         impl #rt::MethodError for #error_ident {
-            fn from_code(code: &str, #status: u16, description: &str) -> ::core::option::Option<Self> {
-                #(#arms)*
-                ::core::option::Option::None
+            #[inline]
+            fn from_code(code: &str, status: u16, description: &str) -> ::core::option::Option<Self> {
+                let #index = #private::find_error(Self::__TABLE, code, status)?;
+                ::core::option::Option::Some(Self::__new(#index, ::std::string::String::from(description)))
             }
 
+            #[inline]
             fn code(&self) -> &'static str {
-                match self {
-                    #(#codes,)*
-                }
+                Self::__TABLE[self.__parts().0].0
             }
 
+            #[inline]
             fn description(&self) -> &str {
-                match self {
-                    #(Self::#all { description })|* => description,
-                }
+                self.__parts().1
             }
         }
     };
@@ -358,9 +427,12 @@ fn free_fn(decl: &MethodDecl, required: &[&Param], has_optional: bool) -> TokenS
     }
     let many =
         (required.len() + 1 > MANY_ARGUMENTS).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let deprecated = &decl.deprecated;
     quote! {
         #[doc = #doc]
-        #[allow(dead_code)]
+        #(#deprecated)*
+        #[allow(dead_code, deprecated)]
+        #[inline]
         #many
         #vis fn #fn_name(#client: &#rt::Client, #(#args),*) -> #rt::Call<'_, #ident> {
             #client.call(#ident::new(#(#ids),*))

@@ -26,6 +26,10 @@ pub(crate) struct MethodDecl {
     pub(crate) derives_default: bool,
     /// `list(...)`: the method is a list method, paged by `start`/`next`.
     pub(crate) list: Option<ListSpec>,
+    /// `rest = 3`: called through REST 3.0.
+    pub(crate) rest_v3: bool,
+    /// The struct's `#[deprecated]` attribute, repeated on the free function and error enum.
+    pub(crate) deprecated: Vec<Attribute>,
 }
 
 /// What `list(item = T, cursor = "ID", filter = "filter", order = "order", items = "items")`
@@ -55,8 +59,12 @@ pub(crate) struct Param {
     pub(crate) wire: String,
     /// How a boolean is written.
     pub(crate) encoding: BoolEncoding,
+    /// `#[b24(one_of)]`: the field's enum sends one of several parameters.
+    pub(crate) one_of: bool,
     /// The field's `///` doc attributes.
     pub(crate) docs: Vec<Attribute>,
+    /// The field's `#[deprecated]` attribute, repeated on its setter.
+    pub(crate) deprecated: Vec<Attribute>,
 }
 
 /// How a boolean parameter is written on the wire.

@@ -19,13 +19,14 @@ const ARGS: &[&str] = &[
     "crate",
     "errors",
     "list",
+    "rest",
 ];
 
 /// The arguments of `list(...)`.
 const LIST_ARGS: &[&str] = &["item", "cursor", "filter", "order", "items"];
 
 /// The field attributes.
-const FIELD_ATTRS: &[&str] = &["rename", "yn", "int_bool"];
+const FIELD_ATTRS: &[&str] = &["rename", "yn", "int_bool", "one_of"];
 
 /// Where the declaration's example lives in messages.
 const EXAMPLE: &str = "#[b24_method(\"imopenlines.session.start\", response = bool)]";
@@ -43,6 +44,8 @@ struct Args {
     krate: Option<Path>,
     errors: Vec<ErrorCode>,
     list: Option<ListSpec>,
+    /// `rest = 3`: a REST 3.0 method.
+    rest_v3: bool,
     /// The keys given, even with wrong values (which are reported on their own), and those
     /// suggested for misspelled keys.
     given: Vec<String>,
@@ -106,6 +109,12 @@ pub(crate) fn parse(attr: TokenStream, item: &Item) -> syn::Result<MethodDecl> {
         unreachable!("every missing piece is reported as an error");
     };
     let mut item = item.clone();
+    let item_deprecated: Vec<syn::Attribute> = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("deprecated"))
+        .cloned()
+        .collect();
     util::strip_b24(&mut item.attrs);
     item.fields
         .iter_mut()
@@ -122,7 +131,32 @@ pub(crate) fn parse(attr: TokenStream, item: &Item) -> syn::Result<MethodDecl> {
         errors: args.errors,
         params,
         list: args.list,
+        rest_v3: args.rest_v3,
+        deprecated: item_deprecated,
     })
+}
+
+/// `rest = 2` (the classic REST API, the default) or `rest = 3` (REST 3.0); `true` for 3.
+fn parse_rest(key: &Key, input: ParseStream<'_>) -> syn::Result<bool> {
+    const HINT: &str =
+        "`rest` is the REST API version: `rest = 2` (classic `/rest/…`, the default) or \
+                        `rest = 3` (REST 3.0, `/rest/api/…`)";
+    util::expect_eq(key, input, "3")?;
+    let value = util::skip_to_comma(input);
+    match syn::parse2::<syn::Lit>(value.clone()) {
+        Ok(syn::Lit::Int(lit)) if lit.suffix().is_empty() && lit.base10_digits() == "2" => {
+            Ok(false)
+        }
+        Ok(syn::Lit::Int(lit)) if lit.suffix().is_empty() && lit.base10_digits() == "3" => Ok(true),
+        Ok(syn::Lit::Float(lit)) if matches!(lit.base10_digits(), "2.0" | "3.0") => {
+            Err(syn::Error::new_spanned(
+                &lit,
+                format!("write `rest = {}`", &lit.base10_digits()[..1]),
+            ))
+        }
+        _ if value.is_empty() => Err(syn::Error::new_spanned(&key.ident, HINT)),
+        _ => Err(syn::Error::new_spanned(&value, HINT)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,6 +278,7 @@ fn parse_arg(
         "crate" => args.krate = Some(util::crate_value(key, input)?),
         "errors" => args.errors = parse_error_codes(key, input, errors)?,
         "list" => args.list = parse_list(key, input, errors)?,
+        "rest" => args.rest_v3 = parse_rest(key, input)?,
         _ => unreachable!("parse_keyed only passes known keys"),
     }
     Ok(())
@@ -592,7 +627,22 @@ fn parse_params(item: &ItemStruct, errors: &mut Errors) -> Vec<Param> {
     let mut wires: Vec<(String, Ident, TokenStream)> = Vec::new();
     for field in &fields.named {
         let ident = field.ident.clone().expect("named field");
-        let (rename, encoding) = field_attrs(field, errors);
+        let (rename, encoding, one_of) = field_attrs(field, errors);
+        if let Some(flag) = &one_of {
+            if let Some(lit) = &rename {
+                errors.spanned(
+                    lit,
+                    "a `one_of` field has no wire name of its own: each variant of its enum names \
+                     the parameter it sends; remove `rename`",
+                );
+            }
+            if let Some((_, enc)) = &encoding {
+                errors.spanned(
+                    enc,
+                    format!("`{enc}` and `{flag}` do not combine: a `one_of` field's variants are written as they are"),
+                );
+            }
+        }
 
         let optional = util::option_inner(&field.ty).cloned();
         if let Some((kind, flag)) = &encoding {
@@ -619,7 +669,9 @@ fn parse_params(item: &ItemStruct, errors: &mut Errors) -> Vec<Param> {
             Some(lit) => (lit.value(), lit.to_token_stream()),
             None => (util::wire_name(&ident), ident.to_token_stream()),
         };
-        if wire.eq_ignore_ascii_case("auth") {
+        if one_of.is_some() {
+            // Its wire names are its enum's variants'.
+        } else if wire.eq_ignore_ascii_case("auth") {
             let what = if rename.is_some() {
                 String::new()
             } else {
@@ -658,20 +710,28 @@ fn parse_params(item: &ItemStruct, errors: &mut Errors) -> Vec<Param> {
             optional,
             wire,
             encoding: encoding.map_or(BoolEncoding::Json, |(kind, _)| kind),
+            one_of: one_of.is_some(),
             docs: util::doc_attrs(&field.attrs).cloned().collect(),
+            deprecated: field
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("deprecated"))
+                .cloned()
+                .collect(),
         });
     }
     params
 }
 
-/// The `#[b24(...)]` attributes of a parameter: its `rename` and boolean encoding (with the flag
-/// that chose it).
+/// The `#[b24(...)]` attributes of a parameter: its `rename`, boolean encoding (with the flag
+/// that chose it) and `one_of` flag.
 fn field_attrs(
     field: &syn::Field,
     errors: &mut Errors,
-) -> (Option<LitStr>, Option<(BoolEncoding, Ident)>) {
+) -> (Option<LitStr>, Option<(BoolEncoding, Ident)>, Option<Ident>) {
     let mut rename: Option<LitStr> = None;
     let mut encoding: Option<(BoolEncoding, Ident)> = None;
+    let mut one_of: Option<Ident> = None;
     for attr in &field.attrs {
         if attr.path().is_ident("serde") {
             errors.spanned(
@@ -698,6 +758,17 @@ fn field_attrs(
                     } else {
                         rename = Some(lit);
                     }
+                }
+                "one_of" => {
+                    let flag = meta.path.get_ident().expect("checked").clone();
+                    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+                        util::skip_to_comma(meta.input);
+                        errors.spanned(&flag, "`one_of` is a flag: write `#[b24(one_of)]`");
+                    }
+                    if one_of.is_some() {
+                        errors.spanned(&flag, "`one_of` is given twice: keep one");
+                    }
+                    one_of = Some(flag);
                 }
                 "yn" | "int_bool" => {
                     let flag = meta.path.get_ident().expect("checked").clone();
@@ -734,5 +805,5 @@ fn field_attrs(
             errors.push(error);
         }
     }
-    (rename, encoding)
+    (rename, encoding, one_of)
 }

@@ -536,7 +536,15 @@ fn expansion() {
     assert!(text.contains("pub fn session_start"));
     assert!(text.contains("pub enum SessionStartError"));
     assert!(text.contains("YesNo"));
-    assert!(text.contains("status == 400u16"));
+    assert!(
+        text.contains("(\"CHAT_ID\" , 400u16 , \"ChatId\")"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("# [derive"),
+        "the error enum's std impls go through the table: {text}"
+    );
+    assert!(!text.contains("API_VERSION"), "V2 by default");
     assert!(!text.contains("compile_error"));
     assert!(!text.contains("Default for"), "required fields: no Default");
     // struct, error enum, free function, one `const _` holding every impl
@@ -581,4 +589,130 @@ fn fallback() {
     assert!(!out.contains("yn"));
     assert!(out.contains("compile_error"));
     assert!(!out.contains("impl"));
+}
+
+#[test]
+fn rest_version() {
+    assert!(!decl(quote!("a.b", response = bool), start()).rest_v3);
+    assert!(!decl(quote!("a.b", response = bool, rest = 2), start()).rest_v3);
+    assert!(decl(quote!("a.b", response = bool, rest = 3), start()).rest_v3);
+    error(
+        quote!("a.b", response = bool, rest = 4),
+        start(),
+        &[
+            "`rest` is the REST API version: `rest = 2`",
+            "`rest = 3` (REST 3.0",
+        ],
+    );
+    error(
+        quote!("a.b", response = bool, rest = "3"),
+        start(),
+        &["`rest` is the REST API version"],
+    );
+    error(
+        quote!("a.b", response = bool, rest = 3.0),
+        start(),
+        &["write `rest = 3`"],
+    );
+    error(
+        quote!("a.b", response = bool, rest),
+        start(),
+        &["`rest` needs a value"],
+    );
+    let out = b24_method(quote!("a.b", response = bool, rest = 3), start()).to_string();
+    assert!(
+        out.contains("const API_VERSION : :: b24 :: ApiVersion = :: b24 :: ApiVersion :: V3"),
+        "{out}"
+    );
+}
+
+#[test]
+fn one_of_fields() {
+    let d = decl(
+        quote!("imopenlines.operator.transfer", response = bool),
+        quote! {
+            pub struct OperatorTransfer {
+                pub chat_id: i64,
+                #[b24(one_of)]
+                pub target: Target,
+                #[b24(one_of)]
+                pub other: Option<Other>,
+            }
+        },
+    );
+    assert!(d.params[1].one_of && d.params[2].one_of && !d.params[0].one_of);
+    let out = b24_method(
+        quote!("a.b", response = bool),
+        quote!(
+            pub struct S {
+                #[b24(one_of)]
+                pub target: Target,
+            }
+        ),
+    )
+    .to_string();
+    assert!(
+        out.contains("< Target as :: b24 :: __private :: decl :: OneOf > :: serialize_into (target , & mut __map)"),
+        "{out}"
+    );
+    error(
+        quote!("a.b", response = bool),
+        quote!(
+            pub struct S {
+                #[b24(one_of, rename = "X")]
+                pub target: Target,
+            }
+        ),
+        &["a `one_of` field has no wire name of its own"],
+    );
+    error(
+        quote!("a.b", response = bool),
+        quote!(
+            pub struct S {
+                #[b24(one_of, yn)]
+                pub target: bool,
+            }
+        ),
+        &["`yn` and `one_of` do not combine"],
+    );
+    error(
+        quote!("a.b", response = bool),
+        quote!(
+            pub struct S {
+                #[b24(one_of = true)]
+                pub target: Target,
+            }
+        ),
+        &["`one_of` is a flag"],
+    );
+}
+
+#[test]
+fn deprecated_declarations() {
+    let out = b24_method(
+        quote!("a.b", response = bool, errors(X = "x")),
+        quote! {
+            #[deprecated(note = "use c.d")]
+            pub struct S { #[deprecated] pub a: Option<i64> }
+        },
+    );
+    let file: syn::File = syn::parse2(out.clone()).unwrap();
+    let text = out.to_string();
+    // the struct, the error enum and the function are deprecated; the impls allow it
+    let deprecated = |item: &syn::Item| match item {
+        syn::Item::Struct(s) => s.attrs.iter().any(|a| a.path().is_ident("deprecated")),
+        syn::Item::Enum(e) => e.attrs.iter().any(|a| a.path().is_ident("deprecated")),
+        syn::Item::Fn(f) => f.attrs.iter().any(|a| a.path().is_ident("deprecated")),
+        _ => false,
+    };
+    assert_eq!(
+        file.items.iter().filter(|i| deprecated(i)).count(),
+        3,
+        "{text}"
+    );
+    assert!(text.contains("# [allow (deprecated)] const _"), "{text}");
+    assert!(
+        text.contains("# [deprecated] # [must_use] pub fn a"),
+        "the setter: {text}"
+    );
 }

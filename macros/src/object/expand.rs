@@ -1,14 +1,204 @@
-//! [`ObjectDecl`] → the item with serde's derives and attributes, and `Lenient`.
+//! [`ObjectDecl`] → the item, its decoder (`Lenient`, `Deserialize`) and encoder (`Serialize`).
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{Attribute, Item, LitStr, Path};
+use syn::{Attribute, Ident, Item, ItemStruct, LitStr, Path};
 
-use super::model::{ObjectDecl, Shape};
+use super::model::{Alternative, FieldDecl, ObjectDecl, Shape};
 use crate::util;
 
 pub(crate) fn expand(decl: &ObjectDecl) -> TokenStream {
+    match (&decl.item, &decl.shape) {
+        (Item::Struct(s), Shape::Struct(fields)) if !decl.user_serde => {
+            struct_expand(decl, s, fields)
+        }
+        (Item::Enum(e), Shape::OneOf(alternatives)) => one_of_expand(decl, e, alternatives),
+        _ => serde_expand(decl),
+    }
+}
+
+/// A struct without `#[serde(...)]` attributes of the user's: its own small decoder and
+/// encoder over the runtime's shared field loop (`__private::decl`), instead of serde's derive,
+/// whose per-field `deserialize_with` wrappers made most of a declaration's compile cost. The
+/// non-generic functions are `#[inline]`: compiled where used, not in the declaring crate.
+fn struct_expand(decl: &ObjectDecl, item: &ItemStruct, fields: &[FieldDecl]) -> TokenStream {
+    let rt = &decl.rt;
+    let ident = &item.ident;
+    let private = quote!(#rt::__private);
+    let serde = quote!(#private::serde);
+    let rule = decl.rename_all.as_ref().map(LitStr::value);
+    let slots = Ident::new("__Slots", Span::mixed_site());
+    let d = Ident::new("__d", Span::mixed_site());
+    let s = Ident::new("__s", Span::mixed_site());
+    let rest = Ident::new("__rest", Span::mixed_site());
+    let map = Ident::new("__map", Span::mixed_site());
+
+    let mut wire_names = Vec::new();
+    let mut slot_types = Vec::new();
+    let mut arms = Vec::new();
+    let mut inits = Vec::new();
+    let mut entries = Vec::new();
+    for (field, fd) in item.fields.iter().zip(fields) {
+        let id = field.ident.as_ref().expect("named fields");
+        let ty = &field.ty;
+        if fd.flatten {
+            inits.push(quote!(#id: #private::decl::flatten(&#rest)?));
+            entries.push(quote!(#private::decl::serialize_flatten(&mut #map, &self.#id)?;));
+            continue;
+        }
+        let wire = match &fd.rename {
+            Some(lit) => lit.clone(),
+            None => LitStr::new(
+                &util::serde_rename(&id.unraw().to_string(), rule.as_deref()),
+                id.span(),
+            ),
+        };
+        let index = syn::Index::from(wire_names.len());
+        // Spanned on the type: "`T` cannot be decoded" lands on the field.
+        let decode = if fd.strict {
+            quote_spanned!(ty.span()=> #private::decl::slot_strict)
+        } else {
+            quote_spanned!(ty.span()=> #private::decl::slot_lenient)
+        };
+        arms.push(quote!(#index => #decode(&mut #s.#index, #d),));
+        slot_types.push(quote!(__O<#ty>));
+        inits.push(if fd.optional || fd.default {
+            quote!(#id: #s.#index.unwrap_or_default())
+        } else {
+            quote!(#id: #private::decl::required(#s.#index, #wire)?)
+        });
+        entries.push(if fd.optional {
+            quote!(if self.#id.is_some() { #map.serialize_entry(#wire, &self.#id)?; })
+        } else {
+            quote!(#map.serialize_entry(#wire, &self.#id)?;)
+        });
+        wire_names.push(wire);
+    }
+    let nones = wire_names.iter().map(|_| quote!(__O::None));
+    let flatten = fields.iter().any(|f| f.flatten);
+    let rest_param = if flatten { quote!(#rest) } else { quote!(_) };
+    let expecting = format!("struct {ident}");
+
+    quote! {
+        #item
+
+        #[allow(deprecated)]
+        const _: () = {
+            use ::core::option::Option as __O;
+
+            pub struct #slots(#(#slot_types),*);
+
+            #[automatically_derived]
+            impl #private::decl::Object for #ident {
+                const EXPECTING: &'static str = #expecting;
+                const FIELDS: &'static [&'static str] = &[#(#wire_names),*];
+                const FLATTEN: bool = #flatten;
+                type Slots = #slots;
+
+                #[inline]
+                fn slots() -> #slots {
+                    #slots(#(#nones),*)
+                }
+
+                fn field<'de, __D: #serde::Deserializer<'de>>(
+                    #s: &mut #slots,
+                    __index: usize,
+                    #d: __D,
+                ) -> ::core::result::Result<(), __D::Error> {
+                    match __index {
+                        #(#arms)*
+                        _ => ::core::result::Result::Ok(()),
+                    }
+                }
+
+                #[inline]
+                fn finish(
+                    #s: #slots,
+                    #rest_param: #private::decl::Rest,
+                ) -> ::core::result::Result<Self, #private::decl::Finish> {
+                    ::core::result::Result::Ok(Self { #(#inits),* })
+                }
+            }
+
+            #[automatically_derived]
+            impl #private::Lenient for #ident {
+                fn deserialize_lenient<'de, __D: #serde::Deserializer<'de>>(
+                    #d: __D,
+                ) -> ::core::result::Result<Self, __D::Error> {
+                    #private::decl::deserialize_object(#d)
+                }
+            }
+
+            #[automatically_derived]
+            impl<'de> #serde::Deserialize<'de> for #ident {
+                fn deserialize<__D: #serde::Deserializer<'de>>(
+                    #d: __D,
+                ) -> ::core::result::Result<Self, __D::Error> {
+                    #private::decl::deserialize_object(#d)
+                }
+            }
+
+            #[automatically_derived]
+            impl #private::ParamValue for #ident {}
+
+            #[automatically_derived]
+            impl #serde::Serialize for #ident {
+                fn serialize<__S: #serde::Serializer>(
+                    &self,
+                    __serializer: __S,
+                ) -> ::core::result::Result<__S::Ok, __S::Error> {
+                    use #serde::ser::SerializeMap as _;
+                    let mut #map = #private::decl::serialize_object(__serializer)?;
+                    #(#entries)*
+                    #map.end()
+                }
+            }
+        };
+    }
+}
+
+/// A `one_of` enum: `OneOf`, writing the parameter of its variant.
+fn one_of_expand(
+    decl: &ObjectDecl,
+    item: &syn::ItemEnum,
+    alternatives: &[Alternative],
+) -> TokenStream {
+    let rt = &decl.rt;
+    let ident = &item.ident;
+    let private = quote!(#rt::__private);
+    let map = Ident::new("__map", Span::mixed_site());
+    let arms = alternatives.iter().map(|a| {
+        let (variant, wire) = (&a.ident, &a.wire);
+        quote!(Self::#variant(__value) => #private::param(#map, #wire, __value),)
+    });
+    let body = if alternatives.is_empty() {
+        quote!(match *self {})
+    } else {
+        quote!(match self { #(#arms)* })
+    };
+    quote! {
+        #item
+
+        #[allow(deprecated)]
+        const _: () = {
+            #[automatically_derived]
+            impl #private::decl::OneOf for #ident {
+                fn serialize_into<__M: #private::serde::ser::SerializeMap>(
+                    &self,
+                    #map: &mut __M,
+                ) -> ::core::result::Result<(), __M::Error> {
+                    #body
+                }
+            }
+        };
+    }
+}
+
+/// Enums, and structs carrying the user's own `#[serde(...)]` attributes: serde's derives with
+/// `deserialize_with = lenient` per field, and `Lenient` by the derived `Deserialize`.
+fn serde_expand(decl: &ObjectDecl) -> TokenStream {
     let rt = &decl.rt;
     let serde_path = LitStr::new(
         &format!("{}::__private::serde", util::path_string(rt)),
@@ -82,7 +272,13 @@ pub(crate) fn expand(decl: &ObjectDecl) -> TokenStream {
     let lenient = lenient_impl(rt, &ident);
     quote! {
         #item
-        #lenient
+        #[allow(deprecated)]
+        const _: () = {
+            #lenient
+
+            #[automatically_derived]
+            impl #rt::__private::ParamValue for #ident {}
+        };
     }
 }
 
@@ -115,6 +311,9 @@ pub(crate) fn stubs(item: &Item, rt: &Path) -> TokenStream {
     let serde = quote!(#rt::__private::serde);
     quote! {
         const _: () = {
+            #[automatically_derived]
+            impl #rt::__private::ParamValue for #ident {}
+
             #[automatically_derived]
             impl #rt::Lenient for #ident {
                 fn deserialize_lenient<'de, __D: #serde::Deserializer<'de>>(

@@ -1,6 +1,6 @@
 //! What a `#[b24_object]` declaration says, once parsed and checked.
 
-use syn::{Item, LitStr, Path};
+use syn::{Ident, Item, LitStr, Path};
 
 /// A checked object declaration.
 pub(crate) struct ObjectDecl {
@@ -12,6 +12,9 @@ pub(crate) struct ObjectDecl {
     pub(crate) rename_all: Option<LitStr>,
     /// The fields or variants, in declaration order.
     pub(crate) shape: Shape,
+    /// Whether the user wrote `#[serde(...)]` attributes (on the item or a field): then serde's
+    /// derives are used, which read them.
+    pub(crate) user_serde: bool,
 }
 
 /// A struct's fields or an enum's variants.
@@ -20,6 +23,16 @@ pub(crate) enum Shape {
     Struct(Vec<FieldDecl>),
     /// An enum of unit variants.
     Enum(Vec<VariantDecl>),
+    /// `#[b24_object(one_of)]`: an enum of alternative parameters, each variant holding one.
+    OneOf(Vec<Alternative>),
+}
+
+/// A variant of a `one_of` enum.
+pub(crate) struct Alternative {
+    /// The variant.
+    pub(crate) ident: Ident,
+    /// The parameter it sends.
+    pub(crate) wire: LitStr,
 }
 
 /// How one field is written and read.

@@ -6,11 +6,11 @@ use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Attribute, Fields, Ident, Item, LitStr, Path, Token};
 
-use super::model::{FieldDecl, ObjectDecl, Shape, VariantDecl};
+use super::model::{Alternative, FieldDecl, ObjectDecl, Shape, VariantDecl};
 use crate::util::{self, Errors, Key};
 
 /// The arguments.
-const ARGS: &[&str] = &["rename_all", "crate"];
+const ARGS: &[&str] = &["rename_all", "crate", "one_of"];
 
 /// serde's `rename_all` rules.
 const RENAME_RULES: &[&str] = &[
@@ -37,6 +37,7 @@ pub(crate) fn parse(attr: TokenStream, item: &Item) -> Result<ObjectDecl, (syn::
     let mut errors = Errors::default();
     let mut rename_all: Option<LitStr> = None;
     let mut krate: Option<Path> = None;
+    let mut one_of: Option<Ident> = None;
     let parser = |input: ParseStream<'_>| {
         if input.peek(LitStr) {
             let lit: LitStr = input.parse()?;
@@ -53,6 +54,10 @@ pub(crate) fn parse(attr: TokenStream, item: &Item) -> Result<ObjectDecl, (syn::
             match key.name.as_str() {
                 "rename_all" => rename_all = check_rule(key, input, errors)?,
                 "crate" => krate = Some(util::crate_value(key, input)?),
+                "one_of" => {
+                    flag("one_of", &key.ident, input, errors);
+                    one_of = Some(key.ident.clone());
+                }
                 _ => unreachable!("parse_keyed only passes known keys"),
             }
             Ok(())
@@ -67,6 +72,13 @@ pub(crate) fn parse(attr: TokenStream, item: &Item) -> Result<ObjectDecl, (syn::
     let shape = match &mut item {
         Item::Struct(s) => {
             check_container(&s.attrs, &s.generics, &mut errors);
+            if let Some(flag) = &one_of {
+                errors.spanned(
+                    flag,
+                    "`one_of` goes on an enum whose variants each hold one parameter's value, \
+                     e.g. `enum Target { UserId(i64), QueueId(i64) }`",
+                );
+            }
             match &s.fields {
                 Fields::Named(named) => Some(Shape::Struct(
                     named
@@ -95,12 +107,49 @@ pub(crate) fn parse(attr: TokenStream, item: &Item) -> Result<ObjectDecl, (syn::
                 }
             }
         }
+        Item::Enum(e) if one_of.is_some() => {
+            check_container(&e.attrs, &e.generics, &mut errors);
+            if let Some(rule) = &rename_all {
+                errors.spanned(
+                    rule,
+                    "`rename_all` does not apply to `one_of` enums: each variant is sent under the \
+                     SCREAMING_SNAKE_CASE of its name, or its `#[b24(rename = \"…\")]`",
+                );
+            }
+            Some(Shape::OneOf(
+                e.variants
+                    .iter()
+                    .filter_map(|v| parse_alternative(v, &mut errors))
+                    .collect(),
+            ))
+        }
         Item::Enum(e) => {
             check_container(&e.attrs, &e.generics, &mut errors);
             let mut variants = Vec::new();
             let mut other: Option<&Ident> = None;
             for variant in &e.variants {
                 let decl = parse_variant(variant, &mut errors);
+                // Data and discriminants are reported on their own.
+                let unit = matches!(variant.fields, Fields::Unit) && variant.discriminant.is_none();
+                // A misplaced container attribute is reported on its own (it may hold the rule).
+                let misplaced = e.attrs.iter().any(util::is_b24);
+                if unit
+                    && !misplaced
+                    && decl.rename.is_none()
+                    && !decl.other
+                    && rename_all.is_none()
+                {
+                    let ident = &variant.ident;
+                    errors.spanned(
+                        ident,
+                        format!(
+                            "variant `{ident}` has no wire value: the portal would be sent the Rust name \
+                             \"{ident}\"; give the value it expects with `#[b24(rename = \"…\")]` on the \
+                             variant, or name a rule for all of them with \
+                             `#[b24_object(rename_all = \"…\")]` (e.g. \"SCREAMING_SNAKE_CASE\")"
+                        ),
+                    );
+                }
                 if decl.other {
                     if let Some(first) = other {
                         errors.spanned(
@@ -137,12 +186,17 @@ pub(crate) fn parse(attr: TokenStream, item: &Item) -> Result<ObjectDecl, (syn::
     if let Err(error) = errors.finish() {
         return Err((error, rt));
     }
+    let user_serde = match &item {
+        Item::Struct(s) => has_serde(&s.attrs) || s.fields.iter().any(|f| has_serde(&f.attrs)),
+        _ => true,
+    };
     util::strip_item(&mut item, false);
     Ok(ObjectDecl {
         item,
         rt,
         rename_all,
         shape: shape.expect("reported when missing"),
+        user_serde,
     })
 }
 
@@ -192,6 +246,11 @@ fn check_container(attrs: &[Attribute], generics: &syn::Generics, errors: &mut E
             "`#[b24_object]` types cannot be generic: give every field a concrete type",
         );
     }
+}
+
+/// Whether `attrs` hold a `#[serde(...)]` attribute.
+fn has_serde(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("serde"))
 }
 
 /// The keys of the user's own `#[serde(...)]` attributes.
@@ -326,6 +385,52 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
     decl
 }
 
+/// A variant of a `one_of` enum: `Name(T)`, sent as `NAME` (or its `rename`).
+fn parse_alternative(variant: &syn::Variant, errors: &mut Errors) -> Option<Alternative> {
+    let ident = &variant.ident;
+    let mut rename: Option<LitStr> = None;
+    each_b24(
+        &variant.attrs,
+        &["rename"],
+        errors,
+        |key, key_ident, input, errors| {
+            if key == "rename" {
+                rename = rename_value(key_ident, input, errors)?;
+            } else {
+                errors.spanned(
+                    key_ident,
+                    util::unknown("attribute of a `one_of` variant", key, &["rename"]),
+                );
+                util::skip_to_comma(input);
+            }
+            Ok(())
+        },
+    );
+    if let Some((_, discriminant)) = &variant.discriminant {
+        errors.spanned(
+            discriminant,
+            "a `one_of` variant holds a value: remove the discriminant",
+        );
+    }
+    match &variant.fields {
+        Fields::Unnamed(fields) if fields.unnamed.len() == 1 => Some(Alternative {
+            ident: ident.clone(),
+            wire: rename.unwrap_or_else(|| LitStr::new(&util::wire_name(ident), ident.span())),
+        }),
+        _ => {
+            errors.spanned(
+                variant,
+                format!(
+                    "each variant of a `one_of` enum holds the value of one parameter: write \
+                     `{ident}(T)`, sent as `{}`",
+                    util::wire_name(ident)
+                ),
+            );
+            None
+        }
+    }
+}
+
 fn parse_variant(variant: &syn::Variant, errors: &mut Errors) -> VariantDecl {
     let mut decl = VariantDecl {
         rename: None,
@@ -337,7 +442,8 @@ fn parse_variant(variant: &syn::Variant, errors: &mut Errors) -> VariantDecl {
             fields,
             format!(
                 "`#[b24_object]` enums are string enums: variant `{ident}` cannot hold data; \
-                 declare a `#[b24_object]` struct for objects"
+                 declare a `#[b24_object]` struct for objects, or use `#[b24_object(one_of)]` \
+                 for alternative parameters of a method (one variant per parameter)"
             ),
         );
     }

@@ -197,7 +197,7 @@ fn mistakes() {
         &["only one variant", "`A` already is"],
     );
     error(
-        quote!(),
+        quote!(rename_all = "lowercase"),
         quote!(
             enum E {
                 #[b24(strict)]
@@ -237,6 +237,56 @@ fn expansion() {
     );
     syn::parse2::<syn::File>(out.clone()).unwrap();
     let text = out.to_string();
+    // No serde derive: the runtime's field loop over a table of wire names.
+    assert!(!text.contains("derive (:: my_rt"), "{text}");
+    assert!(!text.contains("deserialize_with"), "{text}");
+    assert!(
+        text.contains(
+            "const FIELDS : & 'static [& 'static str] = & [\"entityData1\" , \"b\" , \"c\"]"
+        ),
+        "rename first, then `rename_all`; no key for the flatten field: {text}"
+    );
+    assert!(text.contains("const FLATTEN : bool = true"));
+    assert!(
+        text.contains("0 => :: my_rt :: __private :: decl :: slot_lenient (& mut __s . 0 , __d)")
+    );
+    assert!(
+        text.contains("2 => :: my_rt :: __private :: decl :: slot_strict (& mut __s . 2 , __d)"),
+        "strict: plain serde: {text}"
+    );
+    assert!(
+        text.contains("required (__s . 0 , \"entityData1\")"),
+        "{text}"
+    );
+    assert!(
+        text.contains("b : __s . 1 . unwrap_or_default ()"),
+        "optional: missing is None"
+    );
+    assert!(
+        text.contains("if self . b . is_some ()"),
+        "None is not written"
+    );
+    assert!(text.contains("serialize_flatten (& mut __map , & self . rest)"));
+    assert!(text.contains("impl :: my_rt :: __private :: Lenient for Chat"));
+    assert!(text.contains("impl :: my_rt :: __private :: ParamValue for Chat"));
+    assert!(text.contains("allow (deprecated)"));
+    assert!(!text.contains("b24 ("));
+
+    // The user's own serde attributes: serde's derive, which reads them.
+    let out = b24_object(
+        quote!(rename_all = "camelCase", crate = "::my_rt"),
+        quote! {
+            pub struct Chat {
+                #[b24(rename = "entityData1")] pub a: String,
+                pub b: Option<i64>,
+                #[b24(strict)] pub c: i64,
+                #[b24(flatten)] pub rest: M,
+                #[serde(alias = "dd")] pub d: i64,
+            }
+        },
+    );
+    syn::parse2::<syn::File>(out.clone()).unwrap();
+    let text = out.to_string();
     assert!(
         text.contains("serde (crate = \"::my_rt::__private::serde\")"),
         "{text}"
@@ -252,7 +302,7 @@ fn expansion() {
     assert!(text.contains("serde (flatten)]"));
     assert_eq!(
         text.matches("deserialize_with").count(),
-        2,
+        3,
         "not on strict or flatten fields"
     );
     assert!(text.contains("impl :: my_rt :: Lenient for Chat"));
@@ -292,5 +342,123 @@ fn fallback_has_stubs() {
     assert!(
         !out.contains("serde (alias"),
         "serde attributes go with the derive"
+    );
+}
+
+#[test]
+fn enums_need_wire_values() {
+    error(
+        quote!(),
+        quote!(
+            enum E {
+                #[b24(rename = "x")]
+                A,
+                Lead,
+                #[b24(other)]
+                B,
+            }
+        ),
+        &[
+            "variant `Lead` has no wire value",
+            "the Rust name \"Lead\"",
+            "`#[b24(rename = \"…\")]`",
+            "rename_all",
+        ],
+    );
+    assert!(errors(
+        quote!(rename_all = "lowercase"),
+        quote!(
+            enum E {
+                Lead,
+                Deal,
+            }
+        )
+    )
+    .is_empty());
+}
+
+#[test]
+fn one_of_enums() {
+    let item = syn::parse2(quote! {
+        enum Target { #[b24(rename = "TRANSFER_ID")] Operator(i64), UserId(i64), QueueId(String) }
+    })
+    .unwrap();
+    let decl = parse::parse(quote!(one_of), &item).ok().unwrap();
+    let Shape::OneOf(alternatives) = &decl.shape else {
+        panic!("one_of")
+    };
+    let wires: Vec<String> = alternatives.iter().map(|a| a.wire.value()).collect();
+    assert_eq!(wires, ["TRANSFER_ID", "USER_ID", "QUEUE_ID"]);
+    let out = b24_object(
+        quote!(one_of),
+        quote!(
+            enum T {
+                UserId(i64),
+            }
+        ),
+    )
+    .to_string();
+    assert!(
+        out.contains("impl :: b24 :: __private :: decl :: OneOf for T"),
+        "{out}"
+    );
+    assert!(
+        out.contains("param (__map , \"USER_ID\" , __value)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("ParamValue"),
+        "not a parameter value by itself"
+    );
+
+    error(
+        quote!(one_of),
+        quote!(
+            enum T {
+                UserId(i64),
+                Queue,
+            }
+        ),
+        &[
+            "each variant of a `one_of` enum holds the value of one parameter",
+            "`Queue(T)`, sent as `QUEUE`",
+        ],
+    );
+    error(
+        quote!(one_of),
+        quote!(
+            enum T {
+                UserId(i64, i64),
+            }
+        ),
+        &["`UserId(T)`"],
+    );
+    error(
+        quote!(one_of, rename_all = "camelCase"),
+        quote!(
+            enum T {
+                UserId(i64),
+            }
+        ),
+        &["`rename_all` does not apply to `one_of` enums"],
+    );
+    error(
+        quote!(one_of),
+        quote!(
+            struct S {
+                a: i64,
+            }
+        ),
+        &["`one_of` goes on an enum"],
+    );
+    error(
+        quote!(one_of),
+        quote!(
+            enum T {
+                #[b24(other)]
+                UserId(i64),
+            }
+        ),
+        &["unknown attribute of a `one_of` variant `other`"],
     );
 }
