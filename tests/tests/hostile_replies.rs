@@ -260,7 +260,7 @@ fn answer(plan: &Plan, request: &Request) -> Answer {
         .map(|cmd| cmd.keys().cloned().collect())
         .unwrap_or_default();
     // A batch is answered by sub-call every other time, and by a direct reply otherwise.
-    if request.method == "batch" && !keys.is_empty() && request.index % 2 == 0 {
+    if request.method == "batch" && !keys.is_empty() && request.index.is_multiple_of(2) {
         let mut parts: [Map<String, Value>; 5] = Default::default();
         for (i, key) in keys.iter().enumerate() {
             let (sub, time, total, next) = &plan.subs[i % plan.subs.len()];
@@ -477,7 +477,7 @@ fn run_property() {
     let result = runner.run(&plan(), |plan| {
         // Progress of long runs (`--nocapture`).
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if n % 1000 == 0 {
+        if n.is_multiple_of(1000) {
             eprintln!("{n} cases run in {:.0} s", started.elapsed().as_secs_f64());
         }
         *current.lock().expect("plan") = Some(plan);

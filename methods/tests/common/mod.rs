@@ -23,7 +23,7 @@ pub fn run(decoders: &[Decoder]) {
     let mut examples: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
     for entry in std::fs::read_dir(root.join("schema")).expect("methods/schema") {
         let path = entry.expect("entry").path();
-        if !path.extension().is_some_and(|e| e == "json") {
+        if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
         let file: Value =
