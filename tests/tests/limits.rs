@@ -99,12 +99,12 @@ async fn run_shared(
     failures
 }
 
-/// The proof of the bucket: 1,000 calls at the Standard plan (time-scaled ×100: 50 requests of
-/// burst, 200 per second) through one client cloned into 50 tasks. Not one reaches the portal's
+/// The proof of the bucket: 1,000 calls at the Standard plan (time-scaled ×50: 50 requests of
+/// burst, 100 per second; ×100 left too little slack for a loaded CI machine's timer jitter) through one client cloned into 50 tasks. Not one reaches the portal's
 /// counter as rejected, and, retries being off, every call succeeds at its first attempt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_calls_through_one_shared_client_draw_no_query_limit_exceeded() {
-    const SCALE: f64 = 100.0;
+    const SCALE: f64 = 50.0;
     const CALLS: usize = 1000;
     let emu = portal_with(SCALE, Some(Plan::Standard)).await;
     let client = Client::builder()
@@ -151,7 +151,7 @@ async fn a_thousand_calls_through_one_shared_client_draw_no_query_limit_exceeded
         .iter()
         .all(|r| r.status == 200 && r.error.is_none()));
 
-    // The calls were held to the plan's rate: after the burst, 200 per second at most.
+    // The calls were held to the plan's rate: after the burst, 100 per second at most.
     let floor = Duration::from_secs_f64((CALLS - 50) as f64 / (2.0 * SCALE));
     assert!(
         elapsed >= floor,
