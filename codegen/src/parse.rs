@@ -67,11 +67,21 @@ pub fn page(path: &str, text: &str) -> Page {
     let ctx = context(&blocks);
     let examples = json_examples(&blocks);
 
-    let is_event = path
+    // A page under `events/` whose title names a dotted method (`event.bind`, `event.offline.get`)
+    // documents a method about events, not an event.
+    // (Dotted event names have an `on` part: `CATALOG.PRODUCT.ON.ADD`.)
+    let names_method = title_word(&title).is_some_and(|w| {
+        w.contains('.')
+            && !w
+                .split('.')
+                .any(|part| part.eq_ignore_ascii_case("on") || is_event_word(part))
+    });
+    let is_event = (path
         .split('/')
         .rev()
         .skip(1)
         .any(|d| d.starts_with("events"))
+        && !names_method)
         || title_word(&title).is_some_and(|w| is_event_word(&w));
     if is_event {
         if file == "index.md" {

@@ -121,3 +121,16 @@ fn event_with_dotted_rows_and_anchored_sub_table() {
     assert_eq!(fields.fields[0].name, "ID");
     assert_eq!(e.examples[0]["data"]["FIELDS"]["ID"], "6641");
 }
+
+#[test]
+fn method_page_under_an_events_folder() {
+    // `events/` holds the pages of methods about events too: a title naming a dotted method
+    // without an `on` part makes it a method page, not an event page.
+    let m = method("api-reference/events/event-bind.md");
+    assert_eq!(m.name, "event.bind");
+    let names: Vec<&str> = m.params.iter().map(|p| p.name.as_str()).collect();
+    assert!(
+        names.contains(&"event") && names.contains(&"handler"),
+        "{names:?}"
+    );
+}
