@@ -55,6 +55,16 @@ struct MethodState {
     blocked_until: Option<Instant>,
 }
 
+/// The portal lowercases method names: `crm.deal.list` and `CRM.DEAL.LIST` are one method, and
+/// share one budget. Borrowed when the name is lowercase already (declared names are).
+fn key_of(method: &str) -> std::borrow::Cow<'_, str> {
+    if method.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(method.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(method)
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Operating {
     limit: OperatingLimit,
@@ -70,8 +80,13 @@ impl Operating {
     }
 
     fn with<R>(&self, method: &str, f: impl FnOnce(&mut MethodState) -> R) -> R {
+        let key = key_of(method);
         let mut methods = self.methods.lock().unwrap_or_else(|e| e.into_inner());
-        f(methods.entry(method.to_ascii_lowercase()).or_default())
+        // Every call looks its method up (twice): allocate the key only on the first one.
+        if let Some(state) = methods.get_mut(key.as_ref()) {
+            return f(state);
+        }
+        f(methods.entry(key.into_owned()).or_default())
     }
 
     /// Records the `time` block of an answer of `method`.
@@ -177,7 +192,7 @@ impl Operating {
 
     pub(crate) fn status(&self, method: &str) -> Option<OperatingStatus> {
         let methods = self.methods.lock().unwrap_or_else(|e| e.into_inner());
-        let state = methods.get(&method.to_ascii_lowercase())?;
+        let state = methods.get(key_of(method).as_ref())?;
         let now = Instant::now();
         Some(OperatingStatus {
             operating: state.operating,
@@ -211,6 +226,9 @@ mod tests {
         ops.observe("c.d", &time(1.0, 0.2));
         assert!(ops.status("A.B").unwrap().blocked_for.is_some());
         assert!(ops.status("c.d").unwrap().blocked_for.is_none());
+        // One method whatever the case of its name, in either direction.
+        ops.observe("E.f", &time(11.0, 0.2));
+        assert!(ops.status("e.F").unwrap().blocked_for.is_some());
         let started = Instant::now();
         ops.wait("c.d").await;
         assert!(started.elapsed() < Duration::from_millis(50));
