@@ -603,12 +603,5 @@ fn cause_chain(error: &dyn std::error::Error) -> String {
         previous = message;
         next = error.source();
     }
-    bounded(out)
-}
-
-/// Text copied from an answer into an error (a description, a parser's message quoting a value)
-/// cut to at most [`DecodeError::BODY_LIMIT`] bytes, for text already redacted or holding no
-/// secret: an answer of megabytes makes an error of kilobytes.
-pub(crate) fn bounded(text: String) -> String {
-    crate::scrub::cut(text, DecodeError::BODY_LIMIT)
+    crate::scrub::cut(out, DecodeError::BODY_LIMIT)
 }

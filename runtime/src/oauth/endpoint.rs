@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
 use super::{expiry, OAuthApp, RenewalError, TokenPair};
-use crate::error::{bounded, DecodeError, DecodeReason, TransportError};
+use crate::error::{DecodeError, DecodeReason, TransportError};
 use crate::error_code::ErrorCode;
 
 /// The largest token endpoint answer read (64 KiB). A real one is about 600 bytes; the cap only
@@ -79,7 +79,7 @@ pub(crate) fn decode(
                 text = text.replace(secret.as_str(), "***");
             }
         }
-        bounded(text)
+        crate::scrub::cut(text, DecodeError::BODY_LIMIT)
     };
     let decode_error = |reason: DecodeReason| {
         RenewalError::Decode(DecodeError::of_answer(status, None, body, reason, &redact))
