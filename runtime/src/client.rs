@@ -20,11 +20,12 @@ use crate::de::Lenient;
 use crate::envelope::{self, Reply, Response};
 use crate::error::{ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
 use crate::error_code::ErrorCode;
-use crate::limits::bucket::Bucket;
-use crate::limits::operating::Operating;
-use crate::limits::{OperatingLimit, OperatingStatus, RateLimit};
+use crate::limits::backend::{OperatingHandle, RateHandle};
+use crate::limits::{LimitBackend, OperatingLimit, OperatingStatus, RateLimit};
 use crate::method::{ApiVersion, Method, MethodError, NoMethodErrors};
-use crate::oauth::{MemoryTokenStore, OAuthApp, OAuthSession, RenewalError, TokenPair, TokenStore};
+use crate::oauth::{
+    MemoryTokenStore, OAuthApp, OAuthSession, RenewalError, RenewalLock, TokenPair, TokenStore,
+};
 use crate::rest_v3;
 use crate::retry::{self, RetryPolicy, Verdict};
 use crate::transport::{self, BodyBudget};
@@ -57,8 +58,8 @@ struct Inner {
     max_body: usize,
     body_budget: BodyBudget,
     retry: RetryPolicy,
-    bucket: Option<Bucket>,
-    operating: Option<Operating>,
+    bucket: Option<RateHandle>,
+    operating: Option<OperatingHandle>,
     autobatch: Option<AutoBatcher>,
     max_list_rows: u64,
 }
@@ -185,7 +186,7 @@ impl Client {
         self.inner.autobatch.as_ref()
     }
 
-    pub(crate) fn operating(&self) -> Option<&Operating> {
+    pub(crate) fn operating(&self) -> Option<&OperatingHandle> {
         self.inner.operating.as_ref()
     }
 
@@ -448,7 +449,10 @@ impl fmt::Debug for Client {
             .field("credentials", &self.inner.credentials)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
-            .field("rate_limit", &self.inner.bucket.as_ref().map(Bucket::limit))
+            .field(
+                "rate_limit",
+                &self.inner.bucket.as_ref().map(RateHandle::limit),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -481,6 +485,15 @@ pub(crate) fn is_method_name(name: &str) -> bool {
             .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
+/// The key of a portal in a shared limit backend: its host and port.
+fn default_portal_key(rest_root: &url::Url) -> String {
+    let host = rest_root.host_str().unwrap_or("");
+    match rest_root.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
 /// Builds a [`Client`].
 ///
 /// ```
@@ -508,6 +521,9 @@ pub struct ClientBuilder {
     rate_limit: Option<RateLimit>,
     operating: Option<OperatingLimit>,
     token_store: Option<Arc<dyn TokenStore>>,
+    renewal_lock: Option<Arc<dyn RenewalLock>>,
+    limit_backend: Option<Arc<dyn LimitBackend>>,
+    portal_key: Option<String>,
     autobatch: Option<AutoBatch>,
     max_list_rows: u64,
 }
@@ -532,6 +548,9 @@ impl Default for ClientBuilder {
             rate_limit: Some(RateLimit::STANDARD),
             operating: Some(OperatingLimit::default()),
             token_store: None,
+            renewal_lock: None,
+            limit_backend: None,
+            portal_key: None,
             autobatch: None,
             max_list_rows: Self::DEFAULT_MAX_LIST_ROWS,
         }
@@ -577,6 +596,32 @@ impl ClientBuilder {
     /// Where renewed token pairs are saved (default: a [`MemoryTokenStore`]).
     pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.token_store = Some(store);
+        self
+    }
+
+    /// Coordinate token renewal with other processes through `lock` (e.g.
+    /// `oauth::redis::RedisRenewalLock`, feature `redis`): when several replicas meet an expired
+    /// token, the one holding the lock renews and the others load the new pair from the
+    /// [token store](Self::token_store), which must then be shared too (see
+    /// [`RenewalLock`]). Without a lock, renewal is single-flight within this process only.
+    pub fn renewal_lock(mut self, lock: Arc<dyn RenewalLock>) -> Self {
+        self.renewal_lock = Some(lock);
+        self
+    }
+
+    /// Keep the rate-limit bucket and the operating-time accounting in `backend` (e.g.
+    /// `limits::redis::RedisLimits`, feature `redis`, shared by several processes), under the
+    /// [portal key](Self::portal_key). Default: in this client's memory.
+    pub fn limit_backend(mut self, backend: Arc<dyn LimitBackend>) -> Self {
+        self.limit_backend = Some(backend);
+        self
+    }
+
+    /// The key a shared [limit backend](Self::limit_backend) keeps this portal's state under
+    /// (default: the portal's host and port). The portal's `member_id` survives a change of
+    /// its domain.
+    pub fn portal_key(mut self, key: impl Into<String>) -> Self {
+        self.portal_key = Some(key.into());
         self
     }
 
@@ -698,7 +743,12 @@ impl ClientBuilder {
                 let store = self
                     .token_store
                     .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
-                Credentials::Renewing(Arc::new(OAuthSession::new(portal, tokens, app, store)))
+                let session = OAuthSession::new(portal, tokens, app, store);
+                let session = match self.renewal_lock {
+                    Some(lock) => session.with_lock(lock),
+                    None => session,
+                };
+                Credentials::Renewing(Arc::new(session))
             }
         };
         auth::check_scheme(credentials.rest_root(), self.allow_insecure_http)?;
@@ -719,6 +769,10 @@ impl ClientBuilder {
                 .map_err(ConfigError::Http)?,
         };
         let max_body = self.max_body.unwrap_or(Self::DEFAULT_MAX_BODY);
+        let portal_key = self
+            .portal_key
+            .unwrap_or_else(|| default_portal_key(credentials.rest_root()));
+        let backend = self.limit_backend.as_deref();
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -729,8 +783,12 @@ impl ClientBuilder {
                 max_body,
                 body_budget: BodyBudget::new(self.body_budget.unwrap_or(Self::DEFAULT_BODY_BUDGET)),
                 retry: self.retry,
-                bucket: self.rate_limit.map(Bucket::new),
-                operating: self.operating.map(Operating::new),
+                bucket: self
+                    .rate_limit
+                    .map(|limit| RateHandle::new(backend, &portal_key, limit)),
+                operating: self
+                    .operating
+                    .map(|limit| OperatingHandle::new(backend, &portal_key, limit)),
                 autobatch: self.autobatch.map(AutoBatcher::new),
                 max_list_rows: self.max_list_rows,
             }),

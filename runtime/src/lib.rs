@@ -67,6 +67,10 @@ pub type DateTime = chrono::DateTime<chrono::FixedOffset>;
 pub mod exports {
     pub use chrono;
     pub use futures;
+    /// The Redis client (feature `redis`), to make the connection the shared backends use.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub use redis;
     pub use reqwest;
     pub use serde;
     pub use serde_json;

@@ -66,13 +66,13 @@ struct State {
 
 /// Requests of headroom kept below the portal's threshold, for requests that arrive closer
 /// together than they were sent.
-const HEADROOM: f64 = 1.0;
+pub(crate) const HEADROOM: f64 = 1.0;
 
 /// The portal's bucket drains from the moment the first request of a busy period (one sent into
 /// an empty bucket) *arrives*, a connection set-up and a transfer after it was sent. The client
 /// counts on the drain only from the first answer of the busy period, which came after that
 /// arrival; if no answer comes (the call was dropped), from this long after the request was sent.
-const NO_ANSWER_LAG: Duration = Duration::from_secs(1);
+pub(crate) const NO_ANSWER_LAG: Duration = Duration::from_secs(1);
 
 impl Bucket {
     pub(crate) fn new(limit: RateLimit) -> Self {

@@ -57,7 +57,7 @@ struct MethodState {
 
 /// The portal lowercases method names: `crm.deal.list` and `CRM.DEAL.LIST` are one method, and
 /// share one budget. Borrowed when the name is lowercase already (declared names are).
-fn key_of(method: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn key_of(method: &str) -> std::borrow::Cow<'_, str> {
     if method.bytes().any(|b| b.is_ascii_uppercase()) {
         std::borrow::Cow::Owned(method.to_ascii_lowercase())
     } else {

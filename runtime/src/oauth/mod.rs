@@ -19,9 +19,14 @@
 
 mod endpoint;
 pub mod expiry;
+mod lock;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 mod session;
 
 pub use endpoint::MAX_ANSWER;
+pub use lock::{Lease, RenewalLock};
 pub use session::OAuthSession;
 
 use std::fmt;
@@ -234,6 +239,14 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Persists `tokens`. An error keeps the pair pending: it is not used, and saving is tried
     /// again on the next call.
     fn save<'a>(&'a self, tokens: &'a TokenPair) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The newest pair the store holds (`None` if it holds none, the default). A store shared by
+    /// several processes must implement it: with a [`RenewalLock`], a process that did not renew
+    /// takes the pair another one saved from here, and so does one whose refresh token the OAuth
+    /// server refused (`invalid_grant`: another process spent it).
+    fn load(&self) -> BoxFuture<'_, Result<Option<TokenPair>, StoreError>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// The default store: keeps the latest pair in memory.
@@ -268,6 +281,11 @@ impl TokenStore for MemoryTokenStore {
         *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(tokens.clone());
         self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Box::pin(async { Ok(()) })
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<Option<TokenPair>, StoreError>> {
+        let latest = self.latest();
+        Box::pin(async move { Ok(latest) })
     }
 }
 

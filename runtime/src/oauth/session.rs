@@ -7,6 +7,11 @@
 //! - An attempt runs in its own task, so dropping the call that started it cannot cut it between
 //!   the OAuth server's answer and the store.
 //! - Saves run in their own tasks, one at a time, each handing the store the newest unsaved pair.
+//! - With a [`RenewalLock`] (several processes on one portal), an attempt first takes a pair
+//!   another process saved to the store, and renews only holding the lock (see [`super::lock`]).
+//!   In-process waiters still share one attempt; the lock coordinates processes.
+//! - A refresh token the OAuth server refuses with `invalid_grant` may have been spent by another
+//!   process or client sharing the store: if the store holds another pair, it is taken instead.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -15,7 +20,9 @@ use std::time::{Duration, Instant};
 use secrecy::ExposeSecret;
 use url::Url;
 
-use super::{endpoint, OAuthApp, RenewalError, TokenPair, TokenStore};
+use super::{
+    endpoint, Lease, OAuthApp, RenewalError, RenewalLock, StoreError, TokenPair, TokenStore,
+};
 
 /// After a failed renewal ahead of expiry, calls keep the still-valid token and do not try again
 /// before this long: a failing OAuth server is not asked on every call.
@@ -43,6 +50,7 @@ pub struct OAuthSession {
     rest_root: Url,
     app: OAuthApp,
     store: Arc<dyn TokenStore>,
+    renewal_lock: Option<Arc<dyn RenewalLock>>,
     state: Mutex<State>,
     renewal: Arc<tokio::sync::Mutex<()>>,
     /// Held by the save task that is talking to the store.
@@ -71,6 +79,7 @@ impl OAuthSession {
             rest_root,
             app,
             store,
+            renewal_lock: None,
             state: Mutex::new(State {
                 generation: 0,
                 tokens,
@@ -85,6 +94,12 @@ impl OAuthSession {
             save_turn: Arc::new(tokio::sync::Mutex::new(())),
             renewals: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Renewals coordinate with other processes through `lock`.
+    pub(crate) fn with_lock(mut self, lock: Arc<dyn RenewalLock>) -> Self {
+        self.renewal_lock = Some(lock);
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -207,11 +222,40 @@ impl OAuthSession {
     /// requested and saved.
     async fn attempt(self: &Arc<Self>, http: &reqwest::Client) -> Result<(), RenewalError> {
         let pending = self.lock().pending.clone();
+        let lease = match (&pending, &self.renewal_lock) {
+            (None, Some(lock)) => match self.take_lock(lock).await? {
+                Taken::Held(lease) => Some((Arc::clone(lock), lease)),
+                Taken::Adopted => return Ok(()),
+            },
+            _ => None,
+        };
         let fresh = match pending {
             Some(pair) => pair,
             None => {
                 let refresh = self.lock().tokens.expose_refresh_token().to_owned();
-                let pair = endpoint::request(http, &self.app, &refresh, &self.secrets()).await?;
+                let pair = match endpoint::request(http, &self.app, &refresh, &self.secrets()).await
+                {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        let refused = matches!(&e, RenewalError::Refused { code, .. }
+                            if code.as_str().eq_ignore_ascii_case("invalid_grant"));
+                        // Another process (or client) may have spent the refresh token and saved
+                        // the pair it got: take that one.
+                        let adopted = refused
+                            && matches!(
+                                self.adopt_stored().await,
+                                Ok(Adoption::Fresh | Adoption::Stale)
+                            );
+                        release(lease).await;
+                        if adopted {
+                            tracing::info!(
+                                "refresh token refused as used: took the newer pair from the store"
+                            );
+                            return Ok(());
+                        }
+                        return Err(e);
+                    }
+                };
                 self.renewals
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tracing::info!("OAuth access token renewed");
@@ -220,8 +264,18 @@ impl OAuthSession {
             }
         };
         self.lock().saving = true;
-        let save = self.spawn_save();
-        match tokio::time::timeout(self.app.store_timeout, save).await {
+        let mut save = self.spawn_save();
+        let saved = tokio::time::timeout(self.app.store_timeout, &mut save).await;
+        if saved.is_ok() {
+            release(lease).await;
+        } else if let Some(lease) = lease {
+            // The others may take the lock once the pair is in the store (or the lease ran out).
+            tokio::spawn(async move {
+                let _ = save.await;
+                release(Some(lease)).await;
+            });
+        }
+        match saved {
             Ok(Ok(Ok(()))) => Ok(()), // the save task installed the pair
             Ok(Ok(Err(e))) => {
                 tracing::warn!(error = %e, "token store failed; the renewed pair stays pending");
@@ -244,6 +298,81 @@ impl OAuthSession {
                 Ok(())
             }
         }
+    }
+
+    /// Takes the renewal lock, or a pair another process saved to the store while waiting for it
+    /// (see [`super::lock`]). Waits at most a lease plus one renewal's time.
+    async fn take_lock(
+        self: &Arc<Self>,
+        lock: &Arc<dyn RenewalLock>,
+    ) -> Result<Taken, RenewalError> {
+        let deadline = Instant::now() + lock.lease() + self.app.timeout + self.app.store_timeout;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            if self.adopt_stored().await? == Adoption::Fresh {
+                return Ok(Taken::Adopted);
+            }
+            let taken = tokio::time::timeout(self.app.store_timeout, lock.try_acquire())
+                .await
+                .map_err(|_| store_error("the renewal lock did not answer in time"))?
+                .map_err(|e| RenewalError::Store(Arc::from(e)))?;
+            if let Some(lease) = taken {
+                // A renewal may have ended between the load above and the lock.
+                match self.adopt_stored().await {
+                    Ok(Adoption::None | Adoption::Stale) => return Ok(Taken::Held(lease)),
+                    Ok(Adoption::Fresh) => {
+                        release(Some((Arc::clone(lock), lease))).await;
+                        return Ok(Taken::Adopted);
+                    }
+                    Err(e) => {
+                        release(Some((Arc::clone(lock), lease))).await;
+                        return Err(e);
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(store_error(
+                    "another process held the renewal lock past its lease and a renewal's time",
+                ));
+            }
+            tracing::debug!("another process is renewing the token: waiting");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(100));
+        }
+    }
+
+    /// Puts the store's pair in use if it is another than the one in use: another process
+    /// renewed, and the store holds the newest pair. A pair of this session that the store does
+    /// not have yet is newer than the store's: then nothing is loaded.
+    async fn adopt_stored(&self) -> Result<Adoption, RenewalError> {
+        {
+            let state = self.lock();
+            if state.unsaved || state.pending.is_some() {
+                return Ok(Adoption::None);
+            }
+        }
+        let loaded = tokio::time::timeout(self.app.store_timeout, self.store.load())
+            .await
+            .map_err(|_| store_error("the token store did not answer in time"))?
+            .map_err(|e| RenewalError::Store(Arc::from(e)))?;
+        let Some(pair) = loaded else {
+            return Ok(Adoption::None);
+        };
+        let mut state = self.lock();
+        if pair.same_as(&state.tokens) || state.unsaved || state.pending.is_some() {
+            return Ok(Adoption::None);
+        }
+        let adoption = if pair.expires_soon() {
+            Adoption::Stale
+        } else {
+            Adoption::Fresh
+        };
+        state.tokens = pair;
+        state.generation += 1;
+        state.proactive_not_before = None;
+        drop(state);
+        tracing::info!("took the token pair another process renewed from the store");
+        Ok(adoption)
     }
 
     /// Starts a task that waits for its turn and hands the store the newest pair it does not
@@ -281,6 +410,39 @@ impl OAuthSession {
             outcome
         })
     }
+}
+
+/// What loading the store's pair did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Adoption {
+    /// The store holds the pair in use (or none, or this session's is newer).
+    None,
+    /// The store's pair is in use now.
+    Fresh,
+    /// The store's pair is in use now, but it expires soon: renew it.
+    Stale,
+}
+
+/// What waiting for the renewal lock gave.
+enum Taken {
+    /// This process holds the lock.
+    Held(Lease),
+    /// Another process renewed: its pair is in use.
+    Adopted,
+}
+
+/// Releases a held lease; a failure only means others wait for the lease to run out.
+async fn release(lease: Option<(Arc<dyn RenewalLock>, Lease)>) {
+    if let Some((lock, lease)) = lease {
+        if let Err(e) = lock.release(&lease).await {
+            tracing::warn!(error = %e, "could not release the renewal lock: others wait for its lease");
+        }
+    }
+}
+
+fn store_error(message: &'static str) -> RenewalError {
+    let error: StoreError = message.into();
+    RenewalError::Store(Arc::from(error))
 }
 
 #[cfg(test)]
