@@ -191,7 +191,7 @@ impl RedisRenewalLock {
     }
 
     /// How long a lease lasts (default [`Self::DEFAULT_LEASE`]; at least a millisecond).
-    pub fn lease(mut self, lease: Duration) -> Self {
+    pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease.max(Duration::from_millis(1));
         self
     }

@@ -1,0 +1,358 @@
+//! Several replicas of one application (separate OS processes: the `replica` binary) sharing one
+//! portal on the emulator through a real `redis-server` that the test starts:
+//!
+//! - together they stay inside the portal's leaky bucket (no `QUERY_LIMIT_EXCEEDED`), where the
+//!   same replicas with a bucket each are refused;
+//! - ten replicas that meet an expired token make exactly one renewal, and the pair in the store
+//!   at the end works on the portal;
+//! - a replica killed (SIGKILL) holding the renewal lock blocks the others only until its lease
+//!   runs out, then exactly one renews;
+//! - a replica killed after saving the renewed pair, before using it, loses nothing: the others
+//!   take the pair from the store without renewing;
+//! - an operating-time block one client saw holds back the method in another client (another
+//!   connection, as another process would have) instead of drawing `OPERATION_TIME_LIMIT`.
+//!
+//! Without `redis-server` on PATH each test says loudly that it did not run (and fails under CI,
+//! whose `.ci/run` installs it).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use b24::limits::redis::{connect, RedisLimits};
+use b24::oauth::redis::RedisTokenStore;
+use b24::{Client, OperatingLimit, RateLimit, RetryPolicy, TokenPair, TokenStore};
+use b24_emulator::{Emulator, Plan, Portal, DEMO_IDS};
+use b24_tests::redis_server::RedisServer;
+use b24_tests::replica::{Config, Stall, Summary};
+use serde_json::json;
+
+const CLIENT_ID: &str = "local.b24test.replicas";
+const CLIENT_SECRET: &str = "replicas0client0secret";
+const PORTAL_KEY: &str = "replicas-test-portal";
+const PING: &str = "replica.ping";
+/// The portal's clock runs this much faster: the Standard bucket drains 20 requests a second.
+const SCALE: f64 = 10.0;
+
+struct Rig {
+    emu: Emulator,
+    redis: RedisServer,
+    dir: PathBuf,
+}
+
+/// A portal with the Standard bucket, the application, and a first pair whose access token has
+/// already expired, saved in a fresh Redis.
+async fn rig(test: &str) -> Option<Rig> {
+    let redis = RedisServer::start(test)?;
+    let mut portal = Portal::demo();
+    portal.set_time_scale(SCALE);
+    portal.set_rate_limit(Some(Plan::Standard));
+    portal.add_oauth_app(CLIENT_ID, CLIENT_SECRET);
+    portal.set_access_token_lifetime(Duration::from_secs(1)); // 0.1 s of real time
+    let (access, refresh) = portal.issue_tokens(DEMO_IDS.admin_user, CLIENT_ID);
+    portal.set_access_token_lifetime(Duration::from_secs(3600));
+    let emu = Emulator::start(portal).await.expect("the emulator starts");
+    emu.register(PING, |_ctx, _params| Ok(json!(true)));
+    let conn = connect(&redis.url).await.expect("redis");
+    RedisTokenStore::new(conn, PORTAL_KEY)
+        .save(&TokenPair::new(access, refresh))
+        .await
+        .expect("the first pair is stored");
+    tokio::time::sleep(Duration::from_millis(300)).await; // the access token expires
+    let dir = std::env::temp_dir().join(format!(
+        "b24-replicas-{}-{:016x}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    Some(Rig { emu, redis, dir })
+}
+
+impl Rig {
+    fn config(&self, calls: u64, concurrency: u64) -> Config {
+        Config {
+            portal: self.emu.base_url(),
+            token_url: self.emu.token_url(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            redis: self.redis.url.clone(),
+            portal_key: PORTAL_KEY.into(),
+            method: PING.into(),
+            calls,
+            concurrency,
+            rate: RateLimit::STANDARD.time_scaled(SCALE),
+            shared_limits: true,
+            lease: Duration::from_secs(2),
+            stall: None,
+        }
+    }
+
+    fn marker(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The pair in the store works on the portal: its access token answers a call and its
+    /// refresh token would be accepted.
+    async fn assert_stored_pair_works(&self) {
+        let conn = connect(&self.redis.url).await.expect("redis");
+        let pair = RedisTokenStore::new(conn, PORTAL_KEY)
+            .current()
+            .await
+            .expect("the store answers")
+            .expect("a pair is stored");
+        {
+            let portal = self.emu.portal();
+            let portal = portal.lock();
+            assert!(
+                portal.refresh_token_valid(pair.expose_refresh_token()),
+                "the stored refresh token is spent: the newest pair was lost"
+            );
+            let access = portal.access_token(pair.expose_access_token());
+            assert!(
+                access.is_some_and(|a| a.expires_at.is_none_or(|e| e > SystemTime::now())),
+                "the stored access token is unknown or expired"
+            );
+        }
+        let client = Client::builder()
+            .oauth(&self.emu.base_url(), pair.expose_access_token())
+            .no_rate_limit()
+            .build()
+            .expect("client");
+        client
+            .call_raw(PING, &json!({}))
+            .await
+            .expect("the stored access token works");
+    }
+
+    fn rejected(&self) -> u64 {
+        self.emu.portal().lock().rate_stats().rejected
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn spawn(config: &Config) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_replica"))
+        .args(config.args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the replica starts")
+}
+
+/// Waits for a replica and reads its summary; it must have exited successfully.
+async fn finish(child: Child) -> Summary {
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("the replica ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "replica failed ({}): {stdout} {stderr}",
+        output.status
+    );
+    Summary::from_json(&stdout).unwrap_or_else(|| panic!("no summary: {stdout} {stderr}"))
+}
+
+async fn wait_for(marker: &PathBuf) {
+    let started = Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the replica never reached {}",
+            marker.display()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_replicas_stay_inside_the_bucket_and_renew_once() {
+    let Some(rig) = rig("ten_replicas_stay_inside_the_bucket_and_renew_once").await else {
+        return;
+    };
+    let config = rig.config(12, 3);
+    let children: Vec<Child> = (0..10).map(|_| spawn(&config)).collect();
+    let mut renewals = 0;
+    for child in children {
+        let summary = finish(child).await;
+        assert_eq!((summary.ok, summary.failed), (12, 0), "{summary:?}");
+        renewals += summary.renewals;
+    }
+    // 120 calls and 10 refused with expired_token went through a bucket of 50: it was full.
+    assert_eq!(rig.rejected(), 0, "QUERY_LIMIT_EXCEEDED answers");
+    assert_eq!(rig.emu.token_renewals(), 1, "renewals on the OAuth server");
+    assert_eq!(renewals, 1, "renewals the replicas made");
+    rig.assert_stored_pair_works().await;
+}
+
+/// The control: the same replicas with a bucket each (one renewal still, through the lock) are
+/// refused by the portal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_with_a_bucket_each_are_refused() {
+    let Some(rig) = rig("replicas_with_a_bucket_each_are_refused").await else {
+        return;
+    };
+    let config = Config {
+        shared_limits: false,
+        ..rig.config(30, 10)
+    };
+    let children: Vec<Child> = (0..4).map(|_| spawn(&config)).collect();
+    for child in children {
+        // Refused calls are retried; whether all of them get through in the end is not the
+        // point here.
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .expect("join")
+            .expect("the replica ends");
+        assert!(output.status.code().is_some(), "the replica ran to its end");
+    }
+    assert!(rig.rejected() > 0, "four buckets of 49 overflow one of 50");
+    assert_eq!(rig.emu.token_renewals(), 1);
+    rig.assert_stored_pair_works().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_holding_the_lock_delays_the_others_only_for_its_lease() {
+    let Some(rig) = rig("a_replica_killed_holding_the_lock").await else {
+        return;
+    };
+    let lease = Duration::from_millis(1500);
+    let marker = rig.marker("locked");
+    let mut staller = spawn(&Config {
+        lease,
+        stall: Some((Stall::AfterLock, marker.clone())),
+        ..rig.config(1, 1)
+    });
+    wait_for(&marker).await;
+    let locked_at = Instant::now();
+    let config = Config {
+        lease,
+        ..rig.config(5, 2)
+    };
+    let others: Vec<Child> = (0..4).map(|_| spawn(&config)).collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    staller.kill().expect("SIGKILL");
+    let _ = staller.wait();
+    let mut renewals = 0;
+    for child in others {
+        let summary = finish(child).await;
+        assert_eq!((summary.ok, summary.failed), (5, 0), "{summary:?}");
+        renewals += summary.renewals;
+    }
+    let waited = locked_at.elapsed();
+    assert!(
+        waited >= lease - Duration::from_millis(300),
+        "the others renewed while the lease was held: {waited:?}"
+    );
+    assert!(
+        waited < lease + Duration::from_secs(15),
+        "blocked past the lease: {waited:?}"
+    );
+    assert_eq!(rig.emu.token_renewals(), 1, "renewals on the OAuth server");
+    assert_eq!(renewals, 1);
+    assert_eq!(rig.rejected(), 0);
+    rig.assert_stored_pair_works().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_after_saving_the_renewed_pair_loses_nothing() {
+    let Some(rig) = rig("a_replica_killed_after_saving").await else {
+        return;
+    };
+    // A long lease: the others must not need it to run out.
+    let lease = Duration::from_secs(60);
+    let marker = rig.marker("saved");
+    let mut staller = spawn(&Config {
+        lease,
+        stall: Some((Stall::AfterSave, marker.clone())),
+        ..rig.config(1, 1)
+    });
+    wait_for(&marker).await;
+    staller.kill().expect("SIGKILL");
+    let _ = staller.wait();
+    let started = Instant::now();
+    let config = Config {
+        lease,
+        ..rig.config(5, 2)
+    };
+    let others: Vec<Child> = (0..4).map(|_| spawn(&config)).collect();
+    let mut renewals = 0;
+    for child in others {
+        let summary = finish(child).await;
+        assert_eq!((summary.ok, summary.failed), (5, 0), "{summary:?}");
+        renewals += summary.renewals;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the others waited for the lease: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        rig.emu.token_renewals(),
+        1,
+        "only the killed replica renewed"
+    );
+    assert_eq!(renewals, 0, "the others took its pair from the store");
+    assert_eq!(rig.rejected(), 0);
+    rig.assert_stored_pair_works().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operating_time_block_seen_by_one_client_holds_back_another() {
+    let Some(redis) = RedisServer::start("an_operating_time_block_seen_by_one_client") else {
+        return;
+    };
+    const SLOW: &str = "replica.slow";
+    let mut portal = Portal::demo();
+    portal.set_time_scale(600.0); // the ten-minute window lasts one second
+    portal.set_operating_budget(Some(10.0));
+    portal.set_method_cost(SLOW, 11.0);
+    let emu = Emulator::start(portal).await.expect("the emulator starts");
+    emu.register(SLOW, |_ctx, _params| Ok(json!(true)));
+    let webhook = emu.webhook_url(DEMO_IDS.admin_user).expect("a webhook");
+    let client = |conn| {
+        Client::builder()
+            .webhook(&webhook)
+            .limit_backend(Arc::new(RedisLimits::new(conn)))
+            .operating_limit(OperatingLimit {
+                budget: Duration::from_secs(10),
+                ..OperatingLimit::default()
+            })
+            .retry(RetryPolicy::none())
+            .build()
+            .expect("client")
+    };
+    // Two connections, as two processes would have.
+    let first = client(connect(&redis.url).await.expect("redis"));
+    let second = client(connect(&redis.url).await.expect("redis"));
+    first
+        .call_raw(SLOW, &json!({}))
+        .await
+        .expect("the first call");
+    assert!(first
+        .operating_time(SLOW)
+        .and_then(|s| s.blocked_for)
+        .is_some());
+    tokio::time::sleep(Duration::from_millis(50)).await; // the block reaches Redis
+    let started = Instant::now();
+    second
+        .call_raw(SLOW, &json!({}))
+        .await
+        .expect("the second client waits for the reset instead of being refused");
+    assert!(
+        started.elapsed() > Duration::from_millis(300),
+        "not held back: {:?}",
+        started.elapsed()
+    );
+    let refused = emu.requests().iter().filter(|r| r.status == 429).count();
+    assert_eq!(refused, 0, "OPERATION_TIME_LIMIT answers");
+}
