@@ -298,7 +298,12 @@ pub async fn run(config: &Config) -> Result<Summary, String> {
 /// when a call failed, 2 on bad arguments or setup.
 pub fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = match Config::parse(&args) {
+    main_with(&args)
+}
+
+/// [`main`] with the arguments given (for a binary that runs replicas of itself).
+pub fn main_with(args: &[String]) -> std::process::ExitCode {
+    let config = match Config::parse(args) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("replica: {e}");
