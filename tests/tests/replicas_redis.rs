@@ -356,3 +356,110 @@ async fn an_operating_time_block_seen_by_one_client_holds_back_another() {
     let refused = emu.requests().iter().filter(|r| r.status == 429).count();
     assert_eq!(refused, 0, "OPERATION_TIME_LIMIT answers");
 }
+
+/// Without a lock, a client whose refresh token another client (or process) spent gets
+/// `invalid_grant`, and takes the pair the other saved to the shared store instead of failing.
+#[tokio::test]
+async fn a_refresh_token_spent_by_another_sends_the_client_to_the_store() {
+    let mut portal = Portal::demo();
+    portal.add_oauth_app(CLIENT_ID, CLIENT_SECRET);
+    portal.set_access_token_lifetime(Duration::from_secs(1));
+    let (access, refresh) = portal.issue_tokens(DEMO_IDS.admin_user, CLIENT_ID);
+    portal.set_access_token_lifetime(Duration::from_secs(3600));
+    let emu = Emulator::start(portal).await.expect("the emulator starts");
+    emu.register(PING, |_ctx, _params| Ok(json!(true)));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let store = Arc::new(b24::MemoryTokenStore::new());
+    let client = || {
+        let app = b24::OAuthApp::new(CLIENT_ID, CLIENT_SECRET)
+            .token_url(&emu.token_url())
+            .expect("token url");
+        Client::builder()
+            .oauth_renewing(
+                &emu.base_url(),
+                TokenPair::new(access.clone(), refresh.clone()),
+                app,
+            )
+            .token_store(store.clone())
+            .no_rate_limit()
+            .build()
+            .expect("client")
+    };
+    let (first, second) = (client(), client());
+    first.call_raw(PING, &json!({})).await.expect("renews");
+    second
+        .call_raw(PING, &json!({}))
+        .await
+        .expect("takes the stored pair after invalid_grant");
+    assert_eq!(emu.token_renewals(), 1);
+    let (b24::Credentials::Renewing(a), b24::Credentials::Renewing(b)) =
+        (first.credentials(), second.credentials())
+    else {
+        panic!("renewing credentials")
+    };
+    assert_eq!(
+        a.tokens().expose_refresh_token(),
+        b.tokens().expose_refresh_token()
+    );
+}
+
+/// Redis going away does not fail calls: the bucket falls back to the process's own. A renewal,
+/// which needs the lock, fails with a typed store error instead of racing other replicas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_go_on_when_redis_goes_away_and_renewal_waits_for_it() {
+    let Some(mut rig) = rig("calls_go_on_when_redis_goes_away").await else {
+        return;
+    };
+    let limits = Arc::new(RedisLimits::new(
+        connect(&rig.redis.url).await.expect("redis"),
+    ));
+    let webhook = rig.emu.webhook_url(DEMO_IDS.admin_user).expect("a webhook");
+    let webhook_client = Client::builder()
+        .webhook(&webhook)
+        .rate_limit(RateLimit::STANDARD.time_scaled(SCALE))
+        .limit_backend(limits.clone())
+        .build()
+        .expect("client");
+    let conn = connect(&rig.redis.url).await.expect("redis");
+    let store = RedisTokenStore::new(conn.clone(), PORTAL_KEY);
+    let tokens = store.current().await.expect("load").expect("stored");
+    let app = b24::OAuthApp::new(CLIENT_ID, CLIENT_SECRET)
+        .token_url(&rig.emu.token_url())
+        .expect("token url");
+    let renewing = Client::builder()
+        .oauth_renewing(&rig.emu.base_url(), tokens, app)
+        .token_store(Arc::new(store))
+        .renewal_lock(Arc::new(b24::oauth::redis::RedisRenewalLock::new(
+            conn, PORTAL_KEY,
+        )))
+        .limit_backend(limits)
+        .build()
+        .expect("client");
+    webhook_client
+        .call_raw(PING, &json!({}))
+        .await
+        .expect("with Redis");
+
+    rig.redis.stop(); // killed, its socket removed
+    let started = Instant::now();
+    for _ in 0..3 {
+        webhook_client
+            .call_raw(PING, &json!({}))
+            .await
+            .expect("without Redis");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = renewing.call_raw(PING, &json!({})).await.unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            b24::ErrorKind::Renewal(b24::RenewalError::Store(_))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(rig.emu.token_renewals(), 0, "no renewal without the lock");
+}
