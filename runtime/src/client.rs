@@ -20,7 +20,7 @@ use crate::de::Lenient;
 use crate::envelope::{self, Reply, Response};
 use crate::error::{ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
 use crate::error_code::ErrorCode;
-use crate::limits::backend::{OperatingHandle, RateHandle};
+use crate::limits::backend::{self, OperatingHandle, RateHandle};
 use crate::limits::{LimitBackend, OperatingLimit, OperatingStatus, RateLimit};
 use crate::method::{ApiVersion, Method, MethodError, NoMethodErrors};
 use crate::oauth::{
@@ -772,7 +772,12 @@ impl ClientBuilder {
         let portal_key = self
             .portal_key
             .unwrap_or_else(|| default_portal_key(credentials.rest_root()));
-        let backend = self.limit_backend.as_deref();
+        let (bucket, operating) = backend::handles(
+            self.limit_backend.as_deref(),
+            &portal_key,
+            self.rate_limit,
+            self.operating,
+        );
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -783,12 +788,8 @@ impl ClientBuilder {
                 max_body,
                 body_budget: BodyBudget::new(self.body_budget.unwrap_or(Self::DEFAULT_BODY_BUDGET)),
                 retry: self.retry,
-                bucket: self
-                    .rate_limit
-                    .map(|limit| RateHandle::new(backend, &portal_key, limit)),
-                operating: self
-                    .operating
-                    .map(|limit| OperatingHandle::new(backend, &portal_key, limit)),
+                bucket,
+                operating,
                 autobatch: self.autobatch.map(AutoBatcher::new),
                 max_list_rows: self.max_list_rows,
             }),

@@ -306,55 +306,66 @@ async fn a_replica_killed_after_saving_the_renewed_pair_loses_nothing() {
     rig.assert_stored_pair_works().await;
 }
 
+/// Both ways a shared block is checked: in the bucket's script (both limits in Redis) and on its
+/// own (no client-side rate limit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operating_time_block_seen_by_one_client_holds_back_another() {
     let Some(redis) = RedisServer::start("an_operating_time_block_seen_by_one_client") else {
         return;
     };
     const SLOW: &str = "replica.slow";
-    let mut portal = Portal::demo();
-    portal.set_time_scale(600.0); // the ten-minute window lasts one second
-    portal.set_operating_budget(Some(10.0));
-    portal.set_method_cost(SLOW, 11.0);
-    let emu = Emulator::start(portal).await.expect("the emulator starts");
-    emu.register(SLOW, |_ctx, _params| Ok(json!(true)));
-    let webhook = emu.webhook_url(DEMO_IDS.admin_user).expect("a webhook");
-    let client = |conn| {
-        Client::builder()
-            .webhook(&webhook)
-            .limit_backend(Arc::new(RedisLimits::new(conn)))
-            .operating_limit(OperatingLimit {
-                budget: Duration::from_secs(10),
-                ..OperatingLimit::default()
-            })
-            .retry(RetryPolicy::none())
-            .build()
-            .expect("client")
-    };
-    // Two connections, as two processes would have.
-    let first = client(connect(&redis.url).await.expect("redis"));
-    let second = client(connect(&redis.url).await.expect("redis"));
-    first
-        .call_raw(SLOW, &json!({}))
-        .await
-        .expect("the first call");
-    assert!(first
-        .operating_time(SLOW)
-        .and_then(|s| s.blocked_for)
-        .is_some());
-    tokio::time::sleep(Duration::from_millis(50)).await; // the block reaches Redis
-    let started = Instant::now();
-    second
-        .call_raw(SLOW, &json!({}))
-        .await
-        .expect("the second client waits for the reset instead of being refused");
-    assert!(
-        started.elapsed() > Duration::from_millis(300),
-        "not held back: {:?}",
-        started.elapsed()
-    );
-    let refused = emu.requests().iter().filter(|r| r.status == 429).count();
-    assert_eq!(refused, 0, "OPERATION_TIME_LIMIT answers");
+    for (case, rate_limited) in [("with the bucket", true), ("without a bucket", false)] {
+        let mut portal = Portal::demo();
+        portal.set_time_scale(600.0); // the ten-minute window lasts one second
+        portal.set_operating_budget(Some(10.0));
+        portal.set_method_cost(SLOW, 11.0);
+        let emu = Emulator::start(portal).await.expect("the emulator starts");
+        emu.register(SLOW, |_ctx, _params| Ok(json!(true)));
+        let webhook = emu.webhook_url(DEMO_IDS.admin_user).expect("a webhook");
+        let client = |conn| {
+            let builder = Client::builder()
+                .webhook(&webhook)
+                .limit_backend(Arc::new(RedisLimits::new(conn).prefix(case)))
+                .operating_limit(OperatingLimit {
+                    budget: Duration::from_secs(10),
+                    ..OperatingLimit::default()
+                })
+                .retry(RetryPolicy::none());
+            let builder = if rate_limited {
+                builder.rate_limit(RateLimit::STANDARD.time_scaled(600.0))
+            } else {
+                builder.no_rate_limit()
+            };
+            builder.build().expect("client")
+        };
+        // Two connections, as two processes would have.
+        let first = client(connect(&redis.url).await.expect("redis"));
+        let second = client(connect(&redis.url).await.expect("redis"));
+        first
+            .call_raw(SLOW, &json!({}))
+            .await
+            .expect("the first call");
+        assert!(
+            first
+                .operating_time(SLOW)
+                .and_then(|s| s.blocked_for)
+                .is_some(),
+            "{case}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await; // the block reaches Redis
+        let started = Instant::now();
+        second
+            .call_raw(SLOW, &json!({}))
+            .await
+            .unwrap_or_else(|e| panic!("{case}: the second client was refused: {e}"));
+        assert!(
+            started.elapsed() > Duration::from_millis(300),
+            "{case}: not held back: {:?}",
+            started.elapsed()
+        );
+        let refused = emu.requests().iter().filter(|r| r.status == 429).count();
+        assert_eq!(refused, 0, "{case}: OPERATION_TIME_LIMIT answers");
+    }
 }
 
 /// Without a lock, a client whose refresh token another client (or process) spent gets

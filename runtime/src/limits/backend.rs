@@ -47,6 +47,9 @@ pub trait OperatingTime: Send + Sync + fmt::Debug + 'static {
     fn status(&self, method: &str) -> Option<OperatingStatus>;
 }
 
+/// A client's bucket and operating-time accounting (each `None` when that limit is off).
+pub type PortalLimits = (Option<Arc<dyn RateLimiter>>, Option<Arc<dyn OperatingTime>>);
+
 /// Makes the limits of a portal. `portal` is the key the portal's state is kept under: its
 /// domain by default, or what [`ClientBuilder::portal_key`](crate::ClientBuilder::portal_key)
 /// says (e.g. its `member_id`, which does not change when the portal is renamed).
@@ -68,6 +71,21 @@ pub trait LimitBackend: Send + Sync + fmt::Debug + 'static {
     fn rate_limiter(&self, portal: &str, limit: RateLimit) -> Arc<dyn RateLimiter>;
     /// The operating-time accounting of `portal`.
     fn operating_time(&self, portal: &str, limit: OperatingLimit) -> Arc<dyn OperatingTime>;
+
+    /// Both for one client (`None` where the client has that limit off). By default the two
+    /// above; a backend may make them work together (the Redis one checks a method's shared
+    /// operating-time block in the same script that takes a place in the bucket).
+    fn limits(
+        &self,
+        portal: &str,
+        rate: Option<RateLimit>,
+        operating: Option<OperatingLimit>,
+    ) -> PortalLimits {
+        (
+            rate.map(|limit| self.rate_limiter(portal, limit)),
+            operating.map(|limit| self.operating_time(portal, limit)),
+        )
+    }
 }
 
 /// The default backend: each client (with its clones) has its own bucket and accounting, in
@@ -125,14 +143,29 @@ pub(crate) enum RateHandle {
     Shared(Arc<dyn RateLimiter>),
 }
 
-impl RateHandle {
-    pub(crate) fn new(backend: Option<&dyn LimitBackend>, portal: &str, limit: RateLimit) -> Self {
-        match backend {
-            None => RateHandle::Local(Bucket::new(limit)),
-            Some(backend) => RateHandle::Shared(backend.rate_limiter(portal, limit)),
+/// The limits of a client: its own, or `backend`'s for `portal`.
+pub(crate) fn handles(
+    backend: Option<&dyn LimitBackend>,
+    portal: &str,
+    rate: Option<RateLimit>,
+    operating: Option<OperatingLimit>,
+) -> (Option<RateHandle>, Option<OperatingHandle>) {
+    match backend {
+        None => (
+            rate.map(|limit| RateHandle::Local(Bucket::new(limit))),
+            operating.map(|limit| OperatingHandle::Local(Operating::new(limit))),
+        ),
+        Some(backend) => {
+            let (rate, operating) = backend.limits(portal, rate, operating);
+            (
+                rate.map(RateHandle::Shared),
+                operating.map(OperatingHandle::Shared),
+            )
         }
     }
+}
 
+impl RateHandle {
     pub(crate) async fn acquire(&self, method: &str) {
         match self {
             RateHandle::Local(bucket) => bucket.acquire(method).await,
@@ -177,17 +210,6 @@ pub(crate) enum OperatingHandle {
 }
 
 impl OperatingHandle {
-    pub(crate) fn new(
-        backend: Option<&dyn LimitBackend>,
-        portal: &str,
-        limit: OperatingLimit,
-    ) -> Self {
-        match backend {
-            None => OperatingHandle::Local(Operating::new(limit)),
-            Some(backend) => OperatingHandle::Shared(backend.operating_time(portal, limit)),
-        }
-    }
-
     pub(crate) async fn wait(&self, method: &str) {
         match self {
             OperatingHandle::Local(local) => local.wait(method).await,

@@ -10,6 +10,6 @@ pub mod operating;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 
-pub use backend::{InProcess, LimitBackend, OperatingTime, RateLimiter};
+pub use backend::{InProcess, LimitBackend, OperatingTime, PortalLimits, RateLimiter};
 pub use bucket::RateLimit;
 pub use operating::{OperatingLimit, OperatingStatus};

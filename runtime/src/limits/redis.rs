@@ -21,17 +21,25 @@ use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{RedisError, Script};
 use futures::future::BoxFuture;
 
-use super::backend::{LimitBackend, OperatingTime, RateLimiter};
+use super::backend::{LimitBackend, OperatingTime, PortalLimits, RateLimiter};
 use super::bucket::{Bucket, HEADROOM, NO_ANSWER_LAG};
 use super::operating::{key_of, Operating};
 use super::{OperatingLimit, OperatingStatus, RateLimit};
 use crate::envelope::Time;
 
-/// Takes a place in the bucket: returns `{wait_us, level_milli, awaiting}`; `wait_us` 0 means
-/// the place is taken.
+/// Takes a place in the bucket: returns `{wait_us, level_milli, awaiting, blocked}`; `wait_us` 0
+/// means the place is taken. With `KEYS[2]` (the operating-time blocks) and `ARGV[5]` (a method),
+/// a method another process saw blocked takes no place: `blocked` is 1 and `wait_us` the time
+/// left.
 const ACQUIRE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+if KEYS[2] then
+  local until_ms = tonumber(redis.call('HGET', KEYS[2], ARGV[5]) or '0') or 0
+  if until_ms > now then
+    return {math.ceil((until_ms - now) * 1000), 0, 0, 1}
+  end
+end
 local burst = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2]) / 1000
 local headroom = tonumber(ARGV[3])
@@ -59,7 +67,7 @@ redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(at), 'await
 local ttl = lag + 60000
 if rate > 0 then ttl = ttl + math.min(level / rate, 86400000) else ttl = 86400000 end
 redis.call('PEXPIRE', KEYS[1], math.ceil(ttl))
-return {math.ceil(wait * 1000), math.floor(level * 1000), awaiting and 1 or 0}
+return {math.ceil(wait * 1000), math.floor(level * 1000), awaiting and 1 or 0, 0}
 "#;
 
 /// An answer came back: the drain of the busy period starts now if it was waiting for one.
@@ -221,28 +229,62 @@ pub(crate) fn portal_key(prefix: &str, portal: &str, what: &str) -> String {
     format!("{prefix}:{{{portal}}}:{what}")
 }
 
-impl LimitBackend for RedisLimits {
-    fn rate_limiter(&self, portal: &str, limit: RateLimit) -> Arc<dyn RateLimiter> {
-        Arc::new(RedisBucket {
+impl RedisLimits {
+    fn bucket(&self, portal: &str, limit: RateLimit, check_blocks: bool) -> RedisBucket {
+        RedisBucket {
             conn: self.conn.clone(),
             scripts: Arc::clone(&self.scripts),
             key: self.key(portal, "bucket"),
+            blocks_key: check_blocks.then(|| self.key(portal, "blocked")),
             limit,
             fallback: Bucket::new(limit),
             level_milli: AtomicU64::new(0),
             awaiting: AtomicBool::new(false),
             degraded: AtomicBool::new(false),
-        })
+        }
     }
 
-    fn operating_time(&self, portal: &str, limit: OperatingLimit) -> Arc<dyn OperatingTime> {
-        Arc::new(RedisOperating {
+    fn operating(
+        &self,
+        portal: &str,
+        limit: OperatingLimit,
+        bucket_checks: bool,
+    ) -> RedisOperating {
+        RedisOperating {
             conn: self.conn.clone(),
             scripts: Arc::clone(&self.scripts),
             key: self.key(portal, "blocked"),
             local: Operating::new(limit),
+            bucket_checks,
             degraded: AtomicBool::new(false),
-        })
+        }
+    }
+}
+
+impl LimitBackend for RedisLimits {
+    fn rate_limiter(&self, portal: &str, limit: RateLimit) -> Arc<dyn RateLimiter> {
+        Arc::new(self.bucket(portal, limit, false))
+    }
+
+    fn operating_time(&self, portal: &str, limit: OperatingLimit) -> Arc<dyn OperatingTime> {
+        Arc::new(self.operating(portal, limit, false))
+    }
+
+    /// With both limits on, the bucket's script also checks the method's shared operating-time
+    /// block: one Redis round trip per call instead of two.
+    fn limits(
+        &self,
+        portal: &str,
+        rate: Option<RateLimit>,
+        operating: Option<OperatingLimit>,
+    ) -> PortalLimits {
+        let both = rate.is_some() && operating.is_some();
+        (
+            rate.map(|limit| Arc::new(self.bucket(portal, limit, both)) as Arc<dyn RateLimiter>),
+            operating.map(|limit| {
+                Arc::new(self.operating(portal, limit, both)) as Arc<dyn OperatingTime>
+            }),
+        )
     }
 }
 
@@ -271,6 +313,9 @@ struct RedisBucket {
     conn: ConnectionManager,
     scripts: Arc<Scripts>,
     key: String,
+    /// The portal's operating-time blocks, checked in the same script (when the client keeps
+    /// both limits here).
+    blocks_key: Option<String>,
     limit: RateLimit,
     /// Used while Redis does not answer.
     fallback: Bucket,
@@ -292,19 +337,25 @@ impl fmt::Debug for RedisBucket {
 }
 
 impl RedisBucket {
-    /// One try: zero if a place was taken, else how long until there may be one.
-    async fn try_take(&self) -> Result<Duration, RedisError> {
+    /// One try: zero if a place was taken, else how long until there may be one, and whether
+    /// that is the method's operating-time block.
+    async fn try_take(&self, method: &str) -> Result<(Duration, bool), RedisError> {
         let mut conn = self.conn.clone();
-        let (wait_us, level_milli, awaiting): (i64, i64, i64) = self
-            .scripts
-            .acquire
-            .key(&self.key)
+        let mut script = self.scripts.acquire.key(&self.key);
+        script
             .arg(self.limit.burst)
             .arg(self.limit.per_second)
             .arg(HEADROOM)
-            .arg(NO_ANSWER_LAG.as_millis() as u64)
-            .invoke_async(&mut conn)
-            .await?;
+            .arg(NO_ANSWER_LAG.as_millis() as u64);
+        if let Some(blocks) = &self.blocks_key {
+            script.key(blocks).arg(key_of(method).as_ref());
+        }
+        let (wait_us, level_milli, awaiting, blocked): (i64, i64, i64, i64) =
+            script.invoke_async(&mut conn).await?;
+        if blocked == 1 {
+            let wait = Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)).min(MAX_BLOCK);
+            return Ok((wait, true));
+        }
         self.level_milli
             .store(u64::try_from(level_milli).unwrap_or(0), Ordering::Relaxed);
         if awaiting == 1 {
@@ -313,7 +364,7 @@ impl RedisBucket {
         // The script's numbers are bounded by the limit's; clamp anyway (a foreign script or a
         // tampered key may answer anything).
         let wait = u64::try_from(wait_us).unwrap_or(0).min(3_600_000_000);
-        Ok(Duration::from_micros(wait))
+        Ok((Duration::from_micros(wait), false))
     }
 }
 
@@ -328,8 +379,17 @@ impl RateLimiter for RedisBucket {
                 .max(Duration::from_millis(2));
             let mut logged = false;
             loop {
-                let wait = match self.try_take().await {
-                    Ok(wait) => {
+                let wait = match self.try_take(method).await {
+                    Ok((wait, true)) => {
+                        tracing::debug!(
+                            method,
+                            wait_ms = wait.as_millis() as u64,
+                            "another process saw the method's operating time spent: waiting"
+                        );
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    Ok((wait, false)) => {
                         note_success(&self.degraded, "rate limit");
                         wait
                     }
@@ -410,6 +470,8 @@ struct RedisOperating {
     scripts: Arc<Scripts>,
     key: String,
     local: Operating,
+    /// The portal's bucket (in Redis too) checks the shared blocks: no round trip here.
+    bucket_checks: bool,
     degraded: AtomicBool,
 }
 
@@ -453,6 +515,9 @@ impl OperatingTime for RedisOperating {
     fn wait<'a>(&'a self, method: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             self.local.wait(method).await;
+            if self.bucket_checks {
+                return;
+            }
             let mut conn = self.conn.clone();
             let left: Result<i64, _> = self
                 .scripts
