@@ -9,7 +9,8 @@
 //!    never waits), in-process bucket and accounting against the Redis ones, sides interleaved
 //!    in rounds; and the limiter alone (`acquire` with no HTTP).
 //!
-//! `cargo run --release -p b24-benches --bin replicas [-- RUNS]` (default 5 runs). Needs
+//! `cargo run --release -p b24-benches --bin replicas [-- RUNS [SCALE]]` (default 5 runs at time
+//! scale 10). Needs
 //! `redis-server` on PATH (it starts its own on a unix socket).
 
 use std::process::{Command, Stdio};
@@ -33,10 +34,10 @@ const PROCESSES: usize = 4;
 /// Calls per process and in flight per process.
 const CALLS: u64 = 60;
 const IN_FLIGHT: u64 = 4;
-/// The portal clock runs this much faster: the Standard bucket drains 20 requests a second.
+/// By default the portal clock runs this much faster: the Standard bucket drains 20 requests a
+/// second.
 const SCALE: f64 = 10.0;
 const BURST: f64 = 50.0;
-const PER_SECOND: f64 = 2.0 * SCALE;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,6 +48,7 @@ fn main() {
         });
     }
     let runs: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let scale: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(SCALE);
     let Some(redis) = RedisServer::start("replicas benchmark") else {
         std::process::exit(2);
     };
@@ -56,15 +58,16 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        throughput(&redis, runs).await;
+        throughput(&redis, runs, scale).await;
         cost(&redis, runs).await;
     });
 }
 
 /// One run of 4 processes; returns (fraction of X + Y·T, steady pace / Y, rejected).
-async fn one_run(redis: &RedisServer, run: usize) -> (f64, f64, u64) {
+async fn one_run(redis: &RedisServer, run: usize, scale: f64) -> (f64, f64, u64) {
+    let per_second = 2.0 * scale;
     let mut portal = Portal::demo();
-    portal.set_time_scale(SCALE);
+    portal.set_time_scale(scale);
     portal.set_rate_limit(Some(Plan::Standard));
     portal.add_oauth_app(CLIENT_ID, CLIENT_SECRET);
     let (access, refresh) = portal.issue_tokens(DEMO_IDS.admin_user, CLIENT_ID);
@@ -86,7 +89,7 @@ async fn one_run(redis: &RedisServer, run: usize) -> (f64, f64, u64) {
         method: PING.into(),
         calls: CALLS,
         concurrency: IN_FLIGHT,
-        rate: RateLimit::STANDARD.time_scaled(SCALE),
+        rate: RateLimit::STANDARD.time_scaled(scale),
         shared_limits: true,
         lease: Duration::from_secs(45),
         stall: None,
@@ -129,21 +132,22 @@ async fn one_run(redis: &RedisServer, run: usize) -> (f64, f64, u64) {
             .as_secs_f64()
     };
     let admitted = arrivals.len() as f64;
-    let whole = admitted / (BURST + PER_SECOND * span(0));
+    let whole = admitted / (BURST + per_second * span(0));
     let after = BURST as usize;
-    let steady = (arrivals.len() - 1 - after) as f64 / span(after) / PER_SECOND;
+    let steady = (arrivals.len() - 1 - after) as f64 / span(after) / per_second;
     emu.shutdown().await;
     (whole, steady, rejected)
 }
 
-async fn throughput(redis: &RedisServer, runs: usize) {
+async fn throughput(redis: &RedisServer, runs: usize, scale: f64) {
     println!(
         "## throughput: {PROCESSES} processes x {CALLS} calls ({IN_FLIGHT} in flight each), \
-         Standard plan at x{SCALE} (X = 50, Y = {PER_SECOND}/s), bucket in Redis"
+         Standard plan at x{scale} (X = 50, Y = {}/s), bucket in Redis",
+        2.0 * scale
     );
     let (mut whole, mut steady, mut rejected) = (vec![], vec![], 0);
     for run in 0..runs {
-        let (w, s, r) = one_run(redis, run).await;
+        let (w, s, r) = one_run(redis, run, scale).await;
         println!("run {run}: admitted / (X + Y*T) = {w:.3}, steady pace / Y = {s:.3}, QUERY_LIMIT_EXCEEDED = {r}");
         whole.push(w);
         steady.push(s);
