@@ -163,7 +163,7 @@ impl Summary {
 }
 
 /// Writes the marker, then never returns.
-async fn stall_here(marker: &PathBuf) -> ! {
+async fn stall_here(marker: &std::path::Path) -> ! {
     let _ = std::fs::write(marker, std::process::id().to_string());
     loop {
         tokio::time::sleep(Duration::from_secs(3600)).await;

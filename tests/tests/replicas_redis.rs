@@ -162,7 +162,7 @@ async fn finish(child: Child) -> Summary {
     Summary::from_json(&stdout).unwrap_or_else(|| panic!("no summary: {stdout} {stderr}"))
 }
 
-async fn wait_for(marker: &PathBuf) {
+async fn wait_for(marker: &std::path::Path) {
     let started = Instant::now();
     while !marker.exists() {
         assert!(
