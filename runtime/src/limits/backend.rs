@@ -4,7 +4,7 @@
 //! A client built without a backend keeps its bucket and its operating-time accounting in its own
 //! memory (shared by its clones): right for one process. Several processes (replicas of one
 //! application) calling one portal share the portal's limit, so they need a shared backend,
-//! such as [`RedisLimits`](crate::limits::redis::RedisLimits) (feature `redis`), given with
+//! such as `limits::redis::RedisLimits` (feature `redis`), given with
 //! [`ClientBuilder::limit_backend`](crate::ClientBuilder::limit_backend).
 
 use std::fmt;

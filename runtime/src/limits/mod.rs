@@ -1,7 +1,7 @@
 //! Client-side limits that keep a client inside the portal's: the request-rate
 //! [leaky bucket](bucket) and the per-method [operating-time budget](operating), kept in the
-//! client's memory or in a shared [backend](backend) (e.g. [Redis](redis), for several
-//! processes calling one portal).
+//! client's memory or in a shared [backend](backend) (e.g. Redis: `limits::redis`, feature
+//! `redis`), for several processes calling one portal.
 
 pub mod backend;
 pub mod bucket;

@@ -16,6 +16,8 @@
 //!   it (see [`TokenStore`]).
 //! - Expiry fields of any value are safe, and the token is renewed ahead of time within
 //!   `min(lifetime / 4, 60 s)` of its expiry (see [`expiry`] for the rules).
+//! - Several processes on one portal share the pair through a store that can [`TokenStore::load`]
+//!   and renew one at a time through a [`RenewalLock`] (feature `redis`: `oauth::redis`).
 
 mod endpoint;
 pub mod expiry;
