@@ -6,6 +6,7 @@ mod batch;
 mod common;
 mod custom;
 mod dialog;
+mod documented;
 mod faults;
 mod history;
 mod limits;
