@@ -1,7 +1,7 @@
 //! Method handlers: the [`Handler`] trait, the [`CallContext`] a handler runs in, and the
 //! [`Registry`] mapping method names to handlers.
 //!
-//! The six `imopenlines` methods and `crm.lead.list` are built in ([`crate::methods`]; `batch` is
+//! The nine `imopenlines` methods and `crm.lead.list` are built in ([`crate::methods`]; `batch` is
 //! handled by the dispatcher itself), every other method of the docs answers its page's example
 //! ([`crate::methods::documented`]); more can be added at runtime with
 //! [`Emulator::register`](crate::Emulator::register). A handler is synchronous: it runs with the

@@ -12,5 +12,6 @@ mod history;
 mod limits;
 mod list;
 mod oauth;
+mod operator;
 mod session;
 mod wire;
