@@ -1,12 +1,13 @@
 //! Method handlers: the [`Handler`] trait, the [`CallContext`] a handler runs in, and the
 //! [`Registry`] mapping method names to handlers.
 //!
-//! The six `imopenlines` methods and `crm.lead.list` are built in ([`crate::methods`]; `batch` is
-//! handled by the dispatcher itself); more can be added at runtime with
+//! The nine `imopenlines` methods and `crm.lead.list` are built in ([`crate::methods`]; `batch` is
+//! handled by the dispatcher itself), every other method of the docs answers its page's example
+//! ([`crate::methods::documented`]); more can be added at runtime with
 //! [`Emulator::register`](crate::Emulator::register). A handler is synchronous: it runs with the
 //! portal locked, so one call's changes are atomic with respect to others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -137,10 +138,16 @@ impl<'a> CallContext<'a> {
 
 /// Method name → handler. Names are stored lowercased. REST 3.0 methods (served at
 /// `/rest/api/…` only) are kept apart from the classic ones (served at `/rest/…`).
+///
+/// With [documented answers](crate::methods::documented) on (the default of
+/// [`Registry::with_builtins`]), a method of the docs with no handler answers its page's example.
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, Arc<dyn Handler>>,
     v3: HashMap<String, Arc<dyn Handler>>,
+    documented: bool,
+    /// Methods unregistered by name: not served by their documented answer either.
+    removed: HashSet<String>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -157,27 +164,46 @@ impl Registry {
         Self::default()
     }
 
-    /// A registry with the built-in methods ([`crate::methods`]).
+    /// A registry with the built-in methods ([`crate::methods`]) and
+    /// [documented answers](crate::methods::documented) for every other method of the docs.
     pub fn with_builtins() -> Self {
         let mut registry = Self::new();
         crate::methods::register_all(&mut registry);
+        registry.documented = true;
         registry
+    }
+
+    /// Turns [documented answers](crate::methods::documented) on or off: with them, a method of
+    /// the docs that has no handler answers its page's success example (after checking the
+    /// page's required parameters); without them, `ERROR_METHOD_NOT_FOUND`.
+    pub fn documented_answers(&mut self, on: bool) {
+        self.documented = on;
     }
 
     /// Adds a method, replacing any handler already registered under that name (built-ins too).
     pub fn register(&mut self, method: &str, handler: impl Handler) {
-        self.handlers
-            .insert(method.to_lowercase(), Arc::new(handler));
+        let name = method.to_lowercase();
+        self.removed.remove(&name);
+        self.handlers.insert(name, Arc::new(handler));
     }
 
-    /// Removes a method; calls to it then answer `ERROR_METHOD_NOT_FOUND`.
+    /// Removes a method; calls to it then answer `ERROR_METHOD_NOT_FOUND` (its documented answer
+    /// too is off until it is registered again). Returns whether a handler was registered.
     pub fn unregister(&mut self, method: &str) -> bool {
-        self.handlers.remove(&method.to_lowercase()).is_some()
+        let name = method.to_lowercase();
+        let had = self.handlers.remove(&name).is_some();
+        self.removed.insert(name);
+        had
     }
 
-    /// The handler of a method (name in any case).
+    /// The handler of a method (name in any case): the registered one, else its documented
+    /// answer.
     pub fn get(&self, method: &str) -> Option<Arc<dyn Handler>> {
-        self.handlers.get(&method.to_lowercase()).cloned()
+        let name = method.to_lowercase();
+        if let Some(handler) = self.handlers.get(&name) {
+            return Some(handler.clone());
+        }
+        self.documented(&name, false)
     }
 
     /// Adds a REST 3.0 method, served at `/rest/api/<method>` (not at `/rest/<method>`),
@@ -186,9 +212,22 @@ impl Registry {
         self.v3.insert(method.to_lowercase(), Arc::new(handler));
     }
 
-    /// The handler of a REST 3.0 method (name in any case).
+    /// The handler of a REST 3.0 method (name in any case): the registered one, else its
+    /// documented answer.
     pub fn get_v3(&self, method: &str) -> Option<Arc<dyn Handler>> {
-        self.v3.get(&method.to_lowercase()).cloned()
+        let name = method.to_lowercase();
+        if let Some(handler) = self.v3.get(&name) {
+            return Some(handler.clone());
+        }
+        self.documented(&name, true)
+    }
+
+    fn documented(&self, name: &str, rest_v3: bool) -> Option<Arc<dyn Handler>> {
+        if !self.documented || self.removed.contains(name) {
+            return None;
+        }
+        let method = crate::methods::documented::lookup(name, rest_v3)?;
+        Some(Arc::new(method))
     }
 
     /// The registered method names, lowercased, in no particular order.

@@ -119,7 +119,9 @@
 //!   ([`DemoIds`]);
 //! - [`handlers`]: the [`Handler`] trait, [`CallContext`] and [`Registry`];
 //! - [`params`]: [`Params`], lenient PHP-like parameter readers;
-//! - [`methods`]: the built-in `imopenlines` methods, `crm.lead.list`, `batch` and list paging;
+//! - [`methods`]: the built-in `imopenlines` methods, `crm.lead.list`, `batch`, list paging, and
+//!   [documented answers](methods::documented) for every other method of the docs (its page's
+//!   success example, after checking its required parameters);
 //! - [`error`][mod@error]: [`ApiError`];
 //! - [`record`][mod@record]: [`RecordedRequest`].
 

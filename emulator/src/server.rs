@@ -266,13 +266,25 @@ impl Emulator {
             .register_v3(method, handler);
     }
 
-    /// Removes a method; calls to it then answer `ERROR_METHOD_NOT_FOUND`.
+    /// Removes a method; calls to it then answer `ERROR_METHOD_NOT_FOUND` (its documented answer
+    /// too, until it is registered again). Returns whether a handler was registered.
     pub fn unregister(&self, method: &str) -> bool {
         self.shared
             .registry
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .unregister(method)
+    }
+
+    /// Turns [documented answers](crate::methods::documented) on (the default) or off: a method
+    /// of the docs without a handler answers its page's success example, or
+    /// `ERROR_METHOD_NOT_FOUND` when they are off.
+    pub fn set_documented_answers(&self, on: bool) {
+        self.shared
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .documented_answers(on);
     }
 
     /// Stops accepting connections, lets open ones finish (up to a few seconds) and stops.

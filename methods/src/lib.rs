@@ -1,8 +1,8 @@
 //! # b24: typed Bitrix24 REST for Rust
 //!
-//! One dependency gives you the client ([`Client`]), the declared methods (one module per scope,
-//! e.g. [`imopenlines`]), typed results and typed errors, and the macros to declare any further
-//! method ([`b24_method`], [`b24_object`]).
+//! One dependency gives you the client ([`Client`]), the declared methods (one module per scope of
+//! the docs), typed results and typed errors, and the macros to declare any further method
+//! ([`b24_method`], [`b24_object`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -12,6 +12,28 @@
 //! let started: bool = imopenlines::session_start(&client, 2043).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # The methods: one module per scope
+//!
+//! Each scope of the official docs is a module behind a cargo feature of the same name (`full`
+//! enables all; the default set is `imopenlines` and `crm`): [`imopenlines`], [`crm`] and the
+//! others listed under *Modules* below. In a scope module, each method is a request struct
+//! (`imopenlines::SessionStart`), its error enum (`SessionStartError`) and a one-line call
+//! (`imopenlines::session_start(&client, …)`); sub-modules mirror the docs' folders.
+//!
+//! # The client
+//!
+//! The types of a first hour are here at the root: [`Client`] and [`ClientBuilder`], the
+//! [`Call`] a call returns, [`Error`] and [`ErrorKind`] (with [`ApiError`], [`DecodeError`],
+//! [`TransportError`], [`ErrorCode`]), OAuth ([`OAuthApp`], [`TokenPair`], [`TokenStore`]), limits
+//! ([`RateLimit`], [`RetryPolicy`], [`AutoBatch`]), [`DateTime`], and `blocking` (feature
+//! `blocking`). [`exports`] re-exports the crates these types come from.
+//!
+//! # The runtime, module by module
+//!
+//! Everything else the client is made of (batch, paging, OAuth renewal, limits, the envelope,
+//! tolerant decoding, parameter encodings, transport) is under [`runtime`], one module per
+//! concern: e.g. [`runtime::batch`], [`runtime::paging`], [`runtime::oauth`].
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -19,6 +41,37 @@
 extern crate self as b24;
 
 pub use b24_macros::{b24_method, b24_object};
+
+pub use b24_runtime::{
+    ApiError, ApiVersion, AutoBatch, Call, Client, ClientBuilder, ConfigError, Credentials,
+    DateTime, DecodeError, DecodeReason, Error, ErrorCode, ErrorKind, Lenient, MemoryTokenStore,
+    Method, MethodError, NoMethodErrors, OAuthApp, OperatingLimit, OperatingStatus, PagingError,
+    ParamValue, RateLimit, RenewalError, Response, RetryPolicy, Time, TokenPair, TokenStore,
+    TransportError,
+};
+
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub use b24_runtime::blocking;
+
+pub use b24_runtime::exports;
+
+/// The runtime behind the client, one module per concern: [`batch`],
+/// [`paging`], [`oauth`] renewal and token stores,
+/// [`limits`], [`retry`], the response
+/// [`envelope`], tolerant decoding ([`de`]), parameter encodings
+/// ([`wire`]), [`transport`] and [`error`].
+///
+/// It is the `b24-runtime` crate; its most used items are also at the root of `b24`.
+pub mod runtime {
+    #[doc(inline)]
+    pub use b24_runtime::*;
+}
+
+// Every runtime module and item at the root as well (`b24::batch::BatchFailure`,
+// `b24::oauth::MAX_ANSWER`, `b24::__private` for the macros), out of the index: the index shows
+// them under `runtime`.
+#[doc(hidden)]
 pub use b24_runtime::*;
 
 // One module per scope of the docs, each behind its cargo feature (`methods/Cargo.toml`).

@@ -191,11 +191,26 @@ impl<E> Error<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for Error<E> {
+/// One order for every error that came back from the portal: `<method> failed: <what> (HTTP
+/// <status>…): <detail>`, then ` (after N attempts)` when there were several:
+///
+/// - a method's own code: `imopenlines.session.start failed: CHAT_TYPE (HTTP 400): The specified
+///   chat is not an open line`;
+/// - another code ([`ApiError`]): `… failed: QUERY_LIMIT_EXCEEDED (HTTP 503): Too many requests`;
+/// - an answer that is no envelope ([`DecodeError`]): `… failed: unexpected answer (HTTP 502,
+///   150 bytes): the body is not valid JSON: …`;
+/// - a refused renewal: `… failed: the OAuth server refused to renew the token: invalid_grant
+///   (HTTP 400): …`.
+impl<E: MethodError> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed: ", self.method)?;
         match &*self.kind {
-            ErrorKind::Method { error, status } => write!(f, "{error} (HTTP {status})")?,
+            ErrorKind::Method { error, status } => write!(
+                f,
+                "{} (HTTP {status}): {}",
+                error.code(),
+                error.description()
+            )?,
             ErrorKind::Api(e) => write!(f, "{e}")?,
             ErrorKind::Transport(e) => write!(f, "{e}")?,
             ErrorKind::Decode(e) => write!(f, "{e}")?,
@@ -222,7 +237,7 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
     }
 }
 
-impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for Error<E> {
+impl<E: MethodError> std::error::Error for Error<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &*self.kind {
             ErrorKind::Transport(t) => Some(t),
@@ -604,4 +619,105 @@ fn cause_chain(error: &dyn std::error::Error) -> String {
         next = error.source();
     }
     crate::scrub::cut(out, DecodeError::BODY_LIMIT)
+}
+
+#[cfg(test)]
+mod display_order {
+    use super::*;
+
+    /// A method's own codes, as `#[b24_method]` declares them.
+    #[derive(Debug, Clone, PartialEq)]
+    enum StartError {
+        ChatType(String),
+    }
+
+    impl fmt::Display for StartError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}: {}", self.code(), self.description())
+        }
+    }
+
+    impl MethodError for StartError {
+        fn from_code(code: &str, _: u16, description: &str) -> Option<Self> {
+            (code == "CHAT_TYPE").then(|| StartError::ChatType(description.to_owned()))
+        }
+        fn code(&self) -> &'static str {
+            "CHAT_TYPE"
+        }
+        fn description(&self) -> &str {
+            let StartError::ChatType(description) = self;
+            description
+        }
+    }
+
+    const METHOD: &str = "imopenlines.session.start";
+
+    fn api(code: &str, status: u16, description: &str) -> ErrorKind<StartError> {
+        ErrorKind::Api(ApiError {
+            code: ErrorCode::parse(code),
+            description: description.to_owned(),
+            status,
+        })
+    }
+
+    fn decode(status: u16, body: &str, reason: DecodeReason) -> ErrorKind<StartError> {
+        ErrorKind::Decode(DecodeError {
+            status,
+            content_type: None,
+            body: body.to_owned(),
+            body_len: body.len(),
+            reason,
+        })
+    }
+
+    #[test]
+    fn method_api_and_decode_errors_say_what_then_status_then_detail() {
+        let chat_type = "The specified chat is not an open line";
+        let cases: Vec<(ErrorKind<StartError>, u32, &str)> = vec![
+            (
+                ErrorKind::Method {
+                    error: StartError::ChatType(chat_type.to_owned()),
+                    status: 400,
+                },
+                1,
+                "CHAT_TYPE (HTTP 400): The specified chat is not an open line",
+            ),
+            (
+                api("QUERY_LIMIT_EXCEEDED", 503, "Too many requests"),
+                4,
+                "QUERY_LIMIT_EXCEEDED (HTTP 503): Too many requests (after 4 attempts)",
+            ),
+            (
+                api("SOME_NEW_CODE", 400, "text"),
+                1,
+                "SOME_NEW_CODE (HTTP 400): text",
+            ),
+            (
+                decode(
+                    502,
+                    "<html>",
+                    DecodeReason::NotJson {
+                        message: "expected value at line 1 column 1".to_owned(),
+                    },
+                ),
+                1,
+                "unexpected answer (HTTP 502, 6 bytes): the body is not valid JSON: expected value at line 1 column 1",
+            ),
+            (
+                decode(200, "{}", DecodeReason::NoResult),
+                2,
+                "unexpected answer (HTTP 200, 2 bytes): the answer has neither `result` nor `error` (after 2 attempts)",
+            ),
+        ];
+        for (kind, attempts, detail) in cases {
+            let error = Error::new(kind, METHOD).with_attempts(attempts);
+            let shown = error.to_string();
+            assert_eq!(shown, format!("{METHOD} failed: {detail}"));
+            // The one order: what, then the status in parentheses, then ": " and the detail.
+            let rest = shown.strip_prefix(&format!("{METHOD} failed: ")).unwrap();
+            let status_at = rest.find(" (HTTP ").expect("a status");
+            let detail_at = rest[status_at..].find("): ").expect("a detail") + status_at;
+            assert!(status_at > 0 && detail_at > status_at, "{shown}");
+        }
+    }
 }

@@ -171,7 +171,7 @@ where
     assert_eq!(
         err.to_string(),
         format!(
-            "{method} failed: {}: {} (HTTP 400)",
+            "{method} failed: {} (HTTP 400): {}",
             expected.code(),
             expected.description()
         )

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod crm;
+pub mod documented;
 pub mod imopenlines;
 pub mod list;
 

@@ -419,7 +419,14 @@ fn free_fn(decl: &MethodDecl, required: &[&Param], has_optional: bool) -> TokenS
     let args = required.iter().map(|p| into_arg(p));
     let ids = required.iter().map(|p| &p.ident);
     let placeholder = if required.is_empty() { "" } else { "…" };
-    let mut doc = format!("Calls `{name}`: `client.call({ident}::new({placeholder}))`.");
+    let mut doc = format!(
+        "Calls `{name}`: `client.call({ident}::new({placeholder}))`, with the request [`{ident}`]."
+    );
+    if decl.errors.is_empty() {
+        doc.push_str(" The method declares no error codes of its own.");
+    } else {
+        doc.push_str(&format!(" Its own error codes: [`{ident}Error`]."));
+    }
     if has_optional {
         doc.push_str(&format!(
             "\n\nFor the optional parameters, build a [`{ident}`] with its setters and pass it to `Client::call`."

@@ -112,6 +112,13 @@ pub fn render(emu: &Emulator, served: &Served<'_>) -> String {
     methods.push("batch".to_owned());
     methods.sort();
     line("methods:", &methods.join(", "));
+    let (classic, v3) = b24_emulator::methods::documented::count();
+    line(
+        "documented:",
+        &format!(
+            "the docs' other methods ({classic} at /rest/, {v3} REST 3.0 at /rest/api/) answer their page's success example, after checking the required parameters"
+        ),
+    );
     line("stop:", "Ctrl-C");
     out
 }

@@ -1,5 +1,5 @@
-//! The `imopenlines` scope: open-line sessions and dialogs
-//! (`api-reference/imopenlines/openlines/sessions/`).
+//! The `imopenlines` scope: open-line sessions, dialogs and the operator's hand-offs
+//! (`api-reference/imopenlines/openlines/sessions/`, `…/operators/`).
 //!
 //! | method | handler |
 //! |---|---|
@@ -9,9 +9,13 @@
 //! | `imopenlines.session.mode.pin` | [`session::mode_pin`] |
 //! | `imopenlines.dialog.get` | [`dialog::get`] |
 //! | `imopenlines.session.history.get` | [`history::get`] |
+//! | `imopenlines.operator.transfer` | [`operator::transfer`] |
+//! | `imopenlines.operator.finish` | [`operator::finish`] |
+//! | `imopenlines.operator.another.finish` | [`operator::another_finish`] |
 
 pub mod dialog;
 pub mod history;
+pub mod operator;
 pub mod session;
 
 mod render;
@@ -31,7 +35,14 @@ pub const DIALOG_GET: &str = "imopenlines.dialog.get";
 /// `imopenlines.session.history.get`
 pub const SESSION_HISTORY_GET: &str = "imopenlines.session.history.get";
 
-/// Registers the six methods.
+/// `imopenlines.operator.transfer`
+pub const OPERATOR_TRANSFER: &str = "imopenlines.operator.transfer";
+/// `imopenlines.operator.finish`
+pub const OPERATOR_FINISH: &str = "imopenlines.operator.finish";
+/// `imopenlines.operator.another.finish`
+pub const OPERATOR_ANOTHER_FINISH: &str = "imopenlines.operator.another.finish";
+
+/// Registers the nine methods.
 pub(crate) fn register(registry: &mut Registry) {
     registry.register(SESSION_START, session::start);
     registry.register(SESSION_OPEN, session::open);
@@ -39,4 +50,7 @@ pub(crate) fn register(registry: &mut Registry) {
     registry.register(SESSION_MODE_PIN, session::mode_pin);
     registry.register(DIALOG_GET, dialog::get);
     registry.register(SESSION_HISTORY_GET, history::get);
+    registry.register(OPERATOR_TRANSFER, operator::transfer);
+    registry.register(OPERATOR_FINISH, operator::finish);
+    registry.register(OPERATOR_ANOTHER_FINISH, operator::another_finish);
 }

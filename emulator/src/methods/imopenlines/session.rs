@@ -18,11 +18,11 @@ use crate::params::Params;
 use crate::state::Portal;
 
 /// The error descriptions of one method's page.
-struct Texts {
-    chat_id: &'static str,
-    chat_type: &'static str,
-    access_denied: &'static str,
-    user_id: &'static str,
+pub(super) struct Texts {
+    pub(super) chat_id: &'static str,
+    pub(super) chat_type: &'static str,
+    pub(super) access_denied: &'static str,
+    pub(super) user_id: &'static str,
 }
 
 const START_TEXTS: Texts = Texts {
@@ -52,7 +52,11 @@ const OPEN_ACCESS_DENIED: &str =
     "You cannot open this conversation because you do not have sufficient permissions";
 
 /// The operator checks; returns the chat id.
-fn operator_chat(ctx: &CallContext<'_>, params: &Params, texts: &Texts) -> Result<u64, ApiError> {
+pub(super) fn operator_chat(
+    ctx: &CallContext<'_>,
+    params: &Params,
+    texts: &Texts,
+) -> Result<u64, ApiError> {
     let chat_id = params
         .int("CHAT_ID")
         .and_then(|id| u64::try_from(id).ok())
