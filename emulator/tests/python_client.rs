@@ -117,6 +117,7 @@ fn a_python_crest_style_client_talks_to_the_binary() {
     assert_eq!(first(&summary, "rate limit"), "standard");
     assert!(first(&summary, "seed").starts_with("2 users, 1 open lines, 2 chats, 3 leads"));
     assert!(summary["methods"][0].contains("imopenlines.session.start"));
+    assert!(first(&summary, "documented").contains("answer their page's success example"));
 
     let output = Command::new(python)
         .arg(dir.join("crest_client.py"))

@@ -207,8 +207,9 @@ impl<E: MethodError> fmt::Display for Error<E> {
         match &*self.kind {
             ErrorKind::Method { error, status } => write!(
                 f,
-                "{} (HTTP {status}): {}",
+                "{} ({}): {}",
                 error.code(),
+                HttpStatus(*status),
                 error.description()
             )?,
             ErrorKind::Api(e) => write!(f, "{e}")?,
@@ -252,9 +253,21 @@ impl<E: MethodError> std::error::Error for Error<E> {
     }
 }
 
+/// `HTTP 400`, or `in a batch` for status 0 (a `batch` command's error carries no status).
+struct HttpStatus(u16);
+
+impl fmt::Display for HttpStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => f.write_str("in a batch"),
+            status => write!(f, "HTTP {status}"),
+        }
+    }
+}
+
 /// An error code the portal answered with that is not one of the method's declared codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code} (HTTP {status}): {description}")]
+#[error("{code} ({}): {description}", HttpStatus(*status))]
 pub struct ApiError {
     /// The code, parsed; unknown codes are kept in [`ErrorCode::Other`] (secrets redacted, at
     /// most [`ErrorCode::MAX_LEN`] bytes).
@@ -692,6 +705,20 @@ mod display_order {
                 1,
                 "SOME_NEW_CODE (HTTP 400): text",
             ),
+            // A batch command's error has no HTTP status of its own.
+            (
+                ErrorKind::Method {
+                    error: StartError::ChatType(chat_type.to_owned()),
+                    status: 0,
+                },
+                1,
+                "CHAT_TYPE (in a batch): The specified chat is not an open line",
+            ),
+            (
+                api("ACCESS_DENIED", 0, "denied"),
+                1,
+                "ACCESS_DENIED (in a batch): denied",
+            ),
             (
                 decode(
                     502,
@@ -715,7 +742,10 @@ mod display_order {
             assert_eq!(shown, format!("{METHOD} failed: {detail}"));
             // The one order: what, then the status in parentheses, then ": " and the detail.
             let rest = shown.strip_prefix(&format!("{METHOD} failed: ")).unwrap();
-            let status_at = rest.find(" (HTTP ").expect("a status");
+            let status_at = rest
+                .find(" (HTTP ")
+                .or_else(|| rest.find(" (in a batch)"))
+                .expect("a status");
             let detail_at = rest[status_at..].find("): ").expect("a detail") + status_at;
             assert!(status_at > 0 && detail_at > status_at, "{shown}");
         }

@@ -15,7 +15,7 @@
 //!
 //! Every key is optional; ids left out (or `0`) get the next free id of their kind. `"leads"` may
 //! also be a number `n`: `n` generated leads ([`Portal::seed_leads`], at most
-//! [`MAX_SEEDED_LEADS`](super::MAX_SEEDED_LEADS)). A user's `"connector": true` makes a visitor of an
+//! [`MAX_SEEDED_LEADS`]). A user's `"connector": true` makes a visitor of an
 //! external channel. A chat's `"type"` is `"lines"` (then `"line"` and `"user_code"` are required)
 //! or `"chat"`. Unknown keys are errors, so that a typo does not pass silently.
 

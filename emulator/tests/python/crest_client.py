@@ -102,6 +102,15 @@ statuses = [send(WEBHOOK + "imopenlines.dialog.get", b'{"CHAT_ID": 300}', "appli
             for _ in range(6)]
 check("--fault bad-gateway --every 3 --method imopenlines.dialog.get", statuses == [200, 200, 502, 200, 200, 502], statuses)
 
+# A method the emulator has no handler for answers its docs page: the success example, or the
+# page's error for a missing required parameter.
+status, answer = call_form(WEBHOOK, "imconnector.activate", {"CONNECTOR": "py", "LINE": 3, "ACTIVE": 1})
+check("documented answer of imconnector.activate", status == 200 and answer.get("result") is True, (status, answer))
+status, answer = call_form(WEBHOOK, "imconnector.activate", {"LINE": 3, "ACTIVE": 1})
+check("the page's error for a missing CONNECTOR",
+      status == 400 and answer.get("error") == "ERROR_ARGUMENT"
+      and answer.get("error_description") == "Argument 'CONNECTOR' is null or empty", (status, answer))
+
 # OAuth: renew the printed refresh token at the token endpoint (GET with a query, as CRest).
 query = urllib.parse.urlencode({
     "grant_type": "refresh_token",

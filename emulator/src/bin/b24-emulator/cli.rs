@@ -87,6 +87,11 @@ pub struct Args {
     /// Starts from an empty portal instead of the demo one (then only --seed adds data).
     #[arg(long)]
     pub empty: bool,
+
+    /// Answers ERROR_METHOD_NOT_FOUND for methods without a handler, instead of their docs
+    /// page's success example (after checking the page's required parameters).
+    #[arg(long)]
+    pub no_documented: bool,
 }
 
 /// `--plan`.
@@ -224,6 +229,8 @@ mod tests {
         assert_eq!(portal.rate_limit(), None);
         assert_eq!(portal.time_scale(), 1.0);
         assert!(portal.oauth_app("local.b24emulator").is_some());
+        assert!(!args.no_documented);
+        assert!(parse(&["--no-documented"]).expect("valid").no_documented);
     }
 
     #[test]

@@ -41,6 +41,7 @@ async fn main() -> ExitCode {
     if let Some(fault) = &fault {
         emu.faults().add(fault.clone());
     }
+    emu.set_documented_answers(!args.no_documented);
     let served = summary::Served {
         args: &args,
         fault: fault.as_ref(),

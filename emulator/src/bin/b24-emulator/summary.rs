@@ -113,12 +113,14 @@ pub fn render(emu: &Emulator, served: &Served<'_>) -> String {
     methods.sort();
     line("methods:", &methods.join(", "));
     let (classic, v3) = b24_emulator::methods::documented::count();
-    line(
-        "documented:",
-        &format!(
+    let documented = if args.no_documented {
+        "off (--no-documented): other methods answer ERROR_METHOD_NOT_FOUND".to_owned()
+    } else {
+        format!(
             "the docs' other methods ({classic} at /rest/, {v3} REST 3.0 at /rest/api/) answer their page's success example, after checking the required parameters"
-        ),
-    );
+        )
+    };
+    line("documented:", &documented);
     line("stop:", "Ctrl-C");
     out
 }

@@ -5,8 +5,9 @@
 //! 1. is checked for the parameters the page marks required (top-level ones; a parameter is
 //!    missing when it is absent, `null` or `""`, names matched in any case): a missing one gets
 //!    the portal's error for it, as the page documents it ([`missing`](self) explains the choice);
-//! 2. answers the `result` of the page's first JSON success example, with its `next` and `total`,
-//!    and a fresh `time` block.
+//! 2. answers the `result` of the page's first JSON success example, with its `next` and `total`
+//!    (when they are non-negative integers: one page shows `"total": -1`, which is left out), and
+//!    a fresh `time` block.
 //!
 //! A method whose page has no success example answers `ERROR_METHOD_NOT_FOUND`, saying so in the
 //! description. A registered handler always wins (the built-in `imopenlines` and `crm.lead.list`
