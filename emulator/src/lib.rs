@@ -129,6 +129,7 @@ mod auth;
 mod clock;
 mod dispatch;
 pub mod error;
+pub mod events;
 pub mod faults;
 pub mod handlers;
 pub mod limits;

@@ -103,13 +103,21 @@ fn renew(
             "client_id, client_secret and refresh_token are required",
         ));
     };
-    let issued = shared
+    let renewed = shared
         .portal
         .lock()
-        .renew_tokens(&client_id, &client_secret, &refresh_token)?;
+        .renew_tokens(&client_id, &client_secret, &refresh_token);
+    // A refresh token of another portal sharing this OAuth server (`share_oauth_server`).
+    let (issued, base_url) = match renewed {
+        Err(e) if e.code() == "invalid_grant" => {
+            crate::events::renew_at_peers(shared, &client_id, &client_secret, &refresh_token)
+                .unwrap_or(Err(e))?
+        }
+        renewed => (renewed?, shared.base_url.clone()),
+    };
     Ok(json!({
         "access_token": issued.access_token,
-        "client_endpoint": format!("{}rest/", shared.base_url),
+        "client_endpoint": format!("{base_url}rest/"),
         "domain": SERVER_DOMAIN,
         "expires": issued.expires,
         "expires_in": issued.expires_in,

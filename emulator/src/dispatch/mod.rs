@@ -128,6 +128,7 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, request: Request) -> Response 
         }
     }
     shared.record_all(exchange.finish(status, error, clock));
+    crate::events::deliver_pending(&shared);
     response
 }
 
