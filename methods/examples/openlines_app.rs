@@ -16,7 +16,6 @@
 //!
 //! `SessionStart` is declared here with `#[b24_object]` until the generated event payloads land.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -176,8 +175,7 @@ async fn emulated_portal() -> anyhow::Result<()> {
     );
 
     // The application: its portals in a file, its handlers, served over HTTP.
-    let file = PathBuf::from(std::env::temp_dir())
-        .join(format!("b24-openlines-app-{}.json", std::process::id()));
+    let file = std::env::temp_dir().join(format!("b24-openlines-app-{}.json", std::process::id()));
     let portals = Portals::new(
         OAuthApp::new(CLIENT_ID, CLIENT_SECRET).token_url(&emu.token_url())?,
         Arc::new(FilePortalStore::open(&file)?),
