@@ -405,3 +405,50 @@ async fn many_portals_each_with_its_own_client_tokens_and_bucket() {
     from.dedup();
     assert_eq!(from.len(), 2, "events from both portals: {from:?}");
 }
+
+#[tokio::test]
+async fn the_authorization_code_grant_stores_the_portal_once() {
+    let emu = emulator(MEMBER).await;
+    let (handlers, _seen) = session_handlers();
+    let app = App::serve(portals(&emu, memory()), handlers).await;
+
+    let code = emu.authorization_code(CLIENT_ID, DEMO_IDS.admin_user);
+    let portal = app.portals().authorize(&code).await.unwrap();
+    assert_eq!(
+        (portal.member_id.as_str(), portal.client_endpoint.as_str()),
+        (MEMBER, emu.rest_url().as_str())
+    );
+    assert_eq!(portal.expose_application_token(), None);
+    let client = app.portals().client(MEMBER).await.unwrap();
+    let dialog = client
+        .call_raw(
+            "imopenlines.dialog.get",
+            &json!({"CHAT_ID": DEMO_IDS.lines_chat_id}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dialog.result["id"], json!(DEMO_IDS.lines_chat_id));
+
+    // A code works once; another application's keys do not take it.
+    let again = app.portals().authorize(&code).await.unwrap_err();
+    assert!(again.to_string().contains("invalid_grant"), "{again}");
+    assert!(!again.to_string().contains(&code), "{again}");
+    let code = emu.authorization_code(CLIENT_ID, DEMO_IDS.admin_user);
+    let stranger = b24::OAuthApp::new(CLIENT_ID, "wrong0secret")
+        .token_url(&emu.token_url())
+        .unwrap();
+    let err = stranger
+        .exchange_code(&reqwest::Client::new(), &code)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("invalid_client"), "{err}");
+
+    // Events are refused until ONAPPINSTALL brings the application token.
+    let body = format!(
+        "event=ONSESSIONSTART&data[DATA][0][chat][id]=1&auth[member_id]={MEMBER}&auth[application_token]=anything"
+    );
+    assert_eq!(app.post("", body).await.0, 403);
+    let installed = emu.install_app(CLIENT_ID, &app.url).await.unwrap();
+    let stored = app.portals().installation(MEMBER).await.unwrap().unwrap();
+    assert!(stored.application_token_matches(&installed.application_token));
+}

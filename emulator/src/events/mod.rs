@@ -23,11 +23,16 @@
 //!   The queue keeps one record per event and data: firing it again only moves its time.
 //! - **Deliveries** ([`Emulator::event_deliveries`](crate::Emulator::event_deliveries)): every
 //!   POST made, with the status the application answered.
+//! - **The full OAuth protocol**
+//!   ([`Emulator::authorization_code`](crate::Emulator::authorization_code)): the one-time code
+//!   of a user's authorisation, exchanged at the token endpoint with
+//!   `grant_type=authorization_code` (once, within 30 seconds, by its application).
 //! - **One OAuth server for several portals**
 //!   ([`Emulator::share_oauth_server`](crate::Emulator::share_oauth_server)), as
 //!   `oauth.bitrix.info` serves every portal: an application installed on two emulated portals
 //!   renews both portals' tokens at one token endpoint.
 
+mod authorize;
 pub mod bindings;
 mod deliver;
 mod fire;
@@ -46,6 +51,7 @@ use serde_json::Value;
 use crate::handlers::Registry;
 use crate::state::PortalHandle;
 
+pub(crate) use authorize::exchange_code;
 pub(crate) use deliver::deliver_pending;
 pub(crate) use install::renew_at_peers;
 
@@ -152,6 +158,8 @@ pub struct EventState {
     pub(crate) next_process: u64,
     pub(crate) outbox: Vec<Outgoing>,
     pub(crate) deliveries: Vec<EventDelivery>,
+    /// Codes of the `authorization_code` grant not exchanged yet.
+    pub(crate) codes: std::collections::HashMap<String, authorize::CodeGrant>,
     /// Other portals whose tokens this portal's token endpoint renews.
     pub(crate) oauth_peers: Vec<(PortalHandle, String)>,
 }

@@ -255,6 +255,12 @@ impl Portal {
         self.oauth.token_apps.get(token).map(String::as_str)
     }
 
+    /// Issues a first pair now, with what the token endpoint reports about it (the
+    /// `authorization_code` grant).
+    pub(crate) fn issue_now(&mut self, user_id: u64, client_id: &str) -> IssuedTokens {
+        self.issue(user_id, client_id, SystemTime::now())
+    }
+
     /// Creates and stores a new pair.
     fn issue(&mut self, user_id: u64, client_id: &str, now: SystemTime) -> IssuedTokens {
         let clock = self.clock();
