@@ -96,9 +96,8 @@ fn renew(
     match text("grant_type").as_deref() {
         Some("refresh_token") => {}
         Some("authorization_code") => {
-            return crate::events::exchange_code(shared, &params).map(|(issued, base_url)| {
-                token_answer(&issued, &base_url)
-            })
+            return crate::events::exchange_code(shared, &params)
+                .map(|(issued, base_url)| token_answer(&issued, &base_url))
         }
         Some(_) => return Err(oauth_invalid_request("Unsupported grant_type")),
         None => return Err(oauth_invalid_request("grant_type is required")),
