@@ -265,6 +265,19 @@ async fn the_installation_page_post_stores_the_portal() {
         .await
         .unwrap();
     assert_eq!(next(&mut seen).await.meta.member_id, MEMBER);
+
+    // The same installation coming again (the page, then ONAPPINSTALL, say) binds nothing twice
+    // and keeps the application token when it carries none.
+    let (access, refresh) = emu
+        .portal()
+        .lock()
+        .issue_tokens(DEMO_IDS.admin_user, CLIENT_ID);
+    let body = format!("AUTH_ID={access}&REFRESH_ID={refresh}&member_id={MEMBER}");
+    let (status, text) = app.post(&format!("DOMAIN={}", emu.addr()), body).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(emu.portal().lock().event_bindings().len(), 2);
+    let stored = app.portals().installation(MEMBER).await.unwrap().unwrap();
+    assert!(stored.application_token_matches(&installed.application_token));
 }
 
 #[tokio::test]

@@ -92,3 +92,62 @@ impl Portal {
         self.events.apps.values()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::events::Binding;
+
+    fn bind(portal: &mut Portal, id: u64, event: &str, offline: bool) {
+        portal.events.bindings.push(Binding {
+            id,
+            client_id: "app".into(),
+            event: event.into(),
+            handler: if offline {
+                String::new()
+            } else {
+                "http://127.0.0.1:1/".into()
+            },
+            auth_type: 0,
+            offline,
+            auth_connector: String::new(),
+        });
+    }
+
+    #[test]
+    fn the_queue_keeps_one_record_per_event_and_data() {
+        let mut portal = Portal::demo();
+        bind(&mut portal, 1, "ONCRMLEADADD", true);
+        bind(&mut portal, 2, "ONCRMLEADADD", false);
+        assert_eq!(
+            portal.fire_event("oncrmleadadd", json!({"FIELDS": {"ID": 1}}), 1),
+            2
+        );
+        assert_eq!(
+            portal.fire_event("ONCRMLEADADD", json!({"FIELDS": {"ID": 1}}), 1),
+            2
+        );
+        assert_eq!(
+            portal.fire_event("ONCRMLEADADD", json!({"FIELDS": {"ID": 2}}), 1),
+            2
+        );
+        assert_eq!(portal.fire_event("ONCRMLEADUPDATE", json!({}), 1), 0);
+        let queued: Vec<_> = portal
+            .offline_events()
+            .iter()
+            .map(|r| r.data["FIELDS"]["ID"].clone())
+            .collect();
+        assert_eq!(queued, [json!(1), json!(2)]);
+        assert_eq!(
+            portal.events.outbox.len(),
+            3,
+            "every online firing is delivered"
+        );
+        // A reserved record is not merged into: the change after it is a record of its own.
+        portal.events.queue[0].process_id = "p".into();
+        portal.fire_event("ONCRMLEADADD", json!({"FIELDS": {"ID": 1}}), 1);
+        assert_eq!(portal.offline_events().len(), 3);
+    }
+}

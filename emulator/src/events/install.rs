@@ -81,6 +81,9 @@ impl Emulator {
                 .ok_or(InstallError::NoAdministrator)?;
             portal.events.next_process += 1;
             let application_token = super::fresh_token(portal.events.next_process);
+            // An installation (of a new version too) starts without handlers: the installer
+            // binds them again.
+            portal.events.bindings.retain(|b| b.client_id != client_id);
             portal.events.apps.insert(
                 client_id.to_owned(),
                 InstalledApp {

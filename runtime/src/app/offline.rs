@@ -28,6 +28,9 @@ use super::{EventMeta, Handlers};
 use crate::client::Client;
 use crate::error::Error;
 
+/// The most failure counts kept (older ones are forgotten past it).
+const MAX_TRACKED: usize = 10_000;
+
 /// Polls one portal's offline event queue (see the [module docs](self)).
 ///
 /// ```no_run
@@ -142,6 +145,10 @@ impl OfflinePoller {
                 Outcome::Failed => {
                     let failures = {
                         let mut counts = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+                        // Records cleared by someone else leave their counts behind: bounded.
+                        if counts.len() >= MAX_TRACKED && !counts.contains_key(&id) {
+                            counts.clear();
+                        }
                         let count = counts.entry(id.clone()).or_insert(0);
                         *count = count.saturating_add(1);
                         *count

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::bind::{bind, Binding};
+use super::bind::{bind, bound, Binding};
 use super::form::FormLimits;
 use super::incoming::{self, EventRequest, Incoming, Secrets};
 use super::{AppInstall, AppUninstall, EventMeta, Handlers, Portals, ReceiveError, Rejection};
@@ -197,6 +197,12 @@ impl Receiver {
     ) -> Result<(), ReceiveError> {
         let client = self.inner.portals.client(member_id).await?;
         if let Some(url) = &self.inner.bind_to {
+            let failed = |e: crate::Error| ReceiveError::Handler {
+                event: AppInstall::NAME.into(),
+                source: Box::new(e),
+            };
+            // An installation may come twice (the page and ONAPPINSTALL): bind what is missing.
+            let existing = bound(&client).await.map_err(failed)?;
             let names = self
                 .inner
                 .handlers
@@ -207,12 +213,14 @@ impl Receiver {
                         .then_some(AppUninstall::NAME),
                 );
             for name in names {
-                bind(&client, &Binding::online(name, url.as_str()))
-                    .await
-                    .map_err(|e| ReceiveError::Handler {
-                        event: AppInstall::NAME.into(),
-                        source: Box::new(e),
-                    })?;
+                let done = existing
+                    .iter()
+                    .any(|b| b.event == name && b.handler == *url && !b.offline);
+                if !done {
+                    bind(&client, &Binding::online(name, url.as_str()))
+                        .await
+                        .map_err(failed)?;
+                }
             }
         }
         let (data, meta) = match event {
