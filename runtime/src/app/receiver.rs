@@ -80,7 +80,7 @@ pub struct Receiver {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Inner {
     portals: Portals,
     handlers: Handlers,
@@ -106,17 +106,18 @@ impl Receiver {
         }
     }
 
+    /// The settings, copied first if a clone shares them (clones keep theirs).
     fn inner_mut(&mut self) -> &mut Inner {
-        Arc::get_mut(&mut self.inner).expect("configure a Receiver before cloning it")
+        Arc::make_mut(&mut self.inner)
     }
 
-    /// The largest body accepted (default [`Self::DEFAULT_MAX_BODY`]). Configure before cloning.
+    /// The largest body accepted (default [`Self::DEFAULT_MAX_BODY`]).
     pub fn max_body(mut self, bytes: usize) -> Self {
         self.inner_mut().max_body = bytes;
         self
     }
 
-    /// The bounds of the form (default [`FormLimits::default`]). Configure before cloning.
+    /// The bounds of the form (default [`FormLimits::default`]).
     pub fn form_limits(mut self, limits: FormLimits) -> Self {
         self.inner_mut().limits = limits;
         self
@@ -124,7 +125,7 @@ impl Receiver {
 
     /// On every installation, bind each handled event (and `ONAPPUNINSTALL`) to `url`, the
     /// address this receiver is reachable at, as Bitrix24 asks applications to do in their
-    /// installer. Configure before cloning.
+    /// installer.
     pub fn bind_to(mut self, url: impl Into<String>) -> Self {
         self.inner_mut().bind_to = Some(url.into());
         self
