@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use super::{InstalledApp, Outgoing, MAX_DELIVERIES};
-use crate::server::Shared;
+use crate::server::{Emulator, Shared};
 use crate::state::{Portal, PortalHandle};
 
 /// How long a handler has to answer.
@@ -187,5 +187,25 @@ pub(crate) fn deliver_pending(shared: &Arc<Shared>) {
     let due = take(&shared.portal, &shared.base_url);
     for prepared in due {
         tokio::spawn(post(shared.portal.clone(), prepared, None));
+    }
+}
+
+impl Emulator {
+    /// Sends the event deliveries due now and waits for the applications' answers (calls send
+    /// theirs in the background after answering; this is for state changed through
+    /// [`Emulator::portal`], e.g. [`Portal::fire_event`](crate::Portal::fire_event)).
+    pub async fn deliver_events(&self) -> Vec<EventDelivery> {
+        let shared = self.shared();
+        let due = take(&shared.portal, &shared.base_url);
+        let mut deliveries = Vec::with_capacity(due.len());
+        for prepared in due {
+            deliveries.push(post(shared.portal.clone(), prepared, None).await);
+        }
+        deliveries
+    }
+
+    /// Every event delivery and installation POST made so far (the last 10 000), oldest first.
+    pub fn event_deliveries(&self) -> Vec<EventDelivery> {
+        self.shared().portal.lock().events.deliveries.clone()
     }
 }

@@ -1,13 +1,10 @@
-//! Installing and uninstalling an application, delivering events on demand, and one OAuth server
-//! for several emulated portals.
+//! Installing and uninstalling an application.
 
 use serde_json::json;
 
-use super::deliver::{self, auth_block, domain_of, post, unix_now, EventDelivery, Prepared};
+use super::deliver::{auth_block, domain_of, post, unix_now, EventDelivery, Prepared};
 use super::InstalledApp;
-use crate::error::ApiError;
-use crate::server::{Emulator, Shared};
-use crate::state::{IssuedTokens, PortalHandle};
+use crate::server::Emulator;
 
 /// What an installation sent and what the application answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,54 +184,4 @@ impl Emulator {
         }
         deliveries
     }
-
-    /// Sends the event deliveries due now and waits for the applications' answers (calls send
-    /// theirs in the background after answering; this is for state changed through
-    /// [`Emulator::portal`], e.g. [`Portal::fire_event`](crate::Portal::fire_event)).
-    pub async fn deliver_events(&self) -> Vec<EventDelivery> {
-        let shared = self.shared();
-        let due = deliver::take(&shared.portal, &shared.base_url);
-        let mut deliveries = Vec::with_capacity(due.len());
-        for prepared in due {
-            deliveries.push(post(shared.portal.clone(), prepared, None).await);
-        }
-        deliveries
-    }
-
-    /// Every event delivery and installation POST made so far (the last 10 000), oldest first.
-    pub fn event_deliveries(&self) -> Vec<EventDelivery> {
-        self.shared().portal.lock().events.deliveries.clone()
-    }
-
-    /// Lets this emulator's token endpoint renew `other`'s tokens too (answering with `other`'s
-    /// `client_endpoint` and `member_id`), as one OAuth server serves every portal: an
-    /// application on both portals is configured with this emulator's
-    /// [`token_url`](Emulator::token_url). Give the portals different
-    /// [`member_id`](crate::Portal::set_member_id)s.
-    pub fn share_oauth_server(&self, other: &Emulator) {
-        let peer = (other.portal(), other.base_url());
-        self.shared().portal.lock().events.oauth_peers.push(peer);
-    }
-}
-
-/// Renews at the portals sharing this token endpoint: `None` when none knows the refresh token,
-/// else what the one that knows it answers, with its base URL.
-pub(crate) fn renew_at_peers(
-    shared: &Shared,
-    client_id: &str,
-    client_secret: &str,
-    refresh_token: &str,
-) -> Option<Result<(IssuedTokens, String), ApiError>> {
-    let peers: Vec<(PortalHandle, String)> = shared.portal.lock().events.oauth_peers.clone();
-    for (portal, base_url) in peers {
-        let mut portal = portal.lock();
-        if portal.refresh_token_valid(refresh_token) {
-            return Some(
-                portal
-                    .renew_tokens(client_id, client_secret, refresh_token)
-                    .map(|issued| (issued, base_url)),
-            );
-        }
-    }
-    None
 }

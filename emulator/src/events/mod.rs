@@ -38,6 +38,7 @@ mod deliver;
 mod fire;
 pub mod form;
 mod install;
+mod oauth_hub;
 pub mod offline;
 pub mod openlines;
 
@@ -53,7 +54,7 @@ use crate::state::PortalHandle;
 
 pub(crate) use authorize::exchange_code;
 pub(crate) use deliver::deliver_pending;
-pub(crate) use install::renew_at_peers;
+pub(crate) use oauth_hub::renew_at_peers;
 
 /// The event names `event.bind` accepts.
 pub const KNOWN_EVENTS: &[&str] = &[
