@@ -201,6 +201,7 @@ async fn emulated_portal() -> anyhow::Result<()> {
     );
 
     // 2. An operator starts a session in the open line chat.
+    let started = std::time::Instant::now();
     let operator =
         Client::from_webhook(&emu.webhook_url(DEMO_IDS.admin_user).expect("demo webhook"))?;
     operator
@@ -216,8 +217,13 @@ async fn emulated_portal() -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("the handler is gone"))?;
     println!(
-        "ONSESSIONSTART from portal {}: session {} in {:?} ({} messages), pinned to its operator",
-        done.member_id, done.session_id, done.chat_name, done.messages
+        "ONSESSIONSTART from portal {}: session {} in {:?} ({} messages), pinned to its operator \
+         ({} ms from the operator's call to the answer)",
+        done.member_id,
+        done.session_id,
+        done.chat_name,
+        done.messages,
+        started.elapsed().as_millis()
     );
     let pinned = emu
         .portal()

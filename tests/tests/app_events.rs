@@ -465,3 +465,54 @@ async fn the_authorization_code_grant_stores_the_portal_once() {
     let stored = app.portals().installation(MEMBER).await.unwrap().unwrap();
     assert!(stored.application_token_matches(&installed.application_token));
 }
+
+/// A store that fails every read: the database is down.
+struct DownStore;
+
+impl PortalStore for DownStore {
+    fn load<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> b24::exports::futures::future::BoxFuture<
+        'a,
+        Result<Option<b24::app::Installation>, b24::oauth::StoreError>,
+    > {
+        Box::pin(async { Err("the database is down".into()) })
+    }
+    fn save<'a>(
+        &'a self,
+        _: &'a b24::app::Installation,
+    ) -> b24::exports::futures::future::BoxFuture<'a, Result<(), b24::oauth::StoreError>> {
+        Box::pin(async { Err("the database is down".into()) })
+    }
+    fn delete<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> b24::exports::futures::future::BoxFuture<'a, Result<bool, b24::oauth::StoreError>> {
+        Box::pin(async { Err("the database is down".into()) })
+    }
+    fn list(
+        &self,
+    ) -> b24::exports::futures::future::BoxFuture<'_, Result<Vec<String>, b24::oauth::StoreError>>
+    {
+        Box::pin(async { Err("the database is down".into()) })
+    }
+}
+
+#[tokio::test]
+async fn a_failing_store_answers_503_and_dispatches_nothing() {
+    let emu = emulator(MEMBER).await;
+    let (handlers, mut seen) = session_handlers();
+    let app = App::serve(portals(&emu, Arc::new(DownStore)), handlers).await;
+    // The installation is checked, then cannot be stored: the portal is told so.
+    assert_eq!(
+        emu.install_app(CLIENT_ID, &app.url).await.unwrap().status,
+        Some(503)
+    );
+    let body = format!(
+        "event=ONSESSIONSTART&data[DATA][0][chat][id]=1&auth[member_id]={MEMBER}&auth[application_token]=t"
+    );
+    let (status, text) = app.post("", body).await;
+    assert_eq!(status, 503, "{text}");
+    assert!(seen.try_recv().is_err());
+}

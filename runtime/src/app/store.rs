@@ -141,3 +141,63 @@ impl TokenStore for PortalTokens {
         self.store.save_tokens(&self.member_id, tokens)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::FilePortalStore;
+
+    /// What every store does, the same way.
+    async fn behaves(store: &dyn PortalStore) {
+        let portal = |id: &str| {
+            Installation::new(
+                id,
+                "d.example",
+                "https://d.example/rest/",
+                TokenPair::new("a", "r"),
+            )
+        };
+        assert!(store.load("m1").await.unwrap().is_none());
+        store.save(&portal("m2")).await.unwrap();
+        store.save(&portal("m1")).await.unwrap();
+        assert_eq!(store.list().await.unwrap(), ["m1", "m2"]);
+        store
+            .save_tokens("m1", &TokenPair::new("a2", "r2"))
+            .await
+            .unwrap();
+        let loaded = store.load("m1").await.unwrap().unwrap();
+        assert_eq!(loaded.tokens.expose_refresh_token(), "r2");
+        assert!(store
+            .save_tokens("m3", &TokenPair::new("a", "r"))
+            .await
+            .is_err());
+        assert!(store.delete("m1").await.unwrap());
+        assert!(!store.delete("m1").await.unwrap());
+        assert_eq!(store.list().await.unwrap(), ["m2"]);
+        // A save of a known portal replaces it.
+        store
+            .save(&portal("m2").with_application_token("t"))
+            .await
+            .unwrap();
+        assert!(store
+            .load("m2")
+            .await
+            .unwrap()
+            .unwrap()
+            .application_token_matches("t"));
+    }
+
+    #[tokio::test]
+    async fn memory_and_file_stores_behave_alike() {
+        behaves(&MemoryPortalStore::new()).await;
+        let path =
+            std::env::temp_dir().join(format!("b24-store-alike-{}.json", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        behaves(&crate::app::FilePortalStore::open(&path).unwrap()).await;
+        assert_eq!(
+            FilePortalStore::open(&path).unwrap().list().await.unwrap(),
+            ["m2"]
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+}
