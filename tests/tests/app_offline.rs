@@ -55,16 +55,19 @@ async fn queued() -> (Emulator, App, Client, BTreeSet<u64>) {
     (emu, app, client, sessions)
 }
 
+/// The session ids handled, with the `member_id` each delivery said.
+type Handled = Arc<Mutex<Vec<(u64, String)>>>;
+
 /// Handlers recording the session ids they handled; `fail` says which ones fail.
-fn recording(
-    fail: impl Fn(u64) -> bool + Send + Sync + 'static,
-) -> (Handlers, Arc<Mutex<Vec<u64>>>) {
+fn recording(fail: impl Fn(u64) -> bool + Send + Sync + 'static) -> (Handlers, Handled) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let handlers = Handlers::new().on(move |delivery: Delivery<SessionStart>| {
         let id = delivery.event.data[0].session.id;
         let failed = fail(id);
-        log.lock().unwrap().push(id);
+        log.lock()
+            .unwrap()
+            .push((id, delivery.meta.member_id.clone()));
         async move {
             if failed {
                 Err(format!("session {id} failed"))
@@ -132,11 +135,16 @@ async fn a_poller_that_dies_before_clearing_loses_nothing() {
 
     // The worker restarts with its process id: it gets the batch again, handles and clears it.
     let (handlers, seen) = recording(|_| false);
-    let restarted = OfflinePoller::new(client.clone(), handlers, "worker-1");
+    let restarted = OfflinePoller::new(client.clone(), handlers, "worker-1").member_id(MEMBER);
     let report = restarted.poll_once().await.unwrap();
     assert_eq!((report.received, report.handled, report.failed), (3, 3, 0));
-    let handled: BTreeSet<u64> = seen.lock().unwrap().iter().copied().collect();
+    let handled: BTreeSet<u64> = seen.lock().unwrap().iter().map(|(id, _)| *id).collect();
     assert_eq!(handled, sessions);
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|(_, member)| member == MEMBER));
     assert!(listed(&client).await.is_empty());
     assert_eq!(restarted.poll_once().await.unwrap().received, 0);
 }

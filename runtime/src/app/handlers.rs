@@ -30,8 +30,9 @@ pub struct Delivery<E> {
 pub struct EventMeta {
     /// The event's name, upper case.
     pub name: String,
-    /// The portal's `member_id` (empty for offline events, which carry none: the poller's client
-    /// says which portal).
+    /// The portal's `member_id` (for offline events, the one given to
+    /// [`OfflinePoller::member_id`](super::OfflinePoller::member_id), else empty: the records
+    /// carry none).
     pub member_id: String,
     /// The portal's address, as the event said.
     pub domain: Option<String>,

@@ -47,6 +47,7 @@ pub struct OfflinePoller {
     client: Client,
     handlers: Handlers,
     process_id: String,
+    member_id: String,
     limit: u32,
     auth_connector: Option<String>,
     max_failures: u32,
@@ -80,11 +81,19 @@ impl OfflinePoller {
             client,
             handlers,
             process_id: process_id.into(),
+            member_id: String::new(),
             limit: Self::DEFAULT_LIMIT,
             auth_connector: None,
             max_failures: 5,
             failures: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The portal's `member_id`, for the handlers' [`EventMeta::member_id`] (offline records
+    /// do not carry it; empty by default).
+    pub fn member_id(mut self, member_id: impl Into<String>) -> Self {
+        self.member_id = member_id.into();
+        self
     }
 
     /// How many events one poll fetches at most (default [`Self::DEFAULT_LIMIT`]).
@@ -204,7 +213,7 @@ impl OfflinePoller {
         };
         let meta = EventMeta {
             name: name.to_owned(),
-            member_id: String::new(),
+            member_id: self.member_id.clone(),
             domain: None,
             ts: None,
             handler_id: None,
