@@ -197,6 +197,12 @@ async fn forged_unknown_and_malformed_requests_are_refused_and_never_dispatched(
     let (status, text) = app.post("", event(MEMBER, &token, good_data)).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(next(&mut seen).await.event.data[0].session.id, 9);
+    // A genuine event nobody handles is acknowledged and dropped.
+    let unhandled = format!(
+        "event=ONCRMLEADADD&data[FIELDS][ID]=1&auth[member_id]={MEMBER}&auth[application_token]={token}"
+    );
+    assert_eq!(app.post("", unhandled).await.0, 200);
+    assert!(seen.try_recv().is_err());
 
     let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
     assert!(logs.contains("b24 request refused"), "{logs}");

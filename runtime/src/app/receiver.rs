@@ -262,9 +262,12 @@ impl Receiver {
         }
         let member_id = event.member_id.clone();
         let name = event.name.clone();
-        let client = self.inner.portals.client(&member_id).await?;
-        let meta = meta_of(&event);
-        let handled = self.dispatch(event.data, client, meta, secrets).await?;
+        let handled = self.inner.handlers.handles(&name);
+        if handled {
+            let client = self.inner.portals.client(&member_id).await?;
+            let meta = meta_of(&event);
+            self.dispatch(event.data, client, meta, secrets).await?;
+        }
         if name == AppUninstall::NAME {
             self.inner.portals.uninstall(&member_id).await?;
             return Ok(Receipt::Uninstalled { member_id });
