@@ -522,3 +522,17 @@ async fn a_failing_store_answers_503_and_dispatches_nothing() {
     assert_eq!(status, 503, "{text}");
     assert!(seen.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn an_unreachable_oauth_server_fails_the_installation_without_refusing_it() {
+    let emu = emulator(MEMBER).await;
+    let (handlers, _seen) = session_handlers();
+    let nowhere = b24::OAuthApp::new(CLIENT_ID, CLIENT_SECRET)
+        .token_url("http://127.0.0.1:9/oauth/token/")
+        .unwrap()
+        .timeout(std::time::Duration::from_secs(2));
+    let app = App::serve(b24::app::Portals::new(nowhere, memory()), handlers).await;
+    let installed = emu.install_app(CLIENT_ID, &app.url).await.unwrap();
+    assert_eq!(installed.status, Some(503));
+    assert!(app.portals().member_ids().await.unwrap().is_empty());
+}

@@ -102,6 +102,10 @@ pub enum ReceiveError {
     /// The portal's installation or client could not be had.
     #[error(transparent)]
     Portal(#[from] PortalError),
+    /// The OAuth server could not be asked to confirm an installation (unreachable, an answer
+    /// that is not one); the installation was not stored.
+    #[error("the OAuth server could not confirm the installation: {0}")]
+    OAuthServer(#[source] crate::oauth::RenewalError),
     /// The handler returned an error.
     #[error("the handler of {event} failed: {source}")]
     Handler {
@@ -114,11 +118,12 @@ pub enum ReceiveError {
 }
 
 impl ReceiveError {
-    /// The HTTP status to answer: the rejection's, 503 for a store failure, 500 otherwise.
+    /// The HTTP status to answer: the rejection's, 503 for a store or OAuth server failure, 500
+    /// otherwise.
     pub fn status(&self) -> u16 {
         match self {
             ReceiveError::Rejected(rejection) => rejection.status(),
-            ReceiveError::Portal(PortalError::Store(_)) => 503,
+            ReceiveError::Portal(PortalError::Store(_)) | ReceiveError::OAuthServer(_) => 503,
             ReceiveError::Portal(_) | ReceiveError::Handler { .. } => 500,
         }
     }

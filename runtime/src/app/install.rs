@@ -24,11 +24,19 @@ impl Portals {
             member_id: claim.member_id.clone(),
             reason,
         };
-        let tokens = self
+        let tokens = match self
             .oauth_app()
             .refresh(self.http(), &claim.refresh_token)
             .await
-            .map_err(|e| unverified(secrets.show(&e.to_string(), 512)))?;
+        {
+            Ok(tokens) => tokens,
+            // The OAuth server said no: the claim is false (or the tokens are spent).
+            Err(e @ RenewalError::Refused { .. }) => {
+                return Err(unverified(secrets.show(&e.to_string(), 512)).into())
+            }
+            // It could not say: the installation is not refused, it failed.
+            Err(e) => return Err(ReceiveError::OAuthServer(e)),
+        };
         match tokens.member_id.as_deref() {
             Some(member_id) if member_id == claim.member_id => {}
             Some(other) => {

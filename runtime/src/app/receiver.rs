@@ -7,8 +7,8 @@
 //! 1. refuses a body over [`Receiver::max_body`] (413) and a form that is not one (400: not
 //!    UTF-8, too many fields, too deep, a required field missing);
 //! 2. `ONAPPINSTALL`, or an installation page's POST (`AUTH_ID`, `REFRESH_ID`, `member_id`…):
-//!    checks the tokens at the OAuth server and stores the portal (403 if the server does not
-//!    confirm them), binds the handled events if [`Receiver::bind_to`] is set, then runs the
+//!    checks the tokens at the OAuth server and stores the portal (403 if the server refuses
+//!    them or says they are another portal's, 503 if it cannot be asked), binds the handled events if [`Receiver::bind_to`] is set, then runs the
 //!    `ONAPPINSTALL` handler, if any, with the new portal's client;
 //! 3. any other event: the portal must be stored (403) and `auth[application_token]` must be its
 //!    token, compared in constant time (403); `ONAPPUNINSTALL` then removes the portal (after its
