@@ -204,15 +204,14 @@ impl Receiver {
             };
             // An installation may come twice (the page and ONAPPINSTALL): bind what is missing.
             let existing = bound(&client).await.map_err(failed)?;
-            let names = self
+            let mut names: Vec<&str> = self
                 .inner
                 .handlers
                 .names()
-                .filter(|name| *name != AppInstall::NAME)
-                .chain(
-                    (!self.inner.handlers.handles(AppUninstall::NAME))
-                        .then_some(AppUninstall::NAME),
-                );
+                .filter(|name| *name != AppInstall::NAME && *name != AppUninstall::NAME)
+                .collect();
+            names.sort_unstable();
+            names.push(AppUninstall::NAME);
             for name in names {
                 let done = existing
                     .iter()
