@@ -49,6 +49,7 @@ pub struct CallContext<'a> {
     now: DateTime<Utc>,
     next: Option<u64>,
     total: Option<u64>,
+    client_id: Option<String>,
 }
 
 impl<'a> CallContext<'a> {
@@ -70,7 +71,20 @@ impl<'a> CallContext<'a> {
             now: Utc::now(),
             next: None,
             total: None,
+            client_id: None,
         }
+    }
+
+    /// The same context for a call made with a token of the OAuth application `client_id`.
+    pub fn with_client_id(mut self, client_id: Option<String>) -> Self {
+        self.client_id = client_id;
+        self
+    }
+
+    /// The OAuth application whose token the call carries (`None` for webhooks and tokens added
+    /// without an application).
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
     }
 
     /// The id of the calling user: the webhook's owner or the token's user. The user may no longer

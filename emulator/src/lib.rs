@@ -131,6 +131,7 @@ mod auth;
 mod clock;
 mod dispatch;
 pub mod error;
+pub mod events;
 pub mod faults;
 pub mod handlers;
 pub mod limits;

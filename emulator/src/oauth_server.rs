@@ -12,8 +12,12 @@
 //!  "server_endpoint": "https://oauth.bitrix.info/rest/", "status": "L", "user_id": 1}
 //! ```
 //!
+//! `grant_type=authorization_code&code=…` exchanges a code from
+//! [`Emulator::authorization_code`](crate::Emulator::authorization_code) for a first pair (same
+//! answer).
+//!
 //! Errors (`{"error", "error_description"}`): 400 `invalid_request` (a parameter missing, or a
-//! `grant_type` other than `refresh_token`), 401 `invalid_client`, 400 `invalid_grant`. The
+//! `grant_type` other than `refresh_token` and `authorization_code`), 401 `invalid_client`, 400 `invalid_grant`. The
 //! endpoint is outside the leaky bucket and the journal; faults reach it through
 //! [`Fault::token_endpoint`](crate::faults::Fault::token_endpoint).
 
@@ -30,7 +34,7 @@ use crate::error::ApiError;
 use crate::faults::Probe;
 use crate::params::Params;
 use crate::server::Shared;
-use crate::state::oauth_invalid_request;
+use crate::state::{oauth_invalid_request, IssuedTokens};
 use crate::wire::envelope;
 use crate::wire::request::parse_params;
 
@@ -91,6 +95,10 @@ fn renew(
     let text = |name: &str| params.text(name).filter(|value| !value.is_empty());
     match text("grant_type").as_deref() {
         Some("refresh_token") => {}
+        Some("authorization_code") => {
+            return crate::events::exchange_code(shared, &params)
+                .map(|(issued, base_url)| token_answer(&issued, &base_url))
+        }
         Some(_) => return Err(oauth_invalid_request("Unsupported grant_type")),
         None => return Err(oauth_invalid_request("grant_type is required")),
     }
@@ -103,13 +111,26 @@ fn renew(
             "client_id, client_secret and refresh_token are required",
         ));
     };
-    let issued = shared
+    let renewed = shared
         .portal
         .lock()
-        .renew_tokens(&client_id, &client_secret, &refresh_token)?;
-    Ok(json!({
+        .renew_tokens(&client_id, &client_secret, &refresh_token);
+    // A refresh token of another portal sharing this OAuth server (`share_oauth_server`).
+    let (issued, base_url) = match renewed {
+        Err(e) if e.code() == "invalid_grant" => {
+            crate::events::renew_at_peers(shared, &client_id, &client_secret, &refresh_token)
+                .unwrap_or(Err(e))?
+        }
+        renewed => (renewed?, shared.base_url.clone()),
+    };
+    Ok(token_answer(&issued, &base_url))
+}
+
+/// The token endpoint's answer for a pair issued for the portal at `base_url`.
+pub(crate) fn token_answer(issued: &IssuedTokens, base_url: &str) -> Value {
+    json!({
         "access_token": issued.access_token,
-        "client_endpoint": format!("{}rest/", shared.base_url),
+        "client_endpoint": format!("{base_url}rest/"),
         "domain": SERVER_DOMAIN,
         "expires": issued.expires,
         "expires_in": issued.expires_in,
@@ -119,5 +140,5 @@ fn renew(
         "server_endpoint": SERVER_ENDPOINT,
         "status": issued.status,
         "user_id": issued.user_id,
-    }))
+    })
 }

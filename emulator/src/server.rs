@@ -138,6 +138,11 @@ impl Emulator {
         })
     }
 
+    /// The state shared with the server task.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -14,11 +14,14 @@
 //!   bucket and per-method operating-time budget; [`oauth`]: token renewal and token stores;
 //! - [`envelope`]: decoding `result`/`time`/`next`/`total` and the error envelope;
 //! - [`error`] and [`error_code`]: what a failed call tells you;
+//! - [`app`]: a Bitrix24 application: installation, many portals, incoming and offline
+//!   [events](Event);
 //! - [`de`] and [`wire`]: tolerant decoding and parameter encodings used by declarations.
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod app;
 pub mod auth;
 pub mod autobatch;
 pub mod batch;
@@ -33,6 +36,7 @@ pub mod decl;
 pub mod envelope;
 pub mod error;
 pub mod error_code;
+pub mod event;
 pub mod limits;
 pub mod method;
 pub mod oauth;
@@ -53,6 +57,7 @@ pub use error::{
     ApiError, ConfigError, DecodeError, DecodeReason, Error, ErrorKind, PagingError, TransportError,
 };
 pub use error_code::ErrorCode;
+pub use event::Event;
 pub use limits::{OperatingLimit, OperatingStatus, RateLimit};
 pub use method::{ApiVersion, Method, MethodError, NoMethodErrors};
 pub use oauth::{MemoryTokenStore, OAuthApp, RenewalError, TokenPair, TokenStore};

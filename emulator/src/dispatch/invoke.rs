@@ -73,7 +73,11 @@ pub(crate) fn invoke_handler(
         caller.auth,
         method,
         &shared.base_url,
-    );
+    )
+    .with_client_id(match &caller.account {
+        crate::limits::operating::Account::OAuth { client_id, .. } => client_id.clone(),
+        crate::limits::operating::Account::Webhook(_) => None,
+    });
     let result = catch_unwind(AssertUnwindSafe(|| handler.call(&mut ctx, params)))
         .unwrap_or_else(|_| Err(ApiError::internal()));
     let (next, total) = (ctx.next(), ctx.total());

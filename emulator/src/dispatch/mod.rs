@@ -15,6 +15,8 @@
 //!    with the portal locked (a panicking handler answers `INTERNAL_SERVER_ERROR`), the charge;
 //! 7. the envelope; an "after" fault may now delay or replace the answer;
 //! 8. the journal: the request (with its final status), then the commands of a batch.
+//! 9. the events the call raised go to their handlers' URLs in the background
+//!    ([`crate::events`]).
 
 mod invoke;
 mod respond;
@@ -128,6 +130,7 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, request: Request) -> Response 
         }
     }
     shared.record_all(exchange.finish(status, error, clock));
+    crate::events::deliver_pending(&shared);
     response
 }
 

@@ -17,4 +17,5 @@ use crate::handlers::Registry;
 pub(crate) fn register_all(registry: &mut Registry) {
     imopenlines::register(registry);
     crm::register(registry);
+    crate::events::register(registry);
 }

@@ -57,6 +57,8 @@ pub struct Portal {
     limits: crate::limits::Limits,
     /// Answers stored under REST 3.0 idempotency keys.
     idempotency: idempotency::IdempotencyStore,
+    /// Installed applications, event handlers, the offline queue and deliveries due.
+    pub(crate) events: crate::events::EventState,
 }
 
 impl Default for Portal {
@@ -100,6 +102,7 @@ impl Portal {
             oauth: oauth::OAuthRegistry::default(),
             limits: crate::limits::Limits::default(),
             idempotency: idempotency::IdempotencyStore::default(),
+            events: crate::events::EventState::default(),
         }
     }
 

@@ -232,9 +232,33 @@ impl Portal {
         Ok(self.issue(grant.user_id, client_id, now))
     }
 
+    /// Revokes every access and refresh token issued to the application `client_id` (it was
+    /// uninstalled).
+    pub fn revoke_app_tokens(&mut self, client_id: &str) {
+        let issued: Vec<String> = self
+            .oauth
+            .token_apps
+            .iter()
+            .filter(|(_, app)| *app == client_id)
+            .map(|(token, _)| token.clone())
+            .collect();
+        for token in issued {
+            self.remove_access_token(&token);
+        }
+        self.oauth
+            .refresh_tokens
+            .retain(|_, grant| grant.client_id != client_id);
+    }
+
     /// The application an access token was issued to (`None` for tokens added directly).
     pub(crate) fn token_app(&self, token: &str) -> Option<&str> {
         self.oauth.token_apps.get(token).map(String::as_str)
+    }
+
+    /// Issues a first pair now, with what the token endpoint reports about it (the
+    /// `authorization_code` grant).
+    pub(crate) fn issue_now(&mut self, user_id: u64, client_id: &str) -> IssuedTokens {
+        self.issue(user_id, client_id, SystemTime::now())
     }
 
     /// Creates and stores a new pair.

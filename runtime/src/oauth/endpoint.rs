@@ -32,14 +32,94 @@ pub(crate) async fn request(
     refresh_token: &str,
     known_secrets: &[String],
 ) -> Result<TokenPair, RenewalError> {
+    grant(
+        http,
+        app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+        known_secrets,
+    )
+    .await
+}
+
+/// Exchanges the one-time `code` of the full OAuth protocol (`settings/oauth/index.md`, step 2)
+/// for the first token pair. `known_secrets` are redacted from every copied text.
+pub(crate) async fn authorization_code(
+    http: &reqwest::Client,
+    app: &OAuthApp,
+    code: &str,
+    known_secrets: &[String],
+) -> Result<TokenPair, RenewalError> {
+    grant(
+        http,
+        app,
+        &[("grant_type", "authorization_code"), ("code", code)],
+        known_secrets,
+    )
+    .await
+}
+
+impl OAuthApp {
+    /// The application's `client_id`.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The `authorization_code` grant: exchanges the one-time `code` Bitrix24 hands the
+    /// application's `redirect_uri` (it lives 30 seconds) for the first token pair, at this
+    /// application's OAuth server. The answer is read like a renewal's (bounded, redacted).
+    ///
+    /// ```no_run
+    /// # async fn demo(code: &str) -> Result<(), b24_runtime::RenewalError> {
+    /// let app = b24_runtime::OAuthApp::new("app.573ad8a0346747.09223434", "secret");
+    /// let tokens = app.exchange_code(&reqwest::Client::new(), code).await?;
+    /// println!("portal {:?} at {:?}", tokens.member_id, tokens.client_endpoint);
+    /// # Ok(()) }
+    /// ```
+    pub async fn exchange_code(
+        &self,
+        http: &reqwest::Client,
+        code: &str,
+    ) -> Result<TokenPair, RenewalError> {
+        let secrets = [
+            code.to_owned(),
+            self.client_secret.expose_secret().to_owned(),
+        ];
+        authorization_code(http, self, code, &secrets).await
+    }
+
+    /// The `refresh_token` grant outside a client: renews `refresh_token` at this application's
+    /// OAuth server and returns the new pair (the old refresh token stops working). Clients renew
+    /// by themselves; this is for checking a pair an application was handed (an installation).
+    pub async fn refresh(
+        &self,
+        http: &reqwest::Client,
+        refresh_token: &str,
+    ) -> Result<TokenPair, RenewalError> {
+        let secrets = [
+            refresh_token.to_owned(),
+            self.client_secret.expose_secret().to_owned(),
+        ];
+        request(http, self, refresh_token, &secrets).await
+    }
+}
+
+/// Sends one grant (`params` besides the client's id and secret) and decodes the answer.
+async fn grant(
+    http: &reqwest::Client,
+    app: &OAuthApp,
+    params: &[(&str, &str)],
+    known_secrets: &[String],
+) -> Result<TokenPair, RenewalError> {
     let transport = |e| RenewalError::Transport(TransportError::new(e));
     let mut response = http
         .get(app.token_url.clone())
+        .query(params)
         .query(&[
-            ("grant_type", "refresh_token"),
             ("client_id", app.client_id.as_str()),
             ("client_secret", app.client_secret.expose_secret()),
-            ("refresh_token", refresh_token),
         ])
         .timeout(app.timeout)
         .send()

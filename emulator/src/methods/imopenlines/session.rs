@@ -84,8 +84,9 @@ pub fn start(ctx: &mut CallContext<'_>, params: &Params) -> Result<Value, ApiErr
     let chat_id = operator_chat(ctx, params, &START_TEXTS)?;
     let user_id = ctx.user_id();
     let portal = ctx.portal_mut();
-    portal.start_session(chat_id, user_id);
+    let session_id = portal.start_session(chat_id, user_id);
     portal.add_chat_member(chat_id, user_id);
+    crate::events::openlines::session_started(portal, session_id);
     Ok(Value::Bool(true))
 }
 
