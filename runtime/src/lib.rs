@@ -11,7 +11,8 @@
 //! - [`auth`]: webhook and OAuth credentials (secrets are redacted everywhere);
 //! - [`transport`]: one HTTP exchange with the portal;
 //! - [`retry`]: which failures are retried and the backoff; [`limits`]: the client-side leaky
-//!   bucket and per-method operating-time budget; [`oauth`]: token renewal and token stores;
+//!   bucket and per-method operating-time budget, in the client or in a shared backend (Redis,
+//!   feature `redis`); [`oauth`]: token renewal, token stores and the cross-process renewal lock;
 //! - [`envelope`]: decoding `result`/`time`/`next`/`total` and the error envelope;
 //! - [`error`] and [`error_code`]: what a failed call tells you;
 //! - [`app`]: a Bitrix24 application: installation, many portals, incoming and offline

@@ -3,14 +3,18 @@
 //!
 //! - together they stay inside the portal's leaky bucket (no `QUERY_LIMIT_EXCEEDED`), where the
 //!   same replicas with a bucket each are refused;
-//! - ten replicas that meet an expired token make exactly one renewal, and the pair in the store
+//! - ten replicas that meet an expired token make exactly one request to the OAuth server (as do
+//!   ten sessions in one process sharing a store and an in-memory lock), and the pair in the store
 //!   at the end works on the portal;
+//! - without a lock, a client whose refresh token another spent takes the other's pair from the
+//!   store after `invalid_grant`;
 //! - a replica killed (SIGKILL) holding the renewal lock blocks the others only until its lease
 //!   runs out, then exactly one renews;
 //! - a replica killed after saving the renewed pair, before using it, loses nothing: the others
 //!   take the pair from the store without renewing;
 //! - an operating-time block one client saw holds back the method in another client (another
-//!   connection, as another process would have) instead of drawing `OPERATION_TIME_LIMIT`.
+//!   connection, as another process would have) instead of drawing `OPERATION_TIME_LIMIT`;
+//! - Redis going away fails no call; a renewal waits for it (a typed store error).
 //!
 //! Without `redis-server` on PATH each test says loudly that it did not run (and fails under CI,
 //! whose `.ci/run` installs it).
@@ -23,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 use b24::limits::redis::{connect, RedisLimits};
 use b24::oauth::redis::RedisTokenStore;
 use b24::{Client, OperatingLimit, RateLimit, RetryPolicy, TokenPair, TokenStore};
-use b24_emulator::{Emulator, Plan, Portal, DEMO_IDS};
+use b24_emulator::{Emulator, Fault, FaultId, Plan, Portal, DEMO_IDS};
 use b24_tests::redis_server::RedisServer;
 use b24_tests::replica::{Config, Stall, Summary};
 use serde_json::json;
@@ -39,6 +43,13 @@ struct Rig {
     emu: Emulator,
     redis: RedisServer,
     dir: PathBuf,
+    token_requests: FaultId,
+}
+
+/// Counts the requests that reach the token endpoint, granted or refused (a fault that changes
+/// nothing).
+fn count_token_requests(emu: &Emulator) -> FaultId {
+    emu.faults().add(Fault::token_endpoint().always())
 }
 
 /// A portal with the Standard bucket, the application, and a first pair whose access token has
@@ -66,7 +77,13 @@ async fn rig(test: &str) -> Option<Rig> {
         fastrand::u64(..)
     ));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
-    Some(Rig { emu, redis, dir })
+    let token_requests = count_token_requests(&emu);
+    Some(Rig {
+        emu,
+        redis,
+        dir,
+        token_requests,
+    })
 }
 
 impl Rig {
@@ -123,6 +140,10 @@ impl Rig {
             .call_raw(PING, &json!({}))
             .await
             .expect("the stored access token works");
+    }
+
+    fn token_requests(&self) -> u64 {
+        self.emu.faults().fired(self.token_requests)
     }
 
     fn rejected(&self) -> u64 {
@@ -189,6 +210,7 @@ async fn ten_replicas_stay_inside_the_bucket_and_renew_once() {
     }
     // 120 calls and 10 refused with expired_token went through a bucket of 50: it was full.
     assert_eq!(rig.rejected(), 0, "QUERY_LIMIT_EXCEEDED answers");
+    assert_eq!(rig.token_requests(), 1, "requests to the OAuth server");
     assert_eq!(rig.emu.token_renewals(), 1, "renewals on the OAuth server");
     assert_eq!(renewals, 1, "renewals the replicas made");
     rig.assert_stored_pair_works().await;
@@ -216,7 +238,7 @@ async fn replicas_with_a_bucket_each_are_refused() {
         assert!(output.status.code().is_some(), "the replica ran to its end");
     }
     assert!(rig.rejected() > 0, "four buckets of 49 overflow one of 50");
-    assert_eq!(rig.emu.token_renewals(), 1);
+    assert_eq!(rig.token_requests(), 1);
     rig.assert_stored_pair_works().await;
 }
 
@@ -257,7 +279,7 @@ async fn a_replica_killed_holding_the_lock_delays_the_others_only_for_its_lease(
         waited < lease + Duration::from_secs(15),
         "blocked past the lease: {waited:?}"
     );
-    assert_eq!(rig.emu.token_renewals(), 1, "renewals on the OAuth server");
+    assert_eq!(rig.token_requests(), 1, "requests to the OAuth server");
     assert_eq!(renewals, 1);
     assert_eq!(rig.rejected(), 0);
     rig.assert_stored_pair_works().await;
@@ -296,11 +318,7 @@ async fn a_replica_killed_after_saving_the_renewed_pair_loses_nothing() {
         "the others waited for the lease: {:?}",
         started.elapsed()
     );
-    assert_eq!(
-        rig.emu.token_renewals(),
-        1,
-        "only the killed replica renewed"
-    );
+    assert_eq!(rig.token_requests(), 1, "only the killed replica renewed");
     assert_eq!(renewals, 0, "the others took its pair from the store");
     assert_eq!(rig.rejected(), 0);
     rig.assert_stored_pair_works().await;
@@ -380,6 +398,7 @@ async fn a_refresh_token_spent_by_another_sends_the_client_to_the_store() {
     let emu = Emulator::start(portal).await.expect("the emulator starts");
     emu.register(PING, |_ctx, _params| Ok(json!(true)));
     tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token_requests = count_token_requests(&emu);
     let store = Arc::new(b24::MemoryTokenStore::new());
     let client = || {
         let app = b24::OAuthApp::new(CLIENT_ID, CLIENT_SECRET)
@@ -403,6 +422,11 @@ async fn a_refresh_token_spent_by_another_sends_the_client_to_the_store() {
         .await
         .expect("takes the stored pair after invalid_grant");
     assert_eq!(emu.token_renewals(), 1);
+    assert_eq!(
+        emu.faults().fired(token_requests),
+        2,
+        "without a lock the second asks"
+    );
     let (b24::Credentials::Renewing(a), b24::Credentials::Renewing(b)) =
         (first.credentials(), second.credentials())
     else {
@@ -472,5 +496,104 @@ async fn calls_go_on_when_redis_goes_away_and_renewal_waits_for_it() {
         ),
         "{err:?}"
     );
-    assert_eq!(rig.emu.token_renewals(), 0, "no renewal without the lock");
+    assert_eq!(rig.token_requests(), 0, "no renewal without the lock");
+}
+
+/// A lock in memory, for the test below (a real one lives where every replica sees it).
+#[derive(Default)]
+struct MemoryLock(std::sync::Mutex<Option<b24::oauth::Lease>>);
+
+impl b24::oauth::RenewalLock for MemoryLock {
+    fn try_acquire(
+        &self,
+    ) -> b24::exports::futures::future::BoxFuture<
+        '_,
+        Result<Option<b24::oauth::Lease>, b24::oauth::StoreError>,
+    > {
+        let mut held = self.0.lock().expect("lock");
+        let lease = held.is_none().then(b24::oauth::Lease::random);
+        if lease.is_some() {
+            held.clone_from(&lease);
+        }
+        Box::pin(async move { Ok(lease) })
+    }
+
+    fn release<'a>(
+        &'a self,
+        lease: &'a b24::oauth::Lease,
+    ) -> b24::exports::futures::future::BoxFuture<'a, Result<(), b24::oauth::StoreError>> {
+        let mut held = self.0.lock().expect("lock");
+        if held.as_ref() == Some(lease) {
+            *held = None;
+        }
+        Box::pin(async { Ok(()) })
+    }
+
+    fn lease(&self) -> Duration {
+        Duration::from_secs(5)
+    }
+}
+
+/// The session's side of the lock, without Redis: ten clients with a session each (as ten
+/// replicas have) sharing a store and a lock meet an expired token at once: one renewal, and all
+/// end on the same pair.
+#[tokio::test]
+async fn ten_sessions_sharing_a_store_and_a_lock_renew_once() {
+    let mut portal = Portal::demo();
+    portal.add_oauth_app(CLIENT_ID, CLIENT_SECRET);
+    portal.set_access_token_lifetime(Duration::from_secs(1));
+    let (access, refresh) = portal.issue_tokens(DEMO_IDS.admin_user, CLIENT_ID);
+    portal.set_access_token_lifetime(Duration::from_secs(3600));
+    let emu = Emulator::start(portal).await.expect("the emulator starts");
+    emu.register(PING, |_ctx, _params| Ok(json!(true)));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token_requests = count_token_requests(&emu);
+    let store = Arc::new(b24::MemoryTokenStore::new());
+    store
+        .save(&TokenPair::new(access.clone(), refresh.clone()))
+        .await
+        .expect("saved");
+    let lock = Arc::new(MemoryLock::default());
+    let clients: Vec<Client> = (0..10)
+        .map(|_| {
+            let app = b24::OAuthApp::new(CLIENT_ID, CLIENT_SECRET)
+                .token_url(&emu.token_url())
+                .expect("token url");
+            Client::builder()
+                .oauth_renewing(
+                    &emu.base_url(),
+                    TokenPair::new(access.clone(), refresh.clone()),
+                    app,
+                )
+                .token_store(store.clone())
+                .renewal_lock(lock.clone())
+                .no_rate_limit()
+                .build()
+                .expect("client")
+        })
+        .collect();
+    let params = json!({});
+    let calls = clients.iter().map(|c| c.call_raw(PING, &params));
+    for outcome in b24::exports::futures::future::join_all(calls).await {
+        outcome.expect("every call succeeds");
+    }
+    assert_eq!(
+        emu.faults().fired(token_requests),
+        1,
+        "requests to the OAuth server"
+    );
+    let stored = store.latest().expect("stored");
+    for client in &clients {
+        let b24::Credentials::Renewing(session) = client.credentials() else {
+            panic!("renewing credentials")
+        };
+        assert_eq!(
+            session.tokens().expose_refresh_token(),
+            stored.expose_refresh_token()
+        );
+    }
+    assert!(
+        lock.0.lock().expect("lock").is_none(),
+        "the lock is released"
+    );
 }

@@ -6,7 +6,7 @@
 //! random [`Lease`] value set with `NX PX`, released by a script only by its holder).
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn demo() -> Result<(), b24_runtime::oauth::StoreError> {
 //! use std::sync::Arc;
 //! use b24_runtime::limits::redis::{connect, RedisLimits};
 //! use b24_runtime::oauth::redis::{RedisRenewalLock, RedisTokenStore};
