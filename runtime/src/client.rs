@@ -563,10 +563,7 @@ pub(crate) fn encode<P: Serialize + ?Sized>(params: &P) -> Result<Vec<u8>, Error
 fn reply_of(reply: &HttpReply) -> Reply<'_> {
     Reply {
         status: reply.status,
-        content_type: reply
-            .headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .map(|t| t.as_bytes()),
+        headers: Some(&reply.headers),
         body: &reply.body,
     }
 }

@@ -134,22 +134,20 @@ pub(crate) fn metadata<T: Lenient>(field: &'static str, raw: Option<&RawValue>) 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reply<'a> {
     pub status: u16,
-    /// The `Content-Type` header's bytes (made text only for an error that shows it).
-    pub content_type: Option<&'a [u8]>,
+    /// The answer's headers, if there are any (the `Content-Type` is looked up only for an
+    /// error that shows it).
+    pub headers: Option<&'a reqwest::header::HeaderMap>,
     pub body: &'a [u8],
 }
 
 impl Reply<'_> {
     /// A [`DecodeError`] of this answer.
     pub(crate) fn fail(&self, reason: DecodeReason, redact: Redact<'_>) -> DecodeError {
-        DecodeError::of_answer(
-            self.status,
-            self.content_type
-                .map(|t| String::from_utf8_lossy(t).into_owned()),
-            self.body,
-            reason,
-            redact,
-        )
+        let content_type = self
+            .headers
+            .and_then(|h| h.get(reqwest::header::CONTENT_TYPE))
+            .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned());
+        DecodeError::of_answer(self.status, content_type, self.body, reason, redact)
     }
 }
 
@@ -158,8 +156,9 @@ impl Reply<'_> {
 pub(crate) struct Opened {
     /// Where the result's JSON text is in the body.
     result: Range<usize>,
-    /// The `time` block, if it was asked for and is good.
-    pub time: Option<Time>,
+    /// The `time` block, if it was asked for and is good (boxed: it is rare, and this moves
+    /// through every call's layers).
+    pub time: Option<Box<Time>>,
     /// The accounting's numbers of the `time` block, if they are good.
     pub usage: Option<Usage>,
     pub next: Option<u64>,
@@ -252,7 +251,7 @@ fn open_as<'a, Tm: TimeField<'a>>(
     let (time, usage) = Tm::read(envelope.time);
     Ok(Opened {
         result,
-        time,
+        time: time.map(Box::new),
         usage,
         next: metadata("next", envelope.next),
         total: metadata("total", envelope.total),
@@ -278,7 +277,7 @@ pub(crate) fn finish<T: Lenient, E>(
     };
     Ok(Response {
         result,
-        time: opened.time,
+        time: opened.time.map(|t| *t),
         next: opened.next,
         total: opened.total,
         status: reply.status,
@@ -308,7 +307,7 @@ mod tests {
         decode(
             Reply {
                 status,
-                content_type: Some(b"application/json"),
+                headers: None,
                 body: body.as_bytes(),
             },
             &|s| s.replace("s3cret", "***"),
@@ -490,7 +489,7 @@ mod tests {
         let body = format!(r#"{{"result": true, "time": {time}, "next": 5}}"#);
         let reply = Reply {
             status: 200,
-            content_type: None,
+            headers: None,
             body: body.as_bytes(),
         };
         let read = |block| {
@@ -590,7 +589,7 @@ mod fuzz {
     fn decode_all(status: u16, body: &[u8]) {
         let reply = Reply {
             status,
-            content_type: None,
+            headers: None,
             body,
         };
         let redact = |s: String| s;
@@ -685,7 +684,7 @@ mod fuzz {
         #[test]
         fn both_readings_of_any_time_block_agree(time in time_block()) {
             let body = serde_json::json!({"result": 1, "time": time}).to_string();
-            let reply = Reply { status: 200, content_type: None, body: body.as_bytes() };
+            let reply = Reply { status: 200, headers: None, body: body.as_bytes() };
             let read = |block| open(reply, block, declares::<NoMethodErrors>, &|s| s).map(|o| o.usage);
             let plain = read(TimeBlock::Usage);
             prop_assert!(plain.is_ok(), "{body}");
