@@ -81,7 +81,9 @@ impl<'c, M: Method> Call<'c, M> {
         }
     }
 
-    /// Makes the call and returns the result with its envelope.
+    /// Makes the call and returns the result with its envelope. The whole `time` block (dates
+    /// included) is decoded only here: awaiting the call itself reads only the numbers the
+    /// operating-time accounting needs.
     ///
     /// # Panics
     ///

@@ -8,14 +8,23 @@ use crate::method::{MethodError, NoMethodErrors};
 use crate::scrub::Redact;
 
 /// One of the method's own error codes, recognised by the part of a call that does not know the
-/// method's types ([`open`]); the part that does turns it into the method's error
+/// method's types ([`open`](super::open)); the part that does turns it into the method's error
 /// ([`declared_into`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub(crate) struct Declared {
     /// The code as it came, unscrubbed: only matched against the declaration, never shown.
     pub(super) code: String,
     /// The description, redacted and bounded.
     pub(super) description: String,
+}
+
+/// The code is not shown: it is unscrubbed (it may echo a secret the portal was sent).
+impl fmt::Debug for Declared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Declared")
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Display for Declared {

@@ -173,7 +173,7 @@ fn time_block(raw: Option<&RawValue>, wanted: TimeBlock) -> (Option<Time>, Optio
     }
 }
 
-/// How [`open`] reads the `time` block in the envelope's pass.
+/// How [`open`](super::open) reads the `time` block in the envelope's pass.
 pub(super) trait TimeField<'a>: Deserialize<'a> {
     /// The block to show (if read) and the accounting's numbers.
     fn read(field: Option<Self>) -> (Option<Time>, Option<Usage>);
@@ -191,7 +191,7 @@ impl<'a> TimeField<'a> for &'a RawValue {
 /// parsed). The values are decoded after the pass, by the same lenient decoding a [`Usage`] uses,
 /// so that a bad one (`"NaN"`, a list) spoils only the block; what is accepted and refused is
 /// exactly what decoding the raw block as a [`Usage`] would accept and refuse. The one value
-/// this pass cannot take, a number literal beyond `f64` (`1e999`), fails it: [`open`] then
+/// this pass cannot take, a number literal beyond `f64` (`1e999`), fails it: [`open`](super::open) then
 /// reads the answer again with the block as raw text ([`RawUsage`]).
 pub(super) enum LazyTime<'a> {
     /// `""`, `false`, `[]`: PHP's "nothing".
@@ -440,7 +440,7 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
     }
 }
 
-/// The `time` block kept as raw text and read for the accounting's numbers alone: [`open`]'s
+/// The `time` block kept as raw text and read for the accounting's numbers alone: [`open`](super::open)'s
 /// second reading of an answer whose [`LazyTime`] pass failed.
 pub(super) struct RawUsage<'a>(&'a RawValue);
 
