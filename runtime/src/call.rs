@@ -5,13 +5,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::client::Client;
-use crate::envelope::Response;
+use crate::client::{encode, Client, Exchanged};
+use crate::envelope::{declares, Response};
 use crate::error::Error;
 use crate::method::Method;
 
-/// The future of a call once it has started: the client's call loop, owning the request.
-type Running<'c, O, E> = Pin<Box<dyn Future<Output = Result<O, Error<E>>> + Send + 'c>>;
+/// The attempts of a call once it has started: the client's call loop, owning the encoded
+/// request. Not generic: one type and one body of code for every method.
+type Attempts<'c> = Pin<Box<dyn Future<Output = Exchanged> + Send + 'c>>;
+
+/// An auto-batched call once it has started: the batcher's loop, owning the request.
+type Batched<'c, O, E> = Pin<Box<dyn Future<Output = Result<O, Error<E>>> + Send + 'c>>;
 
 /// A call of method `M` through a [`Client`]. It is a [`Future`]: await it for the result, or
 /// hand many of them to `futures::future::join_all` or a `FuturesUnordered`. Use
@@ -36,8 +40,10 @@ pub struct Call<'c, M: Method> {
 enum State<'c, M: Method> {
     /// Not polled yet: the request can still be read and changed.
     Idle(M),
-    /// Polled: the call loop owns the request.
-    Running(Running<'c, M::Output, M::Error>),
+    /// Polled: the call loop owns the encoded request.
+    Running(Attempts<'c>),
+    /// Polled, on a client that auto-batches: the batcher owns the request.
+    Batched(Batched<'c, M::Output, M::Error>),
     /// Finished (or the request was taken by `with_meta`).
     Done,
 }
@@ -75,7 +81,9 @@ impl<'c, M: Method> Call<'c, M> {
         }
     }
 
-    /// Makes the call and returns the result with its envelope.
+    /// Makes the call and returns the result with its envelope. The whole `time` block (dates
+    /// included) is decoded only here: awaiting the call itself reads only the numbers the
+    /// operating-time accounting needs.
     ///
     /// # Panics
     ///
@@ -89,7 +97,8 @@ impl<'c, M: Method> Call<'c, M> {
     }
 }
 
-// The request is never pinned: it is moved into the boxed call loop on the first poll.
+// The request is never pinned: it is encoded (or moved into the batcher's loop) on the first
+// poll, and what runs after that is boxed.
 impl<M: Method> Unpin for Call<'_, M> {}
 
 impl<'c, M: Method + 'c> Future for Call<'c, M> {
@@ -97,22 +106,47 @@ impl<'c, M: Method + 'c> Future for Call<'c, M> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.state = match std::mem::replace(&mut this.state, State::Done) {
-            State::Idle(method) => {
-                let client = this.client;
-                State::Running(Box::pin(async move {
-                    client.execute(&method).await.map(|r| r.result)
-                }))
+        let client = this.client;
+        if matches!(this.state, State::Idle(_)) {
+            if let State::Idle(method) = std::mem::replace(&mut this.state, State::Done) {
+                this.state = if client.batches(M::API_VERSION) {
+                    State::Batched(Box::pin(async move {
+                        client.execute(&method).await.map(|r| r.result)
+                    }))
+                } else {
+                    match encode(&method) {
+                        Ok(params) => State::Running(client.launch(
+                            M::NAME,
+                            M::IDEMPOTENT,
+                            M::API_VERSION,
+                            params,
+                            declares::<M::Error>,
+                        )),
+                        Err(kind) => {
+                            return Poll::Ready(finish::<M>(client, Exchanged::failed(kind)))
+                        }
+                    }
+                };
             }
-            other => other,
+        }
+        let output = match &mut this.state {
+            State::Running(attempts) => {
+                let exchanged = std::task::ready!(attempts.as_mut().poll(cx));
+                finish::<M>(client, exchanged)
+            }
+            State::Batched(batched) => std::task::ready!(batched.as_mut().poll(cx)),
+            State::Idle(_) | State::Done => panic!("Call polled after it completed"),
         };
-        let State::Running(running) = &mut this.state else {
-            panic!("Call polled after it completed");
-        };
-        let output = std::task::ready!(running.as_mut().poll(cx));
         this.state = State::Done;
         Poll::Ready(output)
     }
+}
+
+/// The result of a call's attempts, decoded as `M`'s.
+fn finish<M: Method>(client: &Client, exchanged: Exchanged) -> Result<M::Output, Error<M::Error>> {
+    client
+        .finish::<M::Output, M::Error>(M::NAME.into(), M::IDEMPOTENT, exchanged)
+        .map(|response| response.result)
 }
 
 impl<M: Method + fmt::Debug> fmt::Debug for Call<'_, M> {
@@ -120,7 +154,7 @@ impl<M: Method + fmt::Debug> fmt::Debug for Call<'_, M> {
         let mut d = f.debug_struct("Call");
         match &self.state {
             State::Idle(method) => d.field("request", method),
-            State::Running(_) => d.field("state", &"running"),
+            State::Running(_) | State::Batched(_) => d.field("state", &"running"),
             State::Done => d.field("state", &"done"),
         };
         d.finish_non_exhaustive()

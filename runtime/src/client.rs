@@ -6,19 +6,25 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::Either;
+use futures::FutureExt;
 use serde::Serialize;
-use tracing::Instrument;
+use tracing::{field, Instrument};
 
 use crate::auth::{self, Credentials, OAuthToken, Webhook};
 use crate::autobatch::{AutoBatch, AutoBatcher};
 use crate::batch::{typed, PendingCall, SubOutcome};
 use crate::call::Call;
 use crate::de::Lenient;
-use crate::envelope::{self, Reply, Response};
-use crate::error::{ConfigError, DecodeError, DecodeReason, Error, ErrorKind};
+use crate::envelope::{
+    self, declared_into, declares, Declared, Declares, Opened, Reply, Response, TimeBlock,
+};
+use crate::error::{ConfigError, DecodeReason, Error, ErrorKind};
 use crate::error_code::ErrorCode;
 use crate::limits::backend::{self, OperatingHandle, RateHandle};
 use crate::limits::{LimitBackend, OperatingLimit, OperatingStatus, RateLimit};
@@ -28,7 +34,7 @@ use crate::oauth::{
 };
 use crate::rest_v3;
 use crate::retry::{self, RetryPolicy, Verdict};
-use crate::transport::{self, BodyBudget};
+use crate::transport::{self, BodyBudget, HttpReply};
 
 /// A Bitrix24 REST client for one portal and one set of credentials.
 ///
@@ -139,13 +145,8 @@ impl Client {
         &self,
         method: &M,
     ) -> Result<Response<M::Output>, Error<M::Error>> {
-        // REST 3.0 methods are not part of the classic `batch`: they are always sent directly.
-        let batcher = self
-            .inner
-            .autobatch
-            .as_ref()
-            .filter(|_| M::API_VERSION == ApiVersion::V2);
-        if let Some(batcher) = batcher {
+        let batcher = self.inner.autobatch.as_ref();
+        if let Some(batcher) = batcher.filter(|_| self.batches(M::API_VERSION)) {
             let params = match serde_json::to_value(method) {
                 Ok(params) => params,
                 Err(e) => {
@@ -209,7 +210,11 @@ impl Client {
         self.send_as(name, idempotent, ApiVersion::V2, params).await
     }
 
-    /// A call through the REST API `api`.
+    /// A call through the REST API `api`, the whole envelope decoded.
+    ///
+    /// Only the ends are generic (the parameters' encoding, the result's and the error's
+    /// decoding): the attempts in between are [`Client::attempts`], the same code for every
+    /// method.
     pub(crate) async fn send_as<P, T, E>(
         &self,
         name: impl Into<Cow<'static, str>>,
@@ -223,12 +228,49 @@ impl Client {
         E: MethodError,
     {
         let name = name.into();
-        let span =
-            tracing::debug_span!("b24.call", method = %name, attempts = tracing::field::Empty);
-        let (outcome, attempts) = self
-            .run::<T, E>(&name, idempotent, api, params)
-            .instrument(span)
-            .await;
+        let exchanged = match encode(params) {
+            Ok(body) => {
+                self.attempts(&name, idempotent, api, body, TimeBlock::Full, declares::<E>)
+                    .await
+            }
+            Err(kind) => Exchanged::failed(kind),
+        };
+        self.finish(name, idempotent, exchanged)
+    }
+
+    /// Whether a call of the API `api` goes through the auto-batcher.
+    pub(crate) fn batches(&self, api: ApiVersion) -> bool {
+        // REST 3.0 methods are not part of the classic `batch`: they are always sent directly.
+        self.inner.autobatch.is_some() && api == ApiVersion::V2
+    }
+
+    /// The attempts of a call whose caller reads only its result ([`Call`]'s `.await`): the
+    /// `time` block is read only for the operating-time accounting. Boxed here, in code that is
+    /// the same for every method.
+    pub(crate) fn launch(
+        &self,
+        name: &'static str,
+        idempotent: bool,
+        api: ApiVersion,
+        params: Vec<u8>,
+        declares: Declares,
+    ) -> Pin<Box<dyn Future<Output = Exchanged> + Send + '_>> {
+        Box::pin(self.attempts(name, idempotent, api, params, TimeBlock::Usage, declares))
+    }
+
+    /// The generic end of a call: the result decoded into `T`, an error into `E`'s terms.
+    pub(crate) fn finish<T: Lenient, E: MethodError>(
+        &self,
+        name: Cow<'static, str>,
+        idempotent: bool,
+        exchanged: Exchanged,
+    ) -> Result<Response<T>, Error<E>> {
+        let redact = |s: String| self.redact(s);
+        let Exchanged { outcome, attempts } = exchanged;
+        let outcome = match outcome {
+            Ok((reply, opened)) => envelope::finish(reply_of(&reply), opened, &redact),
+            Err(kind) => Err(declared_into(kind, &redact)),
+        };
         outcome.map_err(|kind| {
             Error::new(kind, name)
                 .with_idempotent(idempotent)
@@ -236,30 +278,49 @@ impl Client {
         })
     }
 
+    /// All attempts of one call, in a `b24.call` span (entered only when a subscriber wants it).
+    fn attempts<'a>(
+        &'a self,
+        name: &'a str,
+        idempotent: bool,
+        api: ApiVersion,
+        params: Vec<u8>,
+        time: TimeBlock,
+        declares: Declares,
+    ) -> impl Future<Output = Exchanged> + Send + 'a {
+        let span = tracing::debug_span!("b24.call", method = name, attempts = field::Empty);
+        let traced = !span.is_disabled();
+        let run = self.run(name, idempotent, api, params, time, declares, traced);
+        if traced {
+            Either::Right(run.instrument(span))
+        } else {
+            // No subscriber listens: nothing to enter and leave on every poll.
+            Either::Left(run)
+        }
+    }
+
     /// The attempt loop: limits, renewal and retries around single exchanges.
     ///
     /// A REST 3.0 call carries one idempotency key across all its attempts, so the failures that
     /// may come after the portal ran it are retried as for an idempotent method.
-    async fn run<T: Lenient, E: MethodError>(
+    #[allow(clippy::too_many_arguments)]
+    async fn run(
         &self,
         name: &str,
         idempotent: bool,
         api: ApiVersion,
-        params: &(impl Serialize + ?Sized),
-    ) -> (Result<Response<T>, ErrorKind<E>>, u32) {
-        let params = match serde_json::to_vec(params) {
-            Ok(p) => p,
-            Err(e) => {
-                let message = e.to_string();
-                return (Err(ErrorKind::Config(ConfigError::Params { message })), 0);
-            }
-        };
+        params: Vec<u8>,
+        time: TimeBlock,
+        declares: Declares,
+        traced: bool,
+    ) -> Exchanged {
         let inner = &self.inner;
         let idempotency_key = (api == ApiVersion::V3).then(rest_v3::idempotency_key);
         let retry_safe = idempotent || idempotency_key.is_some();
         let mut attempts = 0u32;
         let mut failures = 0u32;
         let mut renewed = false;
+        let done = |outcome, attempts| Exchanged { outcome, attempts };
         loop {
             if let Some(operating) = &inner.operating {
                 operating.wait(name).await;
@@ -269,80 +330,114 @@ impl Client {
             }
             let (generation, body) = match self.authorized(&params).await {
                 Ok(pair) => pair,
-                Err(e) => return (Err(ErrorKind::Renewal(e)), attempts),
+                Err(e) => return done(Err(ErrorKind::Renewal(e)), attempts),
             };
             attempts += 1;
-            tracing::Span::current().record("attempts", attempts);
-            let outcome = self
-                .exchange::<T, E>(name, api, idempotency_key.as_deref(), body)
-                .await;
-            if let Some(bucket) = &inner.bucket {
-                if !matches!(outcome, Err(ErrorKind::Transport(_))) {
-                    bucket.answered(); // the portal has seen a request: its drain runs
-                }
+            if traced {
+                tracing::Span::current().record("attempts", attempts);
             }
-            let kind = match outcome {
-                Ok(response) => {
-                    if let (Some(operating), Some(time)) = (&inner.operating, &response.time) {
-                        operating.observe(name, time);
+            // The outcome is matched where it is made, so that neither it nor the error is kept
+            // across the waits below (they would take room in every call's future).
+            let next = match self
+                .exchange(name, api, idempotency_key.as_deref(), body, time, declares)
+                .await
+            {
+                Ok(answer) => {
+                    if let Some(bucket) = &inner.bucket {
+                        bucket.answered(); // the portal has seen a request: its drain runs
                     }
-                    return (Ok(response), attempts);
+                    if let (Some(operating), Some(usage)) = (&inner.operating, &answer.1.usage) {
+                        operating.observe_usage(name, usage);
+                    }
+                    return done(Ok(answer), attempts);
                 }
-                Err(kind) => kind,
-            };
-            let verdict = retry::verdict(&kind, retry_safe);
-            match verdict {
-                Verdict::Fail => return (Err(kind), attempts),
-                Verdict::Renew => {
-                    let Credentials::Renewing(session) = &inner.credentials else {
-                        return (Err(kind), attempts);
-                    };
-                    if renewed {
-                        return (Err(kind), attempts);
+                Err(kind) => {
+                    if let Some(bucket) = &inner.bucket {
+                        if !matches!(kind, ErrorKind::Transport(_)) {
+                            bucket.answered();
+                        }
                     }
+                    let failed = Failed {
+                        name,
+                        attempts,
+                        retry_safe,
+                        renewed,
+                    };
+                    match self.after(failed, kind, &mut failures) {
+                        Ok(next) => next,
+                        Err(kind) => return done(Err(kind), attempts),
+                    }
+                }
+            };
+            match next {
+                Next::Renew => {
+                    let Credentials::Renewing(session) = &inner.credentials else {
+                        continue; // `after` renews only renewing credentials
+                    };
                     renewed = true;
                     tracing::debug!("access token expired: renewing and replaying");
                     if let Err(e) = session.renew(generation, &inner.http).await {
-                        return (Err(ErrorKind::Renewal(e)), attempts);
+                        return done(Err(ErrorKind::Renewal(e)), attempts);
                     }
-                    continue;
                 }
-                Verdict::Backoff | Verdict::RateLimited | Verdict::OperatingLimited => {}
+                Next::Sleep(delay) => tokio::time::sleep(delay).await,
+                Next::Again => {}
             }
-            // What the portal said about its limits holds for the calls that follow, whether or
-            // not this one is retried.
-            let held_back = match verdict {
-                Verdict::RateLimited => {
-                    if let Some(bucket) = &inner.bucket {
-                        bucket.saturate();
-                    }
-                    false
-                }
-                Verdict::OperatingLimited => match &inner.operating {
-                    Some(operating) => {
-                        operating.limit_reached(name);
-                        true
-                    }
-                    None => false,
-                },
-                _ => false,
-            };
-            failures += 1;
-            if failures >= inner.retry.attempts() {
-                return (Err(kind), attempts);
-            }
-            if held_back {
-                continue; // the wait for the method's reset happens at the top of the loop
-            }
-            let delay = inner.retry.delay(failures);
-            tracing::debug!(
-                attempt = attempts,
-                delay_ms = delay.as_millis() as u64,
-                error = %ErrorSummary(&kind),
-                "retrying"
-            );
-            tokio::time::sleep(delay).await;
         }
+    }
+
+    /// What follows a failed attempt: the error to return, or how to try again. Reports what the
+    /// portal said about its limits to the client's accounting, whether or not the call is
+    /// retried.
+    fn after(
+        &self,
+        failed: Failed<'_>,
+        kind: ErrorKind<Declared>,
+        failures: &mut u32,
+    ) -> Result<Next, ErrorKind<Declared>> {
+        let inner = &self.inner;
+        let verdict = retry::verdict(&kind, failed.retry_safe);
+        match verdict {
+            Verdict::Fail => return Err(kind),
+            Verdict::Renew => {
+                return match &inner.credentials {
+                    Credentials::Renewing(_) if !failed.renewed => Ok(Next::Renew),
+                    _ => Err(kind),
+                }
+            }
+            Verdict::Backoff | Verdict::RateLimited | Verdict::OperatingLimited => {}
+        }
+        let held_back = match verdict {
+            Verdict::RateLimited => {
+                if let Some(bucket) = &inner.bucket {
+                    bucket.saturate();
+                }
+                false
+            }
+            Verdict::OperatingLimited => match &inner.operating {
+                Some(operating) => {
+                    operating.limit_reached(failed.name);
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        *failures += 1;
+        if *failures >= inner.retry.attempts() {
+            return Err(kind);
+        }
+        if held_back {
+            return Ok(Next::Again); // the wait for the method's reset is at the top of the loop
+        }
+        let delay = inner.retry.delay(*failures);
+        tracing::debug!(
+            attempt = failed.attempts,
+            delay_ms = delay.as_millis() as u64,
+            error = %ErrorSummary(&kind),
+            "retrying"
+        );
+        Ok(Next::Sleep(delay))
     }
 
     /// The body of one attempt (with the OAuth token as `auth`) and the token's generation.
@@ -357,21 +452,25 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange and its decoding.
-    async fn exchange<T: Lenient, E: MethodError>(
+    /// One HTTP exchange and the reading of its envelope. The request is built (and its URL
+    /// dropped) before the future, which every call allocates.
+    fn exchange(
         &self,
         name: &str,
         api: ApiVersion,
         idempotency_key: Option<&str>,
         body: Vec<u8>,
-    ) -> Result<Response<T>, ErrorKind<E>> {
+        time: TimeBlock,
+        declares: Declares,
+    ) -> impl Future<Output = Result<(HttpReply, Opened), ErrorKind<Declared>>> + Send + '_ {
         let root = match api {
             ApiVersion::V3 => &self.inner.endpoint_v3,
             _ => &self.inner.endpoint,
         };
         let url = format!("{root}{name}");
-        let started = Instant::now();
-        let reply = transport::post_json(
+        // The clock is read only for the log line below.
+        let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+        transport::post_json(
             &self.inner.http,
             &url,
             body,
@@ -380,48 +479,93 @@ impl Client {
             &self.inner.body_budget,
             idempotency_key,
         )
-        .await
-        .map_err(|e| {
-            tracing::debug!(error = %e, "transport failure");
-            ErrorKind::Transport(e)
-        })?;
-        tracing::debug!(
-            status = reply.status,
-            bytes = reply.body.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            replayed = reply.replayed,
-            "answer"
-        );
-        let redact = |s: String| self.redact(s);
-        if reply.truncated {
-            let reason = DecodeReason::TooLarge { limit: reply.limit };
-            return Err(ErrorKind::Decode(DecodeError::of_answer(
-                reply.status,
-                reply.content_type,
-                &reply.body,
-                reason,
-                &redact,
-            )));
-        }
-        if api == ApiVersion::V3 && !(200..300).contains(&reply.status) {
-            if let Some(error) = rest_v3::decode_error(reply.status, &reply.body, &redact) {
-                return Err(error);
+        // A closure, not an `async` block: the latter would hold the request's future twice.
+        .map(move |reply| {
+            let reply = reply.map_err(|e| {
+                tracing::debug!(error = %e, "transport failure");
+                ErrorKind::Transport(e)
+            })?;
+            tracing::debug!(
+                status = reply.status,
+                bytes = reply.body.len(),
+                elapsed_ms = started.map_or(0, |s| s.elapsed().as_millis() as u64),
+                replayed = reply.replayed,
+                "answer"
+            );
+            let redact = |s: String| self.redact(s);
+            if reply.truncated {
+                let reason = DecodeReason::TooLarge { limit: reply.limit };
+                return Err(ErrorKind::Decode(reply_of(&reply).fail(reason, &redact)));
             }
-        }
-        envelope::decode(
-            Reply {
-                status: reply.status,
-                content_type: reply.content_type.as_deref(),
-                body: &reply.body,
-            },
-            &redact,
-        )
+            if api == ApiVersion::V3 && !(200..300).contains(&reply.status) {
+                let error =
+                    rest_v3::decode_error::<NoMethodErrors>(reply.status, &reply.body, &redact);
+                if let Some(error) = error {
+                    return Err(envelope::declared_of(error, declares));
+                }
+            }
+            let opened = envelope::open(reply_of(&reply), time, declares, &redact)?;
+            Ok((reply, opened))
+        })
     }
 
     /// Replaces every secret the client holds by `***`.
     /// (Also a start of one at the very end of `text`: an answer cut short mid-secret.)
     pub(crate) fn redact(&self, text: String) -> String {
         crate::scrub::redact_secrets(text, self.inner.credentials.secrets())
+    }
+}
+
+/// Where a call stands after a failed attempt.
+struct Failed<'a> {
+    name: &'a str,
+    attempts: u32,
+    retry_safe: bool,
+    /// The token has been renewed once already.
+    renewed: bool,
+}
+
+/// How a call goes on after a failed attempt.
+enum Next {
+    /// Renew the access token, then replay.
+    Renew,
+    /// Back off, then try again.
+    Sleep(Duration),
+    /// Try again at once (the top of the loop waits for what must be waited for).
+    Again,
+}
+
+/// What the attempts of a call left: the answer with its envelope read (the result not decoded
+/// yet), or the error; and how many attempts were made.
+pub(crate) struct Exchanged {
+    outcome: Result<(HttpReply, Opened), ErrorKind<Declared>>,
+    attempts: u32,
+}
+
+impl Exchanged {
+    /// A call that failed before its first attempt.
+    pub(crate) fn failed(kind: ErrorKind<Declared>) -> Self {
+        Exchanged {
+            outcome: Err(kind),
+            attempts: 0,
+        }
+    }
+}
+
+/// A call's parameters as the JSON body.
+pub(crate) fn encode<P: Serialize + ?Sized>(params: &P) -> Result<Vec<u8>, ErrorKind<Declared>> {
+    serde_json::to_vec(params).map_err(|e| {
+        let message = e.to_string();
+        ErrorKind::Config(ConfigError::Params { message })
+    })
+}
+
+/// An HTTP reply as the envelope's decoder reads it.
+fn reply_of(reply: &HttpReply) -> Reply<'_> {
+    Reply {
+        status: reply.status,
+        headers: Some(&reply.headers),
+        body: &reply.body,
     }
 }
 
@@ -800,6 +944,7 @@ impl ClientBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DecodeError;
     use crate::transport::test_server::{Answer, Server};
 
     #[test]
@@ -898,6 +1043,196 @@ mod tests {
         assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
         assert_eq!((err.attempts(), err.is_retryable()), (1, false));
         assert!(elsewhere.requests().is_empty(), "the redirect was followed");
+    }
+
+    /// A declared method for the tests below: `x.chat.start`, idempotent, with two codes of its
+    /// own (one of which the runtime would otherwise retry).
+    #[derive(Debug, serde::Serialize)]
+    struct Start {
+        #[serde(rename = "CHAT_ID")]
+        chat_id: u64,
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum StartError {
+        ChatId(String),
+        Internal(String),
+    }
+
+    impl fmt::Display for StartError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}: {}", self.code(), self.description())
+        }
+    }
+
+    impl MethodError for StartError {
+        fn from_code(code: &str, _: u16, description: &str) -> Option<Self> {
+            match code {
+                "CHAT_ID" => Some(StartError::ChatId(description.to_owned())),
+                "INTERNAL_SERVER_ERROR" => Some(StartError::Internal(description.to_owned())),
+                _ => None,
+            }
+        }
+
+        fn code(&self) -> &'static str {
+            match self {
+                StartError::ChatId(_) => "CHAT_ID",
+                StartError::Internal(_) => "INTERNAL_SERVER_ERROR",
+            }
+        }
+
+        fn description(&self) -> &str {
+            match self {
+                StartError::ChatId(d) | StartError::Internal(d) => d,
+            }
+        }
+    }
+
+    impl Method for Start {
+        const NAME: &'static str = "x.chat.start";
+        const SCOPE: &'static str = "x";
+        const IDEMPOTENT: bool = true;
+        type Output = bool;
+        type Error = StartError;
+    }
+
+    /// A success with a cloud portal's whole `time` block: `operating` seconds used, the reset
+    /// 0.2 s after `finish`, and `extra` keys added to the block.
+    fn answer_with_time(operating: f64, extra: &str) -> Answer {
+        Answer::json(
+            200,
+            &format!(
+                r#"{{"result": true, "time": {{"start": 1773660718.412935,
+                "finish": 1773660718.441807, "duration": 0.028872013092041016,
+                "processing": 0.0043570995330810547, "date_start": "2026-03-16T14:31:58+01:00",
+                "date_finish": "2026-03-16T14:31:58+01:00", "operating_reset_at": 1773660718.641807,
+                "operating": {operating}{extra}}}}}"#
+            ),
+        )
+    }
+
+    fn budget_of_ten_seconds(server: &Server) -> Client {
+        client_of(server)
+            .no_rate_limit()
+            .operating_limit(OperatingLimit {
+                budget: Duration::from_secs(10),
+                fallback_wait: Duration::from_secs(60),
+            })
+            .build()
+            .unwrap()
+    }
+
+    /// A call awaited for its result alone reads only the accounting's numbers of the `time`
+    /// block, and they feed the operating-time accounting as the whole block did; `with_meta`
+    /// still gets the whole block, dates included.
+    #[tokio::test]
+    async fn plain_calls_feed_the_accounting_and_with_meta_gets_the_whole_time_block() {
+        let server =
+            Server::start(vec![answer_with_time(11.5, ""), answer_with_time(3.0, "")]).await;
+        let client = budget_of_ten_seconds(&server);
+        assert!(client.operating_time(Start::NAME).is_none());
+
+        assert!(client.call(Start { chat_id: 1 }).await.unwrap());
+        let status = client.operating_time(Start::NAME).expect("observed");
+        assert_eq!(status.operating, Duration::from_millis(11_500));
+        let blocked = status.blocked_for.expect("budget spent: held back");
+        assert!(blocked <= Duration::from_millis(200), "{blocked:?}");
+        assert!(status.reset_in.is_some());
+
+        // Held back until the reset, then sent.
+        let started = Instant::now();
+        let reply = client.call(Start { chat_id: 1 }).with_meta().await.unwrap();
+        assert!(started.elapsed() >= blocked.saturating_sub(Duration::from_millis(20)));
+        assert!(reply.result);
+        let time = reply.time.expect("the whole block");
+        assert_eq!(time.start, 1773660718.412935);
+        assert_eq!(time.finish, 1773660718.441807);
+        assert_eq!(time.duration, 0.028872013092041016);
+        assert_eq!(time.processing, 0.004_357_099_533_081_055);
+        assert_eq!(
+            (time.operating, time.operating_reset_at),
+            (Some(3.0), Some(1773660718.641807))
+        );
+        let date = time.date_start.expect("date_start");
+        assert_eq!(
+            (date.timestamp(), date.offset().local_minus_utc()),
+            (1773667918, 3600)
+        );
+        assert!(time.date_finish.is_some());
+        let status = client.operating_time(Start::NAME).expect("observed");
+        assert_eq!(status.operating, Duration::from_secs(3));
+        assert!(status.blocked_for.is_none());
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    /// A `time` block with a bad value where the accounting does not look: the block is
+    /// dropped from the envelope (with a warning), the result kept, and the accounting fed
+    /// alike on both kinds of call. One where it does look feeds nothing (the method is known,
+    /// with nothing used).
+    #[tokio::test]
+    async fn a_bad_time_block_is_dropped_beside_the_result_on_both_paths() {
+        let (fed, nothing) = (Some(Duration::from_secs(2)), Some(Duration::ZERO));
+        for (extra, observed) in [
+            (r#", "duration": "1e999""#, fed),
+            (r#", "date_start": "yesterday""#, fed), // a duplicate key, and no date
+            (r#", "operating": 2"#, nothing),        // a duplicate key
+            (r#", "finish": "NaN""#, nothing),       // duplicate, and not finite
+        ] {
+            let server = Server::start(vec![answer_with_time(2.0, extra)]).await;
+            let client = budget_of_ten_seconds(&server);
+            assert!(client.call(Start { chat_id: 1 }).await.unwrap(), "{extra}");
+            let seen = client.operating_time(Start::NAME).map(|s| s.operating);
+            assert_eq!(seen, observed, "plain call, {extra}");
+
+            let client = budget_of_ten_seconds(&server);
+            let reply = client.call(Start { chat_id: 1 }).with_meta().await.unwrap();
+            assert!(reply.result && reply.time.is_none(), "{extra}");
+            let seen = client.operating_time(Start::NAME).map(|s| s.operating);
+            assert_eq!(seen, observed, "with_meta, {extra}");
+        }
+    }
+
+    /// The method's own codes are told apart by the part of the call that does not know the
+    /// method's types: they come back as the method's error and are never retried, even a code
+    /// the runtime would otherwise retry for an idempotent method.
+    #[tokio::test]
+    async fn declared_codes_are_the_methods_errors_and_are_not_retried() {
+        for (status, body, declared) in [
+            (
+                400,
+                r#"{"error": "CHAT_ID", "error_description": "no chat"}"#,
+                true,
+            ),
+            (
+                500,
+                r#"{"error": "INTERNAL_SERVER_ERROR", "error_description": "x"}"#,
+                true,
+            ),
+            (
+                400,
+                r#"{"error": "ACCESS_DENIED", "error_description": "x"}"#,
+                false,
+            ),
+        ] {
+            let server = Server::start(vec![Answer::json(status, body)]).await;
+            let client = client_of(&server)
+                .retry(RetryPolicy::default().base_delay(Duration::from_millis(1)))
+                .build()
+                .unwrap();
+            let err = client.call(Start { chat_id: 1 }).await.unwrap_err();
+            assert_eq!(err.method_error().is_some(), declared, "{body}: {err:?}");
+            assert_eq!((err.attempts(), err.status()), (1, Some(status)), "{body}");
+            assert_eq!(err.method(), Start::NAME);
+            if let Some(StartError::ChatId(description)) = err.method_error() {
+                assert_eq!(description, "no chat");
+            }
+            let err = client
+                .call(Start { chat_id: 1 })
+                .with_meta()
+                .await
+                .unwrap_err();
+            assert_eq!(err.method_error().is_some(), declared, "with_meta, {body}");
+        }
     }
 
     #[test]

@@ -2,12 +2,23 @@
 //! `{"error": "CODE", "error_description": "…"}` on failure, decoded into [`Response`] or a typed
 //! [`ErrorKind`].
 
+use std::ops::Range;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::de::{lenient, Lenient, Tolerant};
 use crate::error::{code_of, description_of, ApiError, DecodeError, DecodeReason, ErrorKind};
+#[cfg(test)]
 use crate::method::MethodError;
+use crate::scrub::Redact;
+
+mod declared;
+mod time;
+
+pub(crate) use declared::{declared_into, declared_of, declares, Declared, Declares};
+use time::{LazyTime, RawUsage, TimeField};
+pub(crate) use time::{TimeBlock, Usage};
 
 /// A successful call: the decoded `result` and the envelope around it.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,17 +91,20 @@ impl Lenient for Time {
 }
 
 /// The envelope with every field kept as its raw text (borrowed from the body: no allocation),
-/// so that a field of the wrong type spoils only itself.
+/// so that a field of the wrong type spoils only itself. `Tm` is how the `time` block is read:
+/// as raw text to decode whole ([`TimeBlock::Full`]), or as the accounting's numbers alone in
+/// the same pass ([`LazyTime`]).
 #[derive(Deserialize)]
-struct RawEnvelope<'a> {
+#[serde(bound(deserialize = "Tm: Deserialize<'de>"))]
+struct RawEnvelope<'a, Tm> {
     #[serde(default, borrow, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<serde_json::Value>,
     #[serde(default, borrow)]
     error_description: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    time: Option<&'a RawValue>,
+    #[serde(default)]
+    time: Option<Tm>,
     #[serde(default, borrow)]
     next: Option<&'a RawValue>,
     #[serde(default, borrow)]
@@ -120,27 +134,69 @@ pub(crate) fn metadata<T: Lenient>(field: &'static str, raw: Option<&RawValue>) 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reply<'a> {
     pub status: u16,
-    pub content_type: Option<&'a str>,
+    /// The answer's headers, if there are any (the `Content-Type` is looked up only for an
+    /// error that shows it).
+    pub headers: Option<&'a reqwest::header::HeaderMap>,
     pub body: &'a [u8],
 }
 
-/// Decodes an answer into the method's result or its typed error. Never panics.
-pub(crate) fn decode<T: Lenient, E: MethodError>(
+impl Reply<'_> {
+    /// A [`DecodeError`] of this answer.
+    pub(crate) fn fail(&self, reason: DecodeReason, redact: Redact<'_>) -> DecodeError {
+        let content_type = self
+            .headers
+            .and_then(|h| h.get(reqwest::header::CONTENT_TYPE))
+            .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned());
+        DecodeError::of_answer(self.status, content_type, self.body, reason, redact)
+    }
+}
+
+/// An answer with a result, its envelope read, the result itself not decoded yet.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Opened {
+    /// Where the result's JSON text is in the body.
+    result: Range<usize>,
+    /// The `time` block, if it was asked for and is good (boxed: it is rare, and this moves
+    /// through every call's layers).
+    pub time: Option<Box<Time>>,
+    /// The accounting's numbers of the `time` block, if they are good.
+    pub usage: Option<Usage>,
+    pub next: Option<u64>,
+    pub total: Option<u64>,
+}
+
+/// Reads an answer's envelope: its error (typed), or where its result is and the metadata
+/// beside it. Not generic: the same code for every method. Never panics.
+pub(crate) fn open(
     reply: Reply<'_>,
-    redact: &dyn Fn(String) -> String,
-) -> Result<Response<T>, ErrorKind<E>> {
-    let fail = |reason: DecodeReason| {
-        ErrorKind::Decode(DecodeError::of_answer(
-            reply.status,
-            reply.content_type.map(str::to_owned),
-            reply.body,
-            reason,
-            redact,
-        ))
-    };
-    let envelope: RawEnvelope<'_> = match serde_json::from_slice(reply.body) {
+    time: TimeBlock,
+    declares: Declares,
+    redact: Redact<'_>,
+) -> Result<Opened, ErrorKind<Declared>> {
+    match time {
+        TimeBlock::Usage => match open_as::<LazyTime<'_>>(reply, declares, redact) {
+            // Not JSON to the one-pass reading: it may be JSON with a number beyond `f64` in
+            // the block, which only spoils the block. Read again with the block as raw text.
+            Err(ErrorKind::Decode(e)) if matches!(e.reason, DecodeReason::NotJson { .. }) => {
+                open_as::<RawUsage<'_>>(reply, declares, redact)
+            }
+            opened => opened,
+        },
+        TimeBlock::Full => open_as::<&RawValue>(reply, declares, redact),
+    }
+}
+
+fn open_as<'a, Tm: TimeField<'a>>(
+    reply: Reply<'a>,
+    declares: Declares,
+    redact: Redact<'_>,
+) -> Result<Opened, ErrorKind<Declared>> {
+    let envelope: RawEnvelope<'_, Tm> = match serde_json::from_slice(reply.body) {
         Ok(envelope) => envelope,
-        Err(e) => return Err(fail(DecodeReason::not_json(&e.to_string(), redact))),
+        Err(e) => {
+            let reason = DecodeReason::not_json(&e.to_string(), redact);
+            return Err(ErrorKind::Decode(reply.fail(reason, redact)));
+        }
     };
     if let Some(error) = envelope.error {
         // The portal's words can echo what it was sent: every string is redacted and bounded.
@@ -155,11 +211,13 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
         // REST 3.0 shape: {"error": {"code": "…", "message": "…"}}
         let code = code_of(&error);
         if code.trim().is_empty() {
-            return Err(fail(DecodeReason::EmptyErrorCode { description }));
+            let reason = DecodeReason::EmptyErrorCode { description };
+            return Err(ErrorKind::Decode(reply.fail(reason, redact)));
         }
-        if let Some(error) = E::from_code(&code, reply.status, &description) {
+        if declares(&code, reply.status, &description) {
+            let code = code.into_owned();
             return Err(ErrorKind::Method {
-                error,
+                error: Declared { code, description },
                 status: reply.status,
             });
         }
@@ -171,28 +229,72 @@ pub(crate) fn decode<T: Lenient, E: MethodError>(
         )));
     }
     let Some(raw) = envelope.result else {
-        return Err(fail(DecodeReason::NoResult));
+        return Err(ErrorKind::Decode(
+            reply.fail(DecodeReason::NoResult, redact),
+        ));
     };
     if !(200..300).contains(&reply.status) {
         // A result with an error status is not something the portal sends: report it as is.
-        return Err(fail(DecodeReason::NoResult));
+        return Err(ErrorKind::Decode(
+            reply.fail(DecodeReason::NoResult, redact),
+        ));
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
+    // The raw value borrows from the body: its place in it, kept for `finish`.
+    let start = (raw.get().as_ptr() as usize).wrapping_sub(reply.body.as_ptr() as usize);
+    let result = start..start.wrapping_add(raw.get().len());
+    if result.start > result.end || result.end > reply.body.len() {
+        // Not inside the body (serde_json would have copied it): never seen, but not a panic.
+        return Err(ErrorKind::Decode(
+            reply.fail(DecodeReason::NoResult, redact),
+        ));
+    }
+    let (time, usage) = Tm::read(envelope.time);
+    Ok(Opened {
+        result,
+        time: time.map(Box::new),
+        usage,
+        next: metadata("next", envelope.next),
+        total: metadata("total", envelope.total),
+    })
+}
+
+/// Decodes the result of an [`open`]ed answer into the method's result type.
+pub(crate) fn finish<T: Lenient, E>(
+    reply: Reply<'_>,
+    opened: Opened,
+    redact: Redact<'_>,
+) -> Result<Response<T>, ErrorKind<E>> {
+    let text = reply.body.get(opened.result.clone()).unwrap_or_default();
+    let mut de = serde_json::Deserializer::from_slice(text);
     let result = match serde_path_to_error::deserialize::<_, Tolerant<T>>(&mut de) {
         Ok(Tolerant(result)) => result,
         Err(e) => {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
-            return Err(fail(DecodeReason::shape(&path, &message, redact)));
+            let reason = DecodeReason::shape(&path, &message, redact);
+            return Err(ErrorKind::Decode(reply.fail(reason, redact)));
         }
     };
     Ok(Response {
         result,
-        time: metadata("time", envelope.time),
-        next: metadata("next", envelope.next),
-        total: metadata("total", envelope.total),
+        time: opened.time.map(|t| *t),
+        next: opened.next,
+        total: opened.total,
         status: reply.status,
     })
+}
+
+/// Decodes an answer into the method's result or its typed error, the whole `time` block
+/// included (what a call does, in one function: the tests' entry point). Never panics.
+#[cfg(test)]
+pub(crate) fn decode<T: Lenient, E: MethodError>(
+    reply: Reply<'_>,
+    redact: Redact<'_>,
+) -> Result<Response<T>, ErrorKind<E>> {
+    match open(reply, TimeBlock::Full, declares::<E>, redact) {
+        Ok(opened) => finish(reply, opened, redact),
+        Err(kind) => Err(declared_into(kind, redact)),
+    }
 }
 
 #[cfg(test)]
@@ -205,7 +307,7 @@ mod tests {
         decode(
             Reply {
                 status,
-                content_type: Some("application/json"),
+                headers: None,
                 body: body.as_bytes(),
             },
             &|s| s.replace("s3cret", "***"),
@@ -381,6 +483,91 @@ mod tests {
         assert!(!text.contains("s3cret") && text.len() < 4 * DecodeError::BODY_LIMIT);
     }
 
+    /// The accounting's numbers of `time` (and the result beside it) as a plain call reads
+    /// them and as `with_meta` does.
+    fn usage_of(time: &str) -> (Option<Usage>, Option<Usage>) {
+        let body = format!(r#"{{"result": true, "time": {time}, "next": 5}}"#);
+        let reply = Reply {
+            status: 200,
+            headers: None,
+            body: body.as_bytes(),
+        };
+        let read = |block| {
+            let opened = open(reply, block, declares::<NoMethodErrors>, &|s| s)
+                .unwrap_or_else(|e| panic!("{time}: {e:?}"));
+            let response = finish::<bool, NoMethodErrors>(reply, opened.clone(), &|s| s).unwrap();
+            assert!(response.result && response.next == Some(5), "{time}");
+            assert_eq!(
+                response.time.is_some(),
+                block == TimeBlock::Full && opened.time.is_some()
+            );
+            opened.usage
+        };
+        (read(TimeBlock::Usage), read(TimeBlock::Full))
+    }
+
+    /// A plain call reads only `start`, `finish`, `operating` and `operating_reset_at` of the
+    /// `time` block, in the envelope's own pass; whatever the block holds, it keeps the result
+    /// and gets the same numbers `with_meta` feeds the accounting with.
+    #[test]
+    fn both_readings_of_the_time_block_feed_the_accounting_alike() {
+        let usage = |start, finish, operating, operating_reset_at| {
+            Some(Usage {
+                start,
+                finish,
+                operating,
+                operating_reset_at,
+            })
+        };
+        for (time, expected) in [
+            (
+                r#"{"start": 1773660718.412935, "finish": "1773660718.44", "duration": 0.02,
+                "date_start": "2026-03-16T14:31:58+01:00", "operating_reset_at": 1773661318,
+                "operating": 0}"#,
+                usage(
+                    1773660718.412935,
+                    1773660718.44,
+                    Some(0.0),
+                    Some(1773661318.0),
+                ),
+            ),
+            (r#"{}"#, usage(0.0, 0.0, None, None)),
+            (
+                r#"{"operating": null, "operating_reset_at": ""}"#,
+                usage(0.0, 0.0, None, None),
+            ),
+            (
+                r#"{"operating": 1e308, "x": [{"a": [1e999]}]}"#,
+                usage(0.0, 0.0, Some(1e308), None),
+            ),
+            (
+                r#"{"duration": 1e999, "operating": 2}"#,
+                usage(0.0, 0.0, Some(2.0), None),
+            ),
+            (
+                r#"{"date_start": "yesterday", "finish": 3}"#,
+                usage(0.0, 3.0, None, None),
+            ),
+            (r#"{"operating": 1e999, "operating_reset_at": 5}"#, None),
+            (r#"{"start": "NaN"}"#, None),
+            (r#"{"finish": "-inf"}"#, None),
+            (r#"{"operating": {"a": 1}}"#, None),
+            (r#"{"operating": 1, "operating": 1}"#, None),
+            (r#""yesterday""#, None),
+            (r#"[1, 2, 3, 4, 5, 6, 7, 8]"#, None),
+            (r#"true"#, None),
+            (r#"17"#, None),
+            (r#"null"#, None),
+            (r#""""#, None),
+            (r#"false"#, None),
+            (r#"[]"#, None),
+        ] {
+            let (plain, with_meta) = usage_of(time);
+            assert_eq!(plain, expected, "{time}");
+            assert_eq!(with_meta, expected, "{time}");
+        }
+    }
+
     #[test]
     fn null_result_is_present() {
         let r = run::<Option<u64>>(200, r#"{"result": null}"#).unwrap();
@@ -402,7 +589,7 @@ mod fuzz {
     fn decode_all(status: u16, body: &[u8]) {
         let reply = Reply {
             status,
-            content_type: None,
+            headers: None,
             body,
         };
         let redact = |s: String| s;
@@ -465,12 +652,44 @@ mod fuzz {
             })
     }
 
+    /// `time` blocks with the keys a portal sends, any values.
+    fn time_block() -> impl Strategy<Value = serde_json::Value> {
+        let key = prop::sample::select(vec![
+            "start",
+            "finish",
+            "duration",
+            "processing",
+            "date_start",
+            "operating",
+            "operating_reset_at",
+            "other",
+        ]);
+        prop_oneof![
+            prop::collection::vec((key, json()), 0..10).prop_map(|pairs| {
+                serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+            }),
+            json(),
+        ]
+    }
+
     proptest! {
         // 2,000 cases per run in CI; `PROPTEST_CASES=1000000` for a long run.
         #![proptest_config(ProptestConfig {
             cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000),
             ..ProptestConfig::default()
         })]
+
+        /// Whatever the `time` block holds, a plain call keeps the result and reads the same
+        /// accounting numbers as `with_meta`.
+        #[test]
+        fn both_readings_of_any_time_block_agree(time in time_block()) {
+            let body = serde_json::json!({"result": 1, "time": time}).to_string();
+            let reply = Reply { status: 200, headers: None, body: body.as_bytes() };
+            let read = |block| open(reply, block, declares::<NoMethodErrors>, &|s| s).map(|o| o.usage);
+            let plain = read(TimeBlock::Usage);
+            prop_assert!(plain.is_ok(), "{body}");
+            prop_assert_eq!(plain.ok(), read(TimeBlock::Full).ok(), "{}", body);
+        }
 
         #[test]
         fn arbitrary_bytes_never_panic(status in 0u16..1000, body in prop::collection::vec(any::<u8>(), 0..512)) {

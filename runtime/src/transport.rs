@@ -1,9 +1,13 @@
 //! One HTTP exchange with the portal: POST a JSON body, read the status and a bounded body.
 //! Retries, limits and renewal are layered above this; this file only moves bytes.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures::TryFutureExt;
+use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::TransportError;
@@ -12,14 +16,18 @@ use crate::error::TransportError;
 #[derive(Debug)]
 pub(crate) struct HttpReply {
     pub status: u16,
-    pub content_type: Option<String>,
-    pub body: Vec<u8>,
+    /// The answer's headers (taken from the response, not copied).
+    pub headers: HeaderMap,
+    /// The body: the one chunk hyper handed over when it came in one (no copy), else the chunks
+    /// joined.
+    pub body: Bytes,
     /// The body was longer than the limit (or than what the client's body budget could grant)
     /// and was cut.
     pub truncated: bool,
     /// The limit it was cut at.
     pub limit: usize,
-    /// The `Idempotent-Replayed: true` header of a REST 3.0 answer.
+    /// The `Idempotent-Replayed: true` header of a REST 3.0 answer (looked up only for requests
+    /// that carry an idempotency key).
     pub replayed: bool,
     /// The share of the client's body budget the body holds, released when the reply is dropped.
     _budget: Option<OwnedSemaphorePermit>,
@@ -55,57 +63,135 @@ impl BodyBudget {
         let kib = bytes.div_ceil(1024).clamp(1, self.bytes / 1024);
         u32::try_from(kib).unwrap_or(u32::MAX)
     }
+
+    /// A share of `kib` KiB: at once when it is free (the usual case), else waiting for it (the
+    /// wait boxed, so that it takes no room in every call's future). `None` only if the semaphore
+    /// is closed, which it never is.
+    async fn reserve(&self, kib: u32) -> Option<OwnedSemaphorePermit> {
+        match Arc::clone(&self.kib).try_acquire_many_owned(kib) {
+            Ok(permit) => Some(permit),
+            Err(_) => Box::pin(Arc::clone(&self.kib).acquire_many_owned(kib))
+                .await
+                .ok(),
+        }
+    }
+}
+
+/// The body read so far: the first chunk as hyper handed it over, copied out only when a second
+/// one comes.
+enum Body {
+    Empty,
+    One(Bytes),
+    Joined(Vec<u8>),
+}
+
+impl Body {
+    fn len(&self) -> usize {
+        match self {
+            Body::Empty => 0,
+            Body::One(b) => b.len(),
+            Body::Joined(v) => v.len(),
+        }
+    }
+
+    fn push(&mut self, chunk: Bytes, capacity: usize) {
+        *self = match std::mem::replace(self, Body::Empty) {
+            Body::Empty => Body::One(chunk),
+            Body::One(first) => {
+                let mut joined = Vec::with_capacity(capacity.max(first.len() + chunk.len()));
+                joined.extend_from_slice(&first);
+                joined.extend_from_slice(&chunk);
+                Body::Joined(joined)
+            }
+            Body::Joined(mut joined) => {
+                joined.extend_from_slice(&chunk);
+                Body::Joined(joined)
+            }
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Body::Empty => Bytes::new(),
+            Body::One(b) => b,
+            Body::Joined(v) => Bytes::from(v),
+        }
+    }
 }
 
 /// POSTs `body` (JSON) to `url` and reads at most `max_body` bytes of the answer, within the
 /// client's body `budget`.
 ///
 /// `url` may contain a webhook code: it is never logged, and errors are stripped of it.
-pub(crate) async fn post_json(
+pub(crate) fn post_json<'a>(
     http: &reqwest::Client,
     url: &str,
     body: Vec<u8>,
     timeout: Duration,
     max_body: usize,
-    budget: &BodyBudget,
+    budget: &'a BodyBudget,
     idempotency_key: Option<&str>,
-) -> Result<HttpReply, TransportError> {
-    let mut request = http
+) -> impl Future<Output = Result<HttpReply, TransportError>> + Send + 'a {
+    // The request is built before the future (which every call allocates), and the response is
+    // moved straight into the reading: neither takes room in it.
+    let replayable = idempotency_key.is_some();
+    request(http, url, body, timeout, idempotency_key)
+        .send()
+        .map_err(TransportError::new)
+        .and_then(move |response| read(response, max_body, budget, replayable))
+}
+
+fn request(
+    http: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    timeout: Duration,
+    idempotency_key: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let request = http
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::ACCEPT, "application/json")
         .timeout(timeout)
         .body(body);
-    if let Some(key) = idempotency_key {
-        request = request.header("idempotency-key", key);
+    match idempotency_key {
+        Some(key) => request.header("idempotency-key", key),
+        None => request,
     }
-    let mut response = request.send().await.map_err(TransportError::new)?;
+}
+
+/// Reads the answer: the status, the headers (taken, not copied) and at most `max_body` bytes of
+/// the body, within the budget.
+async fn read(
+    mut response: reqwest::Response,
+    max_body: usize,
+    budget: &BodyBudget,
+    replayable: bool,
+) -> Result<HttpReply, TransportError> {
     let status = response.status().as_u16();
-    let header = |name| {
-        response
+    // Only a REST 3.0 call with an idempotency key can be answered from the portal's store.
+    let replayed = replayable
+        && response
             .headers()
-            .get(name)
-            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let content_type = header(reqwest::header::CONTENT_TYPE.as_str());
-    let replayed = header("idempotent-replayed").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let headers = std::mem::take(response.headers_mut());
     let expected = response
         .content_length()
         .map_or(UNKNOWN_LENGTH_RESERVATION, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)
         })
         .min(max_body);
-    let mut permit = Arc::clone(&budget.kib)
-        .acquire_many_owned(budget.kib_of(expected))
-        .await
-        .ok();
+    let mut permit = budget.reserve(budget.kib_of(expected)).await;
     let mut granted = permit.as_ref().map_or(0, |p| p.num_permits() * 1024);
-    let mut body = Vec::with_capacity(expected.min(granted));
+    let capacity = expected.min(granted);
+    let mut body = Body::Empty;
     let mut truncated = false;
     let mut limit = max_body;
     while let Some(chunk) = response.chunk().await.map_err(TransportError::new)? {
-        let wanted = body.len().saturating_add(chunk.len()).min(max_body);
+        let len = body.len();
+        let wanted = len.saturating_add(chunk.len()).min(max_body);
         if wanted > granted {
             // Grow only with what is free now: waiting while holding a share could deadlock.
             let more = budget.kib_of(wanted - granted);
@@ -120,19 +206,19 @@ pub(crate) async fn post_json(
                 Err(_) => limit = limit.min(granted),
             }
         }
-        let room = limit.min(granted).saturating_sub(body.len());
+        let room = limit.min(granted).saturating_sub(len);
         if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
+            body.push(chunk.slice(..room), capacity);
             truncated = true;
             limit = limit.min(granted);
             break;
         }
-        body.extend_from_slice(&chunk);
+        body.push(chunk, capacity);
     }
     Ok(HttpReply {
         status,
-        content_type,
-        body,
+        headers,
+        body: body.into_bytes(),
         truncated,
         limit,
         replayed,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::envelope::Time;
+use crate::envelope::{Time, Usage};
 
 /// When to hold a method back.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,6 +95,12 @@ impl Operating {
     /// end, an absurd operating time is clamped, and a block that is not finite numbers (which
     /// decoding does not produce, but a `Time` may hold) is ignored, each with a warning.
     pub(crate) fn observe(&self, method: &str, time: &Time) {
+        self.observe_usage(method, &Usage::from(time));
+    }
+
+    /// Records the accounting's numbers of a `time` block (what a call decodes when its caller
+    /// does not ask for the whole block), as [`observe`](Self::observe).
+    pub(crate) fn observe_usage(&self, method: &str, time: &Usage) {
         let (Some(operating), Some(reset_at)) = (time.operating, time.operating_reset_at) else {
             return;
         };
