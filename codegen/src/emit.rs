@@ -78,6 +78,8 @@ struct Placed<'a> {
     segments: Vec<String>,
     feature: String,
     ident: String,
+    /// The free function's name.
+    fn_name: String,
 }
 
 /// Generates the Rust of every selected method.
@@ -89,6 +91,11 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
     all.sort_by(|a, b| {
         (&a.name, a.rest_version, &a.docs_path).cmp(&(&b.name, b.rest_version, &b.docs_path))
     });
+    let v2_names: BTreeSet<&str> = all
+        .iter()
+        .filter(|m| m.rest_version != 3)
+        .map(|m| m.name.as_str())
+        .collect();
     for m in all {
         if !ov.selected(&m.name) {
             continue;
@@ -97,13 +104,14 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
             docs_path: m.docs_path.clone(),
             reason: format!("`{}`: {reason}", m.name),
         };
-        if m.rest_version == 3 {
+        if m.name.starts_with("BX24.") {
             out.skipped.push(skip(
-                "REST 3.0: `#[b24_method]` has no key for `Method::API_VERSION` yet".into(),
+                "a method of the JavaScript SDK (`BX24.*`), not a REST method".into(),
             ));
             continue;
         }
-        let segments: Vec<String> = m.name.split('.').map(|s| s.to_snake_case()).collect();
+        let feature = feature_of(m);
+        let mut segments: Vec<String> = m.name.split('.').map(|s| s.to_snake_case()).collect();
         if segments.iter().any(|s| {
             s.is_empty()
                 || s.starts_with(|c: char| c.is_ascii_digit())
@@ -113,7 +121,36 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
                 .push(skip("a segment of the name is not a module name".into()));
             continue;
         }
-        let ident = struct_name(&m.name);
+        let rooted = root_module(&feature);
+        if let Some(root) = rooted {
+            segments.insert(0, root.to_owned());
+        }
+        // Under a root module, the name's first segment is part of the item names.
+        let ident = if rooted.is_some() {
+            struct_name(&format!("{root}.{}", m.name, root = segments[0]))
+        } else {
+            struct_name(&m.name)
+        };
+        // A REST 3.0 method also documented for REST 2: `…_v3` beside it.
+        let v3_twin = m.rest_version == 3 && v2_names.contains(m.name.as_str());
+        if v3_twin {
+            if let Some(last) = segments.last_mut() {
+                last.push_str("_v3");
+            }
+        }
+        let ident = if v3_twin { format!("{ident}V3") } else { ident };
+        let mut fn_name = if rooted.is_some() {
+            m.name
+                .split('.')
+                .map(|s| s.to_snake_case())
+                .collect::<Vec<_>>()
+                .join("_")
+        } else {
+            heck_fn_name(&m.name)
+        };
+        if v3_twin {
+            fn_name.push_str("_v3");
+        }
         let key = (segments[0].clone(), ident.clone());
         if let Some(first) = taken.get(&key) {
             out.skipped.push(skip(format!(
@@ -122,12 +159,12 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
             continue;
         }
         taken.insert(key, m.name.clone());
-        let feature = feature_of(m);
         placed.push(Placed {
             method: m,
             segments,
             feature,
             ident,
+            fn_name,
         });
     }
 
@@ -217,8 +254,19 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
                 let mut full = path.clone();
                 full.push(child.clone());
                 let _ = writeln!(text, "{}", cfg(&features_of[&full]));
+                if path.last() == Some(child) {
+                    // `catalog.catalog.get`: the docs' names, kept.
+                    let _ = writeln!(text, "#[allow(clippy::module_inception)]");
+                }
                 let _ = writeln!(text, "pub mod {};", mod_ident(child));
             }
+        }
+        if path.len() == 1 && RUNTIME_MODULES.contains(&path[0].as_str()) {
+            let _ = writeln!(
+                text,
+                "\n// The runtime's module of the same name, which this one shadows in `b24`.\npub use ::b24_runtime::{}::*;",
+                path[0]
+            );
         }
         if path.len() == 1 {
             if let Some(list) = exports.get(&path[0]) {
@@ -255,6 +303,10 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
         let _ = writeln!(lib, "{}", cfg(&features_of[path]));
         // Generated modules are laid out by the generator, not rustfmt.
         let _ = writeln!(lib, "#[rustfmt::skip]");
+        if path[0] == "main" {
+            // The docs' `main` scope (`main.eventlog.*`), not a binary's `main.rs`.
+            let _ = writeln!(lib, "#[path = \"main/mod.rs\"]");
+        }
         let _ = writeln!(lib, "pub mod {};", mod_ident(&path[0]));
     }
     out.lib_mods = lib;
@@ -290,6 +342,21 @@ fn cfg(features: &BTreeSet<String>) -> String {
             .collect();
         format!("#[cfg(any({}))]", list.join(", "))
     }
+}
+
+/// Modules of `b24_runtime` that `b24` re-exports: a generated scope module of the same name
+/// re-exports the runtime's items, so that `b24::<name>::…` keeps naming them.
+const RUNTIME_MODULES: &[&str] = &[
+    "auth", "autobatch", "batch", "blocking", "call", "client", "de", "decl", "envelope", "error",
+    "error_code", "event", "limits", "method", "oauth", "paging", "rest_v3", "retry", "transport",
+    "wire",
+];
+
+/// The module a feature's methods live under when not under their name's first segment: the
+/// `basic` scope (the docs' `common` section: `app.info`, `method.get`, `scope`, `server.time`)
+/// goes under `common`, so that its one-word names do not sit beside the runtime's modules.
+fn root_module(feature: &str) -> Option<&'static str> {
+    (feature == "basic").then_some("common")
 }
 
 /// The cargo feature of a method: its first docs scope (`.` → `_`), else its first segment.
@@ -536,6 +603,12 @@ fn method_file(p: &Placed<'_>, o: &MethodOverride, stats: &mut Stats) -> (String
     let _ = writeln!(body, "#[b24_method(");
     let _ = writeln!(body, "    {:?},", m.name);
     let _ = writeln!(body, "    response = {response},");
+    if m.rest_version == 3 {
+        let _ = writeln!(body, "    rest = 3,");
+    }
+    if p.fn_name != heck_fn_name(&m.name) {
+        let _ = writeln!(body, "    fn_name = {},", p.fn_name);
+    }
     if o.idempotent.unwrap_or_else(|| is_read(&m.name)) {
         let _ = writeln!(body, "    idempotent,");
     }
@@ -575,7 +648,7 @@ fn method_file(p: &Placed<'_>, o: &MethodOverride, stats: &mut Stats) -> (String
     }
 
     // Nested objects (they may add more while being written).
-    let mut exports = vec![ident.clone(), heck_fn_name(&m.name)];
+    let mut exports = vec![ident.clone(), p.fn_name.clone()];
     if !errors.is_empty() {
         exports.push(format!("{ident}Error"));
     }

@@ -33,6 +33,7 @@ pub mod decl;
 pub mod envelope;
 pub mod error;
 pub mod error_code;
+pub mod event;
 pub mod limits;
 pub mod method;
 pub mod oauth;
@@ -48,6 +49,7 @@ pub use autobatch::AutoBatch;
 pub use call::Call;
 pub use client::{Client, ClientBuilder};
 pub use de::Lenient;
+pub use event::Event;
 pub use envelope::{Response, Time};
 pub use error::{
     ApiError, ConfigError, DecodeError, DecodeReason, Error, ErrorKind, PagingError, TransportError,

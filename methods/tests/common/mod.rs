@@ -77,6 +77,12 @@ pub fn run(decoders: &[Decoder]) {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(str::to_owned)
         .collect();
+    // Only the methods compiled in (their scope's feature is on) are checked.
+    let compiled: BTreeSet<&str> = decoders.iter().map(|d| d.1).collect();
+    let expected: BTreeSet<String> = expected
+        .into_iter()
+        .filter(|l| l.rsplit_once(" #").is_some_and(|(docs, _)| compiled.contains(docs)))
+        .collect();
     let new: Vec<&String> = failures.difference(&expected).collect();
     let fixed: Vec<&String> = expected.difference(&failures).collect();
     assert!(
