@@ -53,6 +53,8 @@ pub struct Stats {
     pub results_typed: usize,
     pub results_value: usize,
     pub objects: usize,
+    /// Objects written as an alias of an object of the same shape.
+    pub aliases: usize,
 }
 
 /// Markers of the generated regions in hand-written files.
@@ -190,10 +192,11 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
     let mut method_code: BTreeMap<Vec<String>, String> = BTreeMap::new();
     let mut exports: BTreeMap<String, Vec<Export>> = BTreeMap::new();
     let mut export_names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut shapes = Shapes::new();
     for p in &placed {
         let m = p.method;
         let o = ov.method.get(&m.name).cloned().unwrap_or_default();
-        let (code, items) = method_file(p, &o, &mut out.stats);
+        let (code, items) = method_file(p, &o, &mut shapes, &mut out.stats);
         let deprecated = m.deprecated.is_some() && o.deprecated != Some(false);
         let path = p.segments.clone();
         for n in 1..path.len() {
@@ -347,8 +350,25 @@ fn cfg(features: &BTreeSet<String>) -> String {
 /// Modules of `b24_runtime` that `b24` re-exports: a generated scope module of the same name
 /// re-exports the runtime's items, so that `b24::<name>::…` keeps naming them.
 const RUNTIME_MODULES: &[&str] = &[
-    "auth", "autobatch", "batch", "blocking", "call", "client", "de", "decl", "envelope", "error",
-    "error_code", "event", "limits", "method", "oauth", "paging", "rest_v3", "retry", "transport",
+    "auth",
+    "autobatch",
+    "batch",
+    "blocking",
+    "call",
+    "client",
+    "de",
+    "decl",
+    "envelope",
+    "error",
+    "error_code",
+    "event",
+    "limits",
+    "method",
+    "oauth",
+    "paging",
+    "rest_v3",
+    "retry",
+    "transport",
     "wire",
 ];
 
@@ -416,7 +436,13 @@ fn doc(out: &mut String, indent: &str, text: &str) {
         }
         let mut line = String::new();
         for w in words {
-            if !line.is_empty() && line.len() + w.len() > 92 {
+            // A line must not start with what Markdown reads as a list item or a heading.
+            let marker = matches!(w, "-" | "*" | "+" | ">" | "|")
+                || w.starts_with('#')
+                || (w.ends_with(['.', ')'])
+                    && w.len() > 1
+                    && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit()));
+            if !line.is_empty() && line.len() + w.len() > 92 && !marker {
                 let _ = writeln!(out, "{indent}/// {line}");
                 line.clear();
             }
@@ -459,8 +485,32 @@ struct Obj {
     param: bool,
 }
 
+/// An object's shape: its fields' names, types, requiredness and nested shapes.
+fn shape(fields: &[Field]) -> String {
+    let mut out = String::new();
+    for f in fields {
+        let _ = write!(
+            out,
+            "{}:{}:{}{{{}}};",
+            f.name,
+            f.ty,
+            f.required,
+            shape(&f.fields)
+        );
+    }
+    out
+}
+
+/// Objects written so far, by feature, side and shape: the path of the first.
+type Shapes = BTreeMap<(String, bool, String), String>;
+
 /// One method's file: its text and the names to re-export.
-fn method_file(p: &Placed<'_>, o: &MethodOverride, stats: &mut Stats) -> (String, Vec<String>) {
+fn method_file(
+    p: &Placed<'_>,
+    o: &MethodOverride,
+    shapes: &mut Shapes,
+    stats: &mut Stats,
+) -> (String, Vec<String>) {
     let m = p.method;
     let ident = &p.ident;
     let mut s = String::new();
@@ -521,7 +571,11 @@ fn method_file(p: &Placed<'_>, o: &MethodOverride, stats: &mut Stats) -> (String
         doc(&mut text, "    ", &description);
         if po.ty.is_none() {
             if let Some(why) = ty.untyped() {
-                doc(&mut text, "    ", &untyped_note(why, &f.ty));
+                doc(
+                    &mut text,
+                    "    ",
+                    &untyped_note(ty.untyped_kind(), why, &f.ty),
+                );
             }
         }
         trim_doc_end(&mut text, "    ");
@@ -661,9 +715,23 @@ fn method_file(p: &Placed<'_>, o: &MethodOverride, stats: &mut Stats) -> (String
             param: objects[i].param,
         };
         body.push('\n');
-        write_object(&mut body, &obj, &mut objects, stats);
+        // An object of the same shape (field names, types and nesting; the docs may differ)
+        // already written for another method of the feature: an alias to it.
+        let key = (p.feature.clone(), obj.param, shape(&obj.fields));
+        if let Some(first) = shapes.get(&key) {
+            doc(&mut body, "", &obj.doc);
+            trim_doc_end(&mut body, "");
+            let _ = writeln!(body, "///\n/// The same shape as [`{first}`].");
+            let _ = writeln!(body, "pub type {} = {first};", obj.name);
+            stats.aliases += 1;
+        } else {
+            let mut module: Vec<String> = p.segments.iter().map(|s| mod_ident(s)).collect();
+            module.push(obj.name.clone());
+            shapes.insert(key, format!("crate::{}", module.join("::")));
+            write_object(&mut body, &obj, &mut objects, stats);
+            stats.objects += 1;
+        }
         exports.push(obj.name.clone());
-        stats.objects += 1;
         i += 1;
     }
 
@@ -710,6 +778,11 @@ fn map_field(f: &Field, nested: &str, param: bool, objects: &mut Vec<Obj>) -> Ty
         name = format!("{nested}{n}");
         n += 1;
     }
+    if param {
+        if let Some(ty) = types::query_param(&f.name, &f.ty, !f.fields.is_empty()) {
+            return ty;
+        }
+    }
     let ty = types::map(&f.ty, !f.fields.is_empty(), &name, param);
     let named =
         matches!(&ty, Ty::Named(_)) || matches!(&ty, Ty::Vec(t) if matches!(**t, Ty::Named(_)));
@@ -753,7 +826,11 @@ fn write_object(out: &mut String, obj: &Obj, objects: &mut Vec<Obj>, stats: &mut
         let mut text = String::new();
         doc(&mut text, "    ", &bounded(&f.description));
         if let Some(why) = ty.untyped() {
-            doc(&mut text, "    ", &untyped_note(why, &f.ty));
+            doc(
+                &mut text,
+                "    ",
+                &untyped_note(ty.untyped_kind(), why, &f.ty),
+            );
         }
         trim_doc_end(&mut text, "    ");
         if name != f.name {
@@ -910,10 +987,10 @@ fn examples_test(placed: &[Placed<'_>]) -> String {
 }
 
 /// "Untyped (`serde_json::Value`): why (`docs type`)."
-fn untyped_note(why: &str, ty: &str) -> String {
+fn untyped_note(kind: &str, why: &str, ty: &str) -> String {
     if ty.is_empty() {
-        format!("Untyped (`serde_json::Value`): {why}.")
+        format!("Untyped (`{kind}`): {why}.")
     } else {
-        format!("Untyped (`serde_json::Value`): {why} (`{ty}`).")
+        format!("Untyped (`{kind}`): {why} (`{ty}`).")
     }
 }

@@ -7,7 +7,7 @@
 pub mod engine;
 
 #[cfg(feature = "ai_admin")]
-pub use engine::list::{EngineList, engine_list, EngineListFilter, EngineListResult};
+pub use engine::list::{EngineList, engine_list, EngineListResult};
 #[cfg(feature = "ai_admin")]
 pub use engine::register::{EngineRegister, engine_register, EngineRegisterError, EngineRegisterSettings};
 #[cfg(feature = "ai_admin")]

@@ -33,13 +33,13 @@ pub use robot::delete::{RobotDelete, robot_delete, RobotDeleteError};
 #[cfg(feature = "bizproc")]
 pub use robot::list::{RobotList, robot_list, RobotListError};
 #[cfg(feature = "bizproc")]
-pub use robot::update::{RobotUpdate, robot_update, RobotUpdateError, RobotUpdateFields, RobotUpdateFieldsProperties, RobotUpdateFieldsReturnProperties};
+pub use robot::update::{RobotUpdate, robot_update, RobotUpdateError, RobotUpdateFields};
 #[cfg(feature = "bizproc")]
 pub use task::complete::{TaskComplete, task_complete, TaskCompleteError};
 #[cfg(feature = "bizproc")]
 pub use task::delegate::{TaskDelegate, task_delegate, TaskDelegateError};
 #[cfg(feature = "bizproc")]
-pub use task::list::{TaskList, task_list, TaskListError, TaskListSelect, TaskListFilter, TaskListOrder, TaskListResult, TaskListSelectParameters, TaskListFilterParameters, TaskListOrderParameters, TaskListResultParameters, TaskListSelectParametersFields, TaskListFilterParametersFields, TaskListOrderParametersFields, TaskListResultParametersFields};
+pub use task::list::{TaskList, task_list, TaskListError, TaskListResult, TaskListResultParameters, TaskListResultParametersFields};
 #[cfg(feature = "bizproc")]
 pub use workflow::instances::{WorkflowInstances, workflow_instances, WorkflowInstancesError};
 #[cfg(feature = "bizproc")]
@@ -51,7 +51,7 @@ pub use workflow::template::add::{WorkflowTemplateAdd, workflow_template_add, Wo
 #[cfg(feature = "bizproc")]
 pub use workflow::template::delete::{WorkflowTemplateDelete, workflow_template_delete, WorkflowTemplateDeleteError};
 #[cfg(feature = "bizproc")]
-pub use workflow::template::list::{WorkflowTemplateList, workflow_template_list, WorkflowTemplateListError, WorkflowTemplateListSelect, WorkflowTemplateListFilter, WorkflowTemplateListOrder, WorkflowTemplateListResult};
+pub use workflow::template::list::{WorkflowTemplateList, workflow_template_list, WorkflowTemplateListError, WorkflowTemplateListResult};
 #[cfg(feature = "bizproc")]
 pub use workflow::template::update::{WorkflowTemplateUpdate, workflow_template_update, WorkflowTemplateUpdateError, WorkflowTemplateUpdateFields};
 #[cfg(feature = "bizproc")]

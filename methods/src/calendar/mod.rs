@@ -39,7 +39,7 @@ pub use meeting::status::set::{MeetingStatusSet, meeting_status_set};
 #[cfg(feature = "calendar")]
 pub use resource::add::{ResourceAdd, resource_add};
 #[cfg(feature = "calendar")]
-pub use resource::booking::list::{ResourceBookingList, resource_booking_list, ResourceBookingListFilter, ResourceBookingListResult};
+pub use resource::booking::list::{ResourceBookingList, resource_booking_list, ResourceBookingListResult};
 #[cfg(feature = "calendar")]
 pub use resource::delete::{ResourceDelete, resource_delete};
 #[cfg(feature = "calendar")]

@@ -16,4 +16,4 @@ pub use followup::field::list::{FollowupFieldList, followup_field_list};
 #[cfg(feature = "call")]
 pub use followup::get::{FollowupGet, followup_get};
 #[cfg(feature = "call")]
-pub use followup::list::{FollowupList, followup_list, FollowupListFilter, FollowupListOrder, FollowupListPagination, FollowupListFilterStartDate, FollowupListPaginationAfterCursor};
+pub use followup::list::{FollowupList, followup_list, FollowupListPagination, FollowupListPaginationAfterCursor};

@@ -190,7 +190,7 @@ pub use product::download::{ProductDownload, product_download, ProductDownloadEr
 #[cfg(feature = "catalog")]
 pub use product::get::{ProductGet, product_get, ProductGetError};
 #[cfg(feature = "catalog")]
-pub use product::get_fields_by_filter::{ProductGetFieldsByFilter, product_get_fields_by_filter, ProductGetFieldsByFilterError, ProductGetFieldsByFilterFilter};
+pub use product::get_fields_by_filter::{ProductGetFieldsByFilter, product_get_fields_by_filter, ProductGetFieldsByFilterError};
 #[cfg(feature = "catalog")]
 pub use product::list::{ProductList, product_list, ProductListError};
 #[cfg(feature = "catalog")]
@@ -202,7 +202,7 @@ pub use product::offer::download::{ProductOfferDownload, product_offer_download,
 #[cfg(feature = "catalog")]
 pub use product::offer::get::{ProductOfferGet, product_offer_get, ProductOfferGetError};
 #[cfg(feature = "catalog")]
-pub use product::offer::get_fields_by_filter::{ProductOfferGetFieldsByFilter, product_offer_get_fields_by_filter, ProductOfferGetFieldsByFilterError, ProductOfferGetFieldsByFilterFilter};
+pub use product::offer::get_fields_by_filter::{ProductOfferGetFieldsByFilter, product_offer_get_fields_by_filter, ProductOfferGetFieldsByFilterError};
 #[cfg(feature = "catalog")]
 pub use product::offer::list::{ProductOfferList, product_offer_list, ProductOfferListError};
 #[cfg(feature = "catalog")]
@@ -216,7 +216,7 @@ pub use product::service::download::{ProductServiceDownload, product_service_dow
 #[cfg(feature = "catalog")]
 pub use product::service::get::{ProductServiceGet, product_service_get, ProductServiceGetError};
 #[cfg(feature = "catalog")]
-pub use product::service::get_fields_by_filter::{ProductServiceGetFieldsByFilter, product_service_get_fields_by_filter, ProductServiceGetFieldsByFilterError, ProductServiceGetFieldsByFilterFilter};
+pub use product::service::get_fields_by_filter::{ProductServiceGetFieldsByFilter, product_service_get_fields_by_filter, ProductServiceGetFieldsByFilterError};
 #[cfg(feature = "catalog")]
 pub use product::service::list::{ProductServiceList, product_service_list, ProductServiceListError};
 #[cfg(feature = "catalog")]
@@ -230,7 +230,7 @@ pub use product::sku::download::{ProductSkuDownload, product_sku_download, Produ
 #[cfg(feature = "catalog")]
 pub use product::sku::get::{ProductSkuGet, product_sku_get, ProductSkuGetError};
 #[cfg(feature = "catalog")]
-pub use product::sku::get_fields_by_filter::{ProductSkuGetFieldsByFilter, product_sku_get_fields_by_filter, ProductSkuGetFieldsByFilterError, ProductSkuGetFieldsByFilterFilter};
+pub use product::sku::get_fields_by_filter::{ProductSkuGetFieldsByFilter, product_sku_get_fields_by_filter, ProductSkuGetFieldsByFilterError};
 #[cfg(feature = "catalog")]
 pub use product::sku::list::{ProductSkuList, product_sku_list, ProductSkuListError};
 #[cfg(feature = "catalog")]

@@ -149,7 +149,7 @@ pub use address::delete::{AddressDelete, address_delete, AddressDeleteFields};
 #[cfg(feature = "crm")]
 pub use address::fields::{AddressFields, address_fields, AddressFieldsResult};
 #[cfg(feature = "crm")]
-pub use address::list::{AddressList, address_list, AddressListSelect, AddressListFilter, AddressListOrder, AddressListResult};
+pub use address::list::{AddressList, address_list, AddressListResult};
 #[cfg(feature = "crm")]
 pub use address::update::{AddressUpdate, address_update, AddressUpdateFields};
 #[cfg(feature = "crm")]
@@ -254,7 +254,7 @@ pub use company::userfield::delete::{CompanyUserfieldDelete, company_userfield_d
 #[cfg(feature = "crm")]
 pub use company::userfield::get::{CompanyUserfieldGet, company_userfield_get, CompanyUserfieldGetError};
 #[cfg(feature = "crm")]
-pub use company::userfield::list::{CompanyUserfieldList, company_userfield_list, CompanyUserfieldListError, CompanyUserfieldListFilter};
+pub use company::userfield::list::{CompanyUserfieldList, company_userfield_list, CompanyUserfieldListError};
 #[cfg(feature = "crm")]
 pub use company::userfield::update::{CompanyUserfieldUpdate, company_userfield_update, CompanyUserfieldUpdateError, CompanyUserfieldUpdateFields, CompanyUserfieldUpdateFieldsSettings, CompanyUserfieldUpdateFieldsList};
 #[cfg(feature = "crm")]
@@ -300,13 +300,13 @@ pub use contact::list::{ContactList, contact_list};
 #[allow(deprecated)]
 pub use contact::update::{ContactUpdate, contact_update, ContactUpdateError, ContactUpdateFields};
 #[cfg(feature = "crm")]
-pub use contact::userfield::add::{ContactUserfieldAdd, contact_userfield_add, ContactUserfieldAddFields, ContactUserfieldAddFieldsSettings, ContactUserfieldAddFieldsList};
+pub use contact::userfield::add::{ContactUserfieldAdd, contact_userfield_add, ContactUserfieldAddFields};
 #[cfg(feature = "crm")]
 pub use contact::userfield::delete::{ContactUserfieldDelete, contact_userfield_delete, ContactUserfieldDeleteError};
 #[cfg(feature = "crm")]
 pub use contact::userfield::get::{ContactUserfieldGet, contact_userfield_get, ContactUserfieldGetError};
 #[cfg(feature = "crm")]
-pub use contact::userfield::list::{ContactUserfieldList, contact_userfield_list, ContactUserfieldListFilter};
+pub use contact::userfield::list::{ContactUserfieldList, contact_userfield_list};
 #[cfg(feature = "crm")]
 pub use contact::userfield::update::{ContactUserfieldUpdate, contact_userfield_update, ContactUserfieldUpdateError, ContactUserfieldUpdateFields, ContactUserfieldUpdateFieldsSettings, ContactUserfieldUpdateFieldsList};
 #[cfg(feature = "crm")]
@@ -396,15 +396,15 @@ pub use deal::recurring::update::{DealRecurringUpdate, deal_recurring_update, De
 #[allow(deprecated)]
 pub use deal::update::{DealUpdate, deal_update, DealUpdateFields, DealUpdateParams};
 #[cfg(feature = "crm")]
-pub use deal::userfield::add::{DealUserfieldAdd, deal_userfield_add, DealUserfieldAddError, DealUserfieldAddFields, DealUserfieldAddFieldsSettings, DealUserfieldAddFieldsList};
+pub use deal::userfield::add::{DealUserfieldAdd, deal_userfield_add, DealUserfieldAddError, DealUserfieldAddFields};
 #[cfg(feature = "crm")]
 pub use deal::userfield::delete::{DealUserfieldDelete, deal_userfield_delete, DealUserfieldDeleteError};
 #[cfg(feature = "crm")]
 pub use deal::userfield::get::{DealUserfieldGet, deal_userfield_get, DealUserfieldGetError};
 #[cfg(feature = "crm")]
-pub use deal::userfield::list::{DealUserfieldList, deal_userfield_list, DealUserfieldListError, DealUserfieldListFilter};
+pub use deal::userfield::list::{DealUserfieldList, deal_userfield_list, DealUserfieldListError};
 #[cfg(feature = "crm")]
-pub use deal::userfield::update::{DealUserfieldUpdate, deal_userfield_update, DealUserfieldUpdateError, DealUserfieldUpdateFields, DealUserfieldUpdateFieldsSettings, DealUserfieldUpdateFieldsList};
+pub use deal::userfield::update::{DealUserfieldUpdate, deal_userfield_update, DealUserfieldUpdateError, DealUserfieldUpdateFields};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use dealcategory::add::{DealcategoryAdd, dealcategory_add};
@@ -446,7 +446,7 @@ pub use documentgenerator::document::get::{DocumentgeneratorDocumentGet, documen
 #[cfg(feature = "crm")]
 pub use documentgenerator::document::getfields::{DocumentgeneratorDocumentGetfields, documentgenerator_document_getfields, DocumentgeneratorDocumentGetfieldsError, DocumentgeneratorDocumentGetfieldsValues, DocumentgeneratorDocumentGetfieldsResult, DocumentgeneratorDocumentGetfieldsResultDocumentFields};
 #[cfg(feature = "crm")]
-pub use documentgenerator::document::list::{DocumentgeneratorDocumentList, documentgenerator_document_list, DocumentgeneratorDocumentListError, DocumentgeneratorDocumentListFilter, DocumentgeneratorDocumentListOrder, DocumentgeneratorDocumentListResult, DocumentgeneratorDocumentListResultDocuments};
+pub use documentgenerator::document::list::{DocumentgeneratorDocumentList, documentgenerator_document_list, DocumentgeneratorDocumentListError, DocumentgeneratorDocumentListResult, DocumentgeneratorDocumentListResultDocuments};
 #[cfg(feature = "crm")]
 pub use documentgenerator::document::update::{DocumentgeneratorDocumentUpdate, documentgenerator_document_update, DocumentgeneratorDocumentUpdateError, DocumentgeneratorDocumentUpdateResult, DocumentgeneratorDocumentUpdateResultDocument};
 #[cfg(feature = "crm")]
@@ -460,7 +460,7 @@ pub use documentgenerator::numerator::get::{DocumentgeneratorNumeratorGet, docum
 #[cfg(feature = "crm")]
 pub use documentgenerator::numerator::list::{DocumentgeneratorNumeratorList, documentgenerator_numerator_list, DocumentgeneratorNumeratorListResult, DocumentgeneratorNumeratorListResultSettings};
 #[cfg(feature = "crm")]
-pub use documentgenerator::numerator::update::{DocumentgeneratorNumeratorUpdate, documentgenerator_numerator_update, DocumentgeneratorNumeratorUpdateError, DocumentgeneratorNumeratorUpdateFields, DocumentgeneratorNumeratorUpdateResult, DocumentgeneratorNumeratorUpdateFieldsSettings, DocumentgeneratorNumeratorUpdateResultSettings, DocumentgeneratorNumeratorUpdateFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator};
+pub use documentgenerator::numerator::update::{DocumentgeneratorNumeratorUpdate, documentgenerator_numerator_update, DocumentgeneratorNumeratorUpdateError, DocumentgeneratorNumeratorUpdateFields, DocumentgeneratorNumeratorUpdateResult, DocumentgeneratorNumeratorUpdateFieldsSettings};
 #[cfg(feature = "crm")]
 pub use documentgenerator::template::add::{DocumentgeneratorTemplateAdd, documentgenerator_template_add, DocumentgeneratorTemplateAddError, DocumentgeneratorTemplateAddFields, DocumentgeneratorTemplateAddResult};
 #[cfg(feature = "crm")]
@@ -470,7 +470,7 @@ pub use documentgenerator::template::get::{DocumentgeneratorTemplateGet, documen
 #[cfg(feature = "crm")]
 pub use documentgenerator::template::getfields::{DocumentgeneratorTemplateGetfields, documentgenerator_template_getfields, DocumentgeneratorTemplateGetfieldsError, DocumentgeneratorTemplateGetfieldsValues, DocumentgeneratorTemplateGetfieldsResult};
 #[cfg(feature = "crm")]
-pub use documentgenerator::template::list::{DocumentgeneratorTemplateList, documentgenerator_template_list, DocumentgeneratorTemplateListError, DocumentgeneratorTemplateListSelect};
+pub use documentgenerator::template::list::{DocumentgeneratorTemplateList, documentgenerator_template_list, DocumentgeneratorTemplateListError};
 #[cfg(feature = "crm")]
 pub use documentgenerator::template::update::{DocumentgeneratorTemplateUpdate, documentgenerator_template_update, DocumentgeneratorTemplateUpdateError, DocumentgeneratorTemplateUpdateFields, DocumentgeneratorTemplateUpdateResult};
 #[cfg(feature = "crm")]
@@ -685,7 +685,7 @@ pub use lead::delete::{LeadDelete, lead_delete};
 pub use lead::details::configuration::force_common_scope_for_all::{LeadDetailsConfigurationForceCommonScopeForAll, lead_details_configuration_force_common_scope_for_all, LeadDetailsConfigurationForceCommonScopeForAllExtras};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
-pub use lead::details::configuration::get::{LeadDetailsConfigurationGet, lead_details_configuration_get, LeadDetailsConfigurationGetResult, LeadDetailsConfigurationGetResultElements};
+pub use lead::details::configuration::get::{LeadDetailsConfigurationGet, lead_details_configuration_get, LeadDetailsConfigurationGetResult};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use lead::details::configuration::reset::{LeadDetailsConfigurationReset, lead_details_configuration_reset};
@@ -710,15 +710,15 @@ pub use lead::productrows::set::{LeadProductrowsSet, lead_productrows_set, LeadP
 #[allow(deprecated)]
 pub use lead::update::{LeadUpdate, lead_update, LeadUpdateFields, LeadUpdateParams};
 #[cfg(feature = "crm")]
-pub use lead::userfield::add::{LeadUserfieldAdd, lead_userfield_add, LeadUserfieldAddError, LeadUserfieldAddFields, LeadUserfieldAddFieldsSettings, LeadUserfieldAddFieldsList};
+pub use lead::userfield::add::{LeadUserfieldAdd, lead_userfield_add, LeadUserfieldAddError, LeadUserfieldAddFields};
 #[cfg(feature = "crm")]
 pub use lead::userfield::delete::{LeadUserfieldDelete, lead_userfield_delete, LeadUserfieldDeleteError};
 #[cfg(feature = "crm")]
 pub use lead::userfield::get::{LeadUserfieldGet, lead_userfield_get, LeadUserfieldGetError};
 #[cfg(feature = "crm")]
-pub use lead::userfield::list::{LeadUserfieldList, lead_userfield_list, LeadUserfieldListError, LeadUserfieldListFilter};
+pub use lead::userfield::list::{LeadUserfieldList, lead_userfield_list, LeadUserfieldListError};
 #[cfg(feature = "crm")]
-pub use lead::userfield::update::{LeadUserfieldUpdate, lead_userfield_update, LeadUserfieldUpdateError, LeadUserfieldUpdateFields, LeadUserfieldUpdateFieldsSettings, LeadUserfieldUpdateFieldsList};
+pub use lead::userfield::update::{LeadUserfieldUpdate, lead_userfield_update, LeadUserfieldUpdateError, LeadUserfieldUpdateFields};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use measure::add::{MeasureAdd, measure_add, MeasureAddFields};
@@ -865,15 +865,15 @@ pub use quote::productrows::set::{QuoteProductrowsSet, quote_productrows_set, Qu
 #[allow(deprecated)]
 pub use quote::update::{QuoteUpdate, quote_update, QuoteUpdateFields, QuoteUpdateParams};
 #[cfg(feature = "crm")]
-pub use quote::userfield::add::{QuoteUserfieldAdd, quote_userfield_add, QuoteUserfieldAddError, QuoteUserfieldAddFields, QuoteUserfieldAddFieldsSettings, QuoteUserfieldAddFieldsList};
+pub use quote::userfield::add::{QuoteUserfieldAdd, quote_userfield_add, QuoteUserfieldAddError, QuoteUserfieldAddFields};
 #[cfg(feature = "crm")]
 pub use quote::userfield::delete::{QuoteUserfieldDelete, quote_userfield_delete, QuoteUserfieldDeleteError};
 #[cfg(feature = "crm")]
 pub use quote::userfield::get::{QuoteUserfieldGet, quote_userfield_get, QuoteUserfieldGetError};
 #[cfg(feature = "crm")]
-pub use quote::userfield::list::{QuoteUserfieldList, quote_userfield_list, QuoteUserfieldListError, QuoteUserfieldListFilter};
+pub use quote::userfield::list::{QuoteUserfieldList, quote_userfield_list, QuoteUserfieldListError};
 #[cfg(feature = "crm")]
-pub use quote::userfield::update::{QuoteUserfieldUpdate, quote_userfield_update, QuoteUserfieldUpdateError, QuoteUserfieldUpdateFields, QuoteUserfieldUpdateFieldsSettings, QuoteUserfieldUpdateFieldsList};
+pub use quote::userfield::update::{QuoteUserfieldUpdate, quote_userfield_update, QuoteUserfieldUpdateError, QuoteUserfieldUpdateFields};
 #[cfg(feature = "crm")]
 pub use requisite::add::{RequisiteAdd, requisite_add};
 #[cfg(feature = "crm")]
@@ -885,7 +885,7 @@ pub use requisite::bankdetail::fields::{RequisiteBankdetailFields, requisite_ban
 #[cfg(feature = "crm")]
 pub use requisite::bankdetail::get::{RequisiteBankdetailGet, requisite_bankdetail_get};
 #[cfg(feature = "crm")]
-pub use requisite::bankdetail::list::{RequisiteBankdetailList, requisite_bankdetail_list, RequisiteBankdetailListSelect, RequisiteBankdetailListFilter, RequisiteBankdetailListOrder, RequisiteBankdetailListResult};
+pub use requisite::bankdetail::list::{RequisiteBankdetailList, requisite_bankdetail_list, RequisiteBankdetailListResult};
 #[cfg(feature = "crm")]
 pub use requisite::bankdetail::update::{RequisiteBankdetailUpdate, requisite_bankdetail_update, RequisiteBankdetailUpdateFields};
 #[cfg(feature = "crm")]
@@ -899,7 +899,7 @@ pub use requisite::link::fields::{RequisiteLinkFields, requisite_link_fields, Re
 #[cfg(feature = "crm")]
 pub use requisite::link::get::{RequisiteLinkGet, requisite_link_get};
 #[cfg(feature = "crm")]
-pub use requisite::link::list::{RequisiteLinkList, requisite_link_list, RequisiteLinkListSelect, RequisiteLinkListFilter, RequisiteLinkListOrder, RequisiteLinkListResult};
+pub use requisite::link::list::{RequisiteLinkList, requisite_link_list, RequisiteLinkListResult};
 #[cfg(feature = "crm")]
 pub use requisite::link::register::{RequisiteLinkRegister, requisite_link_register, RequisiteLinkRegisterFields};
 #[cfg(feature = "crm")]
@@ -931,7 +931,7 @@ pub use requisite::preset::fields::{RequisitePresetFields, requisite_preset_fiel
 #[cfg(feature = "crm")]
 pub use requisite::preset::get::{RequisitePresetGet, requisite_preset_get};
 #[cfg(feature = "crm")]
-pub use requisite::preset::list::{RequisitePresetList, requisite_preset_list, RequisitePresetListSelect, RequisitePresetListFilter, RequisitePresetListOrder, RequisitePresetListResult};
+pub use requisite::preset::list::{RequisitePresetList, requisite_preset_list, RequisitePresetListResult};
 #[cfg(feature = "crm")]
 pub use requisite::preset::update::{RequisitePresetUpdate, requisite_preset_update, RequisitePresetUpdateFields};
 #[cfg(feature = "crm")]
@@ -943,7 +943,7 @@ pub use requisite::userfield::delete::{RequisiteUserfieldDelete, requisite_userf
 #[cfg(feature = "crm")]
 pub use requisite::userfield::get::{RequisiteUserfieldGet, requisite_userfield_get, RequisiteUserfieldGetError};
 #[cfg(feature = "crm")]
-pub use requisite::userfield::list::{RequisiteUserfieldList, requisite_userfield_list, RequisiteUserfieldListFilter, RequisiteUserfieldListResult};
+pub use requisite::userfield::list::{RequisiteUserfieldList, requisite_userfield_list, RequisiteUserfieldListResult};
 #[cfg(feature = "crm")]
 pub use requisite::userfield::update::{RequisiteUserfieldUpdate, requisite_userfield_update, RequisiteUserfieldUpdateError, RequisiteUserfieldUpdateFields};
 #[cfg(feature = "crm")]

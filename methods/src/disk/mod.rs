@@ -41,7 +41,7 @@ pub use file::restore::{FileRestore, file_restore, FileRestoreError};
 #[cfg(feature = "disk")]
 pub use file::restore_from_version::{FileRestoreFromVersion, file_restore_from_version, FileRestoreFromVersionError};
 #[cfg(feature = "disk")]
-pub use file::search::{FileSearch, file_search, FileSearchError, FileSearchFilter, FileSearchResult};
+pub use file::search::{FileSearch, file_search, FileSearchError, FileSearchResult};
 #[cfg(feature = "disk")]
 pub use file::upload_version::{FileUploadVersion, file_upload_version, FileUploadVersionError};
 #[cfg(feature = "disk")]

@@ -25,7 +25,7 @@ pub use document::get::{DocumentGet, document_get, DocumentGetError, DocumentGet
 #[cfg(feature = "documentgenerator")]
 pub use document::getfields::{DocumentGetfields, document_getfields, DocumentGetfieldsError, DocumentGetfieldsResult, DocumentGetfieldsResultDocumentFields};
 #[cfg(feature = "documentgenerator")]
-pub use document::list::{DocumentList, document_list, DocumentListError, DocumentListSelect, DocumentListOrder, DocumentListFilter, DocumentListResult, DocumentListResultDocuments, DocumentListResultDocumentsValues};
+pub use document::list::{DocumentList, document_list, DocumentListError, DocumentListResult, DocumentListResultDocuments, DocumentListResultDocumentsValues};
 #[cfg(feature = "documentgenerator")]
 pub use document::update::{DocumentUpdate, document_update, DocumentUpdateError, DocumentUpdateFields, DocumentUpdateResult, DocumentUpdateResultDocument, DocumentUpdateResultDocumentValues, DocumentUpdateResultDocumentPublicUrlView};
 #[cfg(feature = "documentgenerator")]
@@ -33,21 +33,21 @@ pub use numerator::add::{NumeratorAdd, numerator_add, NumeratorAddError, Numerat
 #[cfg(feature = "documentgenerator")]
 pub use numerator::delete::{NumeratorDelete, numerator_delete, NumeratorDeleteError};
 #[cfg(feature = "documentgenerator")]
-pub use numerator::get::{NumeratorGet, numerator_get, NumeratorGetError, NumeratorGetResult, NumeratorGetResultNumerator, NumeratorGetResultNumeratorSettings, NumeratorGetResultNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator};
+pub use numerator::get::{NumeratorGet, numerator_get, NumeratorGetError, NumeratorGetResult, NumeratorGetResultNumerator, NumeratorGetResultNumeratorSettings};
 #[cfg(feature = "documentgenerator")]
-pub use numerator::list::{NumeratorList, numerator_list, NumeratorListError, NumeratorListResult, NumeratorListResultNumerators, NumeratorListResultNumeratorsSettings, NumeratorListResultNumeratorsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator};
+pub use numerator::list::{NumeratorList, numerator_list, NumeratorListError, NumeratorListResult, NumeratorListResultNumerators};
 #[cfg(feature = "documentgenerator")]
-pub use numerator::update::{NumeratorUpdate, numerator_update, NumeratorUpdateError, NumeratorUpdateFields, NumeratorUpdateResult, NumeratorUpdateFieldsSettings, NumeratorUpdateResultSettings, NumeratorUpdateFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator, NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator};
+pub use numerator::update::{NumeratorUpdate, numerator_update, NumeratorUpdateError, NumeratorUpdateFields, NumeratorUpdateResult, NumeratorUpdateFieldsSettings};
 #[cfg(feature = "documentgenerator")]
 pub use region::add::{RegionAdd, region_add, RegionAddError, RegionAddFields, RegionAddResult, RegionAddResultRegion};
 #[cfg(feature = "documentgenerator")]
 pub use region::delete::{RegionDelete, region_delete, RegionDeleteError};
 #[cfg(feature = "documentgenerator")]
-pub use region::get::{RegionGet, region_get, RegionGetError, RegionGetResult, RegionGetResultRegion};
+pub use region::get::{RegionGet, region_get, RegionGetError, RegionGetResult};
 #[cfg(feature = "documentgenerator")]
 pub use region::list::{RegionList, region_list, RegionListError, RegionListResult, RegionListResultRegions};
 #[cfg(feature = "documentgenerator")]
-pub use region::update::{RegionUpdate, region_update, RegionUpdateError, RegionUpdateFields, RegionUpdateResult, RegionUpdateResultRegion};
+pub use region::update::{RegionUpdate, region_update, RegionUpdateError, RegionUpdateFields, RegionUpdateResult};
 #[cfg(feature = "documentgenerator")]
 pub use role::add::{RoleAdd, role_add, RoleAddError, RoleAddFields, RoleAddResult, RoleAddFieldsPermissions, RoleAddResultRole, RoleAddFieldsPermissionsSettings, RoleAddFieldsPermissionsTemplates, RoleAddFieldsPermissionsDocuments, RoleAddResultRolePermissions, RoleAddResultRolePermissionsSettings, RoleAddResultRolePermissionsTemplates, RoleAddResultRolePermissionsDocuments};
 #[cfg(feature = "documentgenerator")]
@@ -55,11 +55,11 @@ pub use role::delete::{RoleDelete, role_delete, RoleDeleteError};
 #[cfg(feature = "documentgenerator")]
 pub use role::fillaccesses::{RoleFillaccesses, role_fillaccesses, RoleFillaccessesError, RoleFillaccessesAccesses};
 #[cfg(feature = "documentgenerator")]
-pub use role::get::{RoleGet, role_get, RoleGetError, RoleGetResult, RoleGetResultRole, RoleGetResultRolePermissions, RoleGetResultRolePermissionsSettings, RoleGetResultRolePermissionsTemplates, RoleGetResultRolePermissionsDocuments};
+pub use role::get::{RoleGet, role_get, RoleGetError, RoleGetResult};
 #[cfg(feature = "documentgenerator")]
 pub use role::list::{RoleList, role_list, RoleListError, RoleListResult, RoleListResultRoles};
 #[cfg(feature = "documentgenerator")]
-pub use role::update::{RoleUpdate, role_update, RoleUpdateError, RoleUpdateFields, RoleUpdateResult, RoleUpdateFieldsPermissions, RoleUpdateResultRole, RoleUpdateFieldsPermissionsSettings, RoleUpdateFieldsPermissionsTemplates, RoleUpdateFieldsPermissionsDocuments, RoleUpdateResultRolePermissions, RoleUpdateResultRolePermissionsSettings, RoleUpdateResultRolePermissionsTemplates, RoleUpdateResultRolePermissionsDocuments};
+pub use role::update::{RoleUpdate, role_update, RoleUpdateError, RoleUpdateFields, RoleUpdateResult, RoleUpdateFieldsPermissions};
 #[cfg(feature = "documentgenerator")]
 pub use template::add::{TemplateAdd, template_add, TemplateAddError, TemplateAddFields, TemplateAddResult, TemplateAddResultTemplate};
 #[cfg(feature = "documentgenerator")]
@@ -69,6 +69,6 @@ pub use template::get::{TemplateGet, template_get, TemplateGetError, TemplateGet
 #[cfg(feature = "documentgenerator")]
 pub use template::getfields::{TemplateGetfields, template_getfields, TemplateGetfieldsError, TemplateGetfieldsResult, TemplateGetfieldsResultTemplateFields};
 #[cfg(feature = "documentgenerator")]
-pub use template::list::{TemplateList, template_list, TemplateListError, TemplateListSelect, TemplateListOrder, TemplateListFilter, TemplateListResult, TemplateListResultTemplates};
+pub use template::list::{TemplateList, template_list, TemplateListError, TemplateListResult, TemplateListResultTemplates};
 #[cfg(feature = "documentgenerator")]
-pub use template::update::{TemplateUpdate, template_update, TemplateUpdateError, TemplateUpdateFields, TemplateUpdateResult, TemplateUpdateResultTemplate};
+pub use template::update::{TemplateUpdate, template_update, TemplateUpdateError, TemplateUpdateFields, TemplateUpdateResult};

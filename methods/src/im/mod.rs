@@ -55,11 +55,11 @@ pub use counters::get::{CountersGet, counters_get};
 #[cfg(feature = "im")]
 pub use department::colleagues::list::{DepartmentColleaguesList, department_colleagues_list, DepartmentColleaguesListError, DepartmentColleaguesListResult, DepartmentColleaguesListResultPhones};
 #[cfg(feature = "im")]
-pub use department::employees::get::{DepartmentEmployeesGet, department_employees_get, DepartmentEmployeesGetError, DepartmentEmployeesGetResult, DepartmentEmployeesGetResultPhones};
+pub use department::employees::get::{DepartmentEmployeesGet, department_employees_get, DepartmentEmployeesGetError, DepartmentEmployeesGetResult};
 #[cfg(feature = "im")]
-pub use department::get::{DepartmentGet, department_get, DepartmentGetError, DepartmentGetResult, DepartmentGetResultManagerUserData, DepartmentGetResultManagerUserDataPhones};
+pub use department::get::{DepartmentGet, department_get, DepartmentGetError, DepartmentGetResult, DepartmentGetResultManagerUserData};
 #[cfg(feature = "im")]
-pub use department::managers::get::{DepartmentManagersGet, department_managers_get, DepartmentManagersGetError, DepartmentManagersGetResult, DepartmentManagersGetResultPhones};
+pub use department::managers::get::{DepartmentManagersGet, department_managers_get, DepartmentManagersGetError, DepartmentManagersGetResult};
 #[cfg(feature = "im")]
 pub use dialog::get::{DialogGet, dialog_get, DialogGetError, DialogGetResult, DialogGetResultRestrictions, DialogGetResultEntityLink, DialogGetResultPermissions, DialogGetResultReadedList, DialogGetResultLastMessageViews};
 #[cfg(feature = "im")]
@@ -109,7 +109,7 @@ pub use notify::delete::{NotifyDelete, notify_delete, NotifyDeleteError};
 #[cfg(feature = "im")]
 pub use notify::get::{NotifyGet, notify_get, NotifyGetError, NotifyGetResult, NotifyGetResultNotifications, NotifyGetResultUsers, NotifyGetResultUsersPhones};
 #[cfg(feature = "im")]
-pub use notify::history::search::{NotifyHistorySearch, notify_history_search, NotifyHistorySearchError, NotifyHistorySearchResult, NotifyHistorySearchResultNotifications, NotifyHistorySearchResultUsers, NotifyHistorySearchResultUsersPhones};
+pub use notify::history::search::{NotifyHistorySearch, notify_history_search, NotifyHistorySearchError, NotifyHistorySearchResult, NotifyHistorySearchResultNotifications, NotifyHistorySearchResultUsers};
 #[cfg(feature = "im")]
 pub use notify::personal::add::{NotifyPersonalAdd, notify_personal_add, NotifyPersonalAddError};
 #[cfg(feature = "im")]
@@ -137,7 +137,7 @@ pub use revision::get::{RevisionGet, revision_get, RevisionGetResult};
 #[cfg(feature = "im")]
 pub use search::chat::list::{SearchChatList, search_chat_list, SearchChatListError, SearchChatListResult, SearchChatListResultRestrictions, SearchChatListResultPublic, SearchChatListResultEntityLink, SearchChatListResultPermissions};
 #[cfg(feature = "im")]
-pub use search::department::list::{SearchDepartmentList, search_department_list, SearchDepartmentListError, SearchDepartmentListResult, SearchDepartmentListResultManagerUserData, SearchDepartmentListResultManagerUserDataPhones};
+pub use search::department::list::{SearchDepartmentList, search_department_list, SearchDepartmentListError, SearchDepartmentListResult, SearchDepartmentListResultManagerUserData};
 #[cfg(feature = "im")]
 #[allow(deprecated)]
 pub use search::last::add::{SearchLastAdd, search_last_add, SearchLastAddError};
@@ -146,13 +146,13 @@ pub use search::last::add::{SearchLastAdd, search_last_add, SearchLastAddError};
 pub use search::last::delete::{SearchLastDelete, search_last_delete, SearchLastDeleteError};
 #[cfg(feature = "im")]
 #[allow(deprecated)]
-pub use search::last::get::{SearchLastGet, search_last_get, SearchLastGetResult, SearchLastGetResultAvatar, SearchLastGetResultUser, SearchLastGetResultChat, SearchLastGetResultUserPhones};
+pub use search::last::get::{SearchLastGet, search_last_get, SearchLastGetResult, SearchLastGetResultAvatar, SearchLastGetResultUser, SearchLastGetResultChat};
 #[cfg(feature = "im")]
 pub use search::user::list::{SearchUserList, search_user_list, SearchUserListError, SearchUserListResult, SearchUserListResultPhones};
 #[cfg(feature = "im")]
-pub use user::get::{UserGet, user_get, UserGetError, UserGetResult, UserGetResultPhones};
+pub use user::get::{UserGet, user_get, UserGetError, UserGetResult};
 #[cfg(feature = "im")]
-pub use user::list::get::{UserListGet, user_list_get, UserListGetError, UserListGetResult, UserListGetResultPhones};
+pub use user::list::get::{UserListGet, user_list_get, UserListGetError, UserListGetResult};
 #[cfg(feature = "im")]
 pub use user::status::get::{UserStatusGet, user_status_get};
 #[cfg(feature = "im")]

@@ -119,7 +119,7 @@ pub use v2::bot::register::{V2BotRegister, v2_bot_register, V2BotRegisterError, 
 #[cfg(feature = "imbot")]
 pub use v2::bot::unregister::{V2BotUnregister, v2_bot_unregister, V2BotUnregisterError, V2BotUnregisterResult};
 #[cfg(feature = "imbot")]
-pub use v2::bot::update::{V2BotUpdate, v2_bot_update, V2BotUpdateError, V2BotUpdateFields, V2BotUpdateResult, V2BotUpdateFieldsProperties, V2BotUpdateResultBot};
+pub use v2::bot::update::{V2BotUpdate, v2_bot_update, V2BotUpdateError, V2BotUpdateFields, V2BotUpdateResult, V2BotUpdateFieldsProperties};
 #[cfg(feature = "imbot")]
 pub use v2::chat::input_action::notify::{V2ChatInputActionNotify, v2_chat_input_action_notify, V2ChatInputActionNotifyError, V2ChatInputActionNotifyResult};
 #[cfg(feature = "imbot")]
@@ -169,7 +169,7 @@ pub use v2::command::register::{V2CommandRegister, v2_command_register, V2Comman
 #[cfg(feature = "imbot")]
 pub use v2::command::unregister::{V2CommandUnregister, v2_command_unregister, V2CommandUnregisterError, V2CommandUnregisterResult};
 #[cfg(feature = "imbot")]
-pub use v2::command::update::{V2CommandUpdate, v2_command_update, V2CommandUpdateError, V2CommandUpdateFields, V2CommandUpdateResult, V2CommandUpdateResultCommand};
+pub use v2::command::update::{V2CommandUpdate, v2_command_update, V2CommandUpdateError, V2CommandUpdateFields, V2CommandUpdateResult};
 #[cfg(feature = "imbot")]
 pub use v2::event::get::{V2EventGet, v2_event_get, V2EventGetError, V2EventGetResult};
 #[cfg(feature = "imbot")]

@@ -47,4 +47,4 @@ pub use status::{Status, status, StatusError, StatusResult};
 #[cfg(feature = "imopenlines")]
 pub use unregister::{Unregister, unregister, UnregisterError};
 #[cfg(feature = "imopenlines")]
-pub use update::messages::{UpdateMessages, update_messages, UpdateMessagesError, UpdateMessagesMessages, UpdateMessagesResult, UpdateMessagesMessagesUser, UpdateMessagesMessagesMessage, UpdateMessagesMessagesChat, UpdateMessagesResultData, UpdateMessagesResultDataResult, UpdateMessagesResultDataResultMessage, UpdateMessagesResultDataResultChat, UpdateMessagesResultDataResultExtra};
+pub use update::messages::{UpdateMessages, update_messages, UpdateMessagesError, UpdateMessagesMessages, UpdateMessagesResult, UpdateMessagesResultData, UpdateMessagesResultDataResult, UpdateMessagesResultDataResultMessage, UpdateMessagesResultDataResultChat, UpdateMessagesResultDataResultExtra};

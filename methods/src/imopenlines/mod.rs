@@ -37,7 +37,7 @@ pub use config::delete::{ConfigDelete, config_delete, ConfigDeleteError};
 #[cfg(feature = "imopenlines")]
 pub use config::get::{ConfigGet, config_get, ConfigGetError, ConfigGetResult, ConfigGetResultQueueFull, ConfigGetResultQueueUsersFields};
 #[cfg(feature = "imopenlines")]
-pub use config::list::get::{ConfigListGet, config_list_get, ConfigListGetError, ConfigListGetParams, ConfigListGetOptions, ConfigListGetResult, ConfigListGetParamsSelect, ConfigListGetParamsOrder, ConfigListGetParamsFilter, ConfigListGetResultQueueUsersFields, ConfigListGetResultConfigQueue, ConfigListGetParamsSelectQueueUsersFields, ConfigListGetParamsSelectConfigQueue, ConfigListGetParamsOrderQueueUsersFields, ConfigListGetParamsOrderConfigQueue, ConfigListGetParamsFilterQueueUsersFields, ConfigListGetParamsFilterConfigQueue};
+pub use config::list::get::{ConfigListGet, config_list_get, ConfigListGetError, ConfigListGetParams, ConfigListGetOptions, ConfigListGetResult, ConfigListGetResultQueueUsersFields, ConfigListGetResultConfigQueue};
 #[cfg(feature = "imopenlines")]
 pub use config::path::get::{ConfigPathGet, config_path_get, ConfigPathGetResult};
 #[cfg(feature = "imopenlines")]

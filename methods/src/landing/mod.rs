@@ -60,11 +60,11 @@ pub use block::updatenodes::{BlockUpdatenodes, block_updatenodes, BlockUpdatenod
 #[cfg(feature = "landing")]
 pub use block::uploadfile::{BlockUploadfile, block_uploadfile, BlockUploadfileError, BlockUploadfileParams, BlockUploadfileResult};
 #[cfg(feature = "landing")]
-pub use demos::get_list::{DemosGetList, demos_get_list, DemosGetListError, DemosGetListParams, DemosGetListResult, DemosGetListParamsFilter, DemosGetListParamsOrder, DemosGetListParamsGroup};
+pub use demos::get_list::{DemosGetList, demos_get_list, DemosGetListError, DemosGetListParams, DemosGetListResult, DemosGetListParamsGroup};
 #[cfg(feature = "landing")]
-pub use demos::get_page_list::{DemosGetPageList, demos_get_page_list, DemosGetPageListError, DemosGetPageListFilter, DemosGetPageListResult, DemosGetPageListFilterData, DemosGetPageListResultData};
+pub use demos::get_page_list::{DemosGetPageList, demos_get_page_list, DemosGetPageListError, DemosGetPageListResult, DemosGetPageListResultData};
 #[cfg(feature = "landing")]
-pub use demos::get_site_list::{DemosGetSiteList, demos_get_site_list, DemosGetSiteListError, DemosGetSiteListFilter, DemosGetSiteListResult, DemosGetSiteListFilterData, DemosGetSiteListResultData};
+pub use demos::get_site_list::{DemosGetSiteList, demos_get_site_list, DemosGetSiteListError, DemosGetSiteListResult, DemosGetSiteListResultData};
 #[cfg(feature = "landing")]
 pub use demos::register::{DemosRegister, demos_register, DemosRegisterError, DemosRegisterData, DemosRegisterParams, DemosRegisterDataItems, DemosRegisterDataItemsItems};
 #[cfg(feature = "landing")]
@@ -108,7 +108,7 @@ pub use landing::markundeletedblock::{LandingMarkundeletedblock, landing_markund
 #[cfg(feature = "landing")]
 pub use landing::r#move::{LandingMove, landing_move, LandingMoveError};
 #[cfg(feature = "landing")]
-pub use landing::moveblock::{LandingMoveblock, landing_moveblock, LandingMoveblockError, LandingMoveblockParams, LandingMoveblockResult, LandingMoveblockResultContent};
+pub use landing::moveblock::{LandingMoveblock, landing_moveblock, LandingMoveblockError, LandingMoveblockParams, LandingMoveblockResult};
 #[cfg(feature = "landing")]
 pub use landing::publication::{LandingPublication, landing_publication, LandingPublicationError};
 #[cfg(feature = "landing")]
@@ -130,7 +130,7 @@ pub use repo::bind::{RepoBind, repo_bind};
 #[cfg(feature = "landing")]
 pub use repo::check_content::{RepoCheckContent, repo_check_content, RepoCheckContentError, RepoCheckContentResult};
 #[cfg(feature = "landing")]
-pub use repo::get_list::{RepoGetList, repo_get_list, RepoGetListError, RepoGetListParams, RepoGetListResult, RepoGetListParamsFilter, RepoGetListParamsOrder, RepoGetListParamsGroup};
+pub use repo::get_list::{RepoGetList, repo_get_list, RepoGetListError, RepoGetListParams, RepoGetListResult, RepoGetListParamsGroup};
 #[cfg(feature = "landing")]
 pub use repo::register::{RepoRegister, repo_register, RepoRegisterError, RepoRegisterFields};
 #[cfg(feature = "landing")]
@@ -140,7 +140,7 @@ pub use repo::unregister::{RepoUnregister, repo_unregister, RepoUnregisterError}
 #[cfg(feature = "landing")]
 pub use repowidget::debug::{RepowidgetDebug, repowidget_debug, RepowidgetDebugError};
 #[cfg(feature = "landing")]
-pub use repowidget::getlist::{RepowidgetGetlist, repowidget_getlist, RepowidgetGetlistParams, RepowidgetGetlistResult, RepowidgetGetlistParamsSelect, RepowidgetGetlistParamsFilter, RepowidgetGetlistParamsGroup, RepowidgetGetlistParamsOrder};
+pub use repowidget::getlist::{RepowidgetGetlist, repowidget_getlist, RepowidgetGetlistParams, RepowidgetGetlistResult, RepowidgetGetlistParamsGroup};
 #[cfg(feature = "landing")]
 pub use repowidget::register::{RepowidgetRegister, repowidget_register, RepowidgetRegisterError, RepowidgetRegisterFields, RepowidgetRegisterFieldsWidgetParams};
 #[cfg(feature = "landing")]
@@ -170,7 +170,7 @@ pub use site::delete::{SiteDelete, site_delete, SiteDeleteError};
 #[cfg(feature = "landing")]
 pub use site::full_export::{SiteFullExport, site_full_export, SiteFullExportError, SiteFullExportParams, SiteFullExportResult, SiteFullExportResultFields, SiteFullExportResultLayout, SiteFullExportResultItems, SiteFullExportResultItemsPageCode, SiteFullExportResultItemsPageCodeFields, SiteFullExportResultItemsPageCodeLayout, SiteFullExportResultItemsPageCodeItems, SiteFullExportResultItemsPageCodeItemsBlockId, SiteFullExportResultItemsPageCodeItemsBlockIdRepoBlock};
 #[cfg(feature = "landing")]
-pub use site::get_folders::{SiteGetFolders, site_get_folders, SiteGetFoldersError, SiteGetFoldersFilter, SiteGetFoldersResult};
+pub use site::get_folders::{SiteGetFolders, site_get_folders, SiteGetFoldersError, SiteGetFoldersResult};
 #[cfg(feature = "landing")]
 pub use site::get_group_bindings::{SiteGetGroupBindings, site_get_group_bindings, SiteGetGroupBindingsError, SiteGetGroupBindingsResult};
 #[cfg(feature = "landing")]

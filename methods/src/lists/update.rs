@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/lists/lists/lists-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The `lists.update` method updates the universal list.
 ///
@@ -61,25 +61,6 @@ pub struct Update {
 }
 
 /// Array of list fields. Detailed description
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateFields {
-    /// Name of the list
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Description of the list
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Picture. An object in the format `{fileData: [value1, value2]}`, where `value1` is the name
-    /// of the picture file with the extension, and `value2` is the picture in base64 format
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "PICTURE")]
-    pub picture: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Enabling business process support. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "BIZPROC")]
-    pub bizproc: Option<String>,
-}
+///
+/// The same shape as [`crate::lists::add::AddFields`].
+pub type UpdateFields = crate::lists::add::AddFields;

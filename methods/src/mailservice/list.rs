@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/mailservice/mailservice-list.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `mailservice.list` returns a list of active mail services.
 ///
@@ -23,55 +23,6 @@ pub struct List {}
 
 /// Array of objects with information about mail services. The structure of the mail service
 /// object is described in detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListResult {
-    /// Identifier of the mail service
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the site in Bitrix24
-    #[b24(rename = "SITE_ID")]
-    pub site_id: Option<String>,
-    /// Service activity, values `Y` or `N`
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Sort index
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Name of the service
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// IMAP server address in lowercase
-    #[b24(rename = "SERVER")]
-    pub server: Option<String>,
-    /// IMAP server port
-    #[b24(rename = "PORT")]
-    pub port: Option<i64>,
-    /// Indicator of secure connection, values `Y` or `N`
-    #[b24(rename = "ENCRYPTION")]
-    pub encryption: Option<String>,
-    /// Address of the service's web interface
-    #[b24(rename = "LINK")]
-    pub link: Option<String>,
-    /// Path to the service's logo image
-    #[b24(rename = "ICON")]
-    pub icon: Option<String>,
-    /// SMTP server, if configured
-    #[b24(rename = "SMTP_SERVER")]
-    pub smtp_server: Option<String>,
-    /// SMTP port, if configured
-    #[b24(rename = "SMTP_PORT")]
-    pub smtp_port: Option<i64>,
-    /// Use IMAP login for SMTP, values `Y` or `N`
-    #[b24(rename = "SMTP_LOGIN_AS_IMAP")]
-    pub smtp_login_as_imap: Option<String>,
-    /// Use IMAP password for SMTP, values `Y` or `N`
-    #[b24(rename = "SMTP_PASSWORD_AS_IMAP")]
-    pub smtp_password_as_imap: Option<String>,
-    /// Indicator of secure SMTP connection, values `Y` or `N`
-    #[b24(rename = "SMTP_ENCRYPTION")]
-    pub smtp_encryption: Option<String>,
-    /// Indicator of uploading outgoing e-mails, values `Y` or `N`
-    #[b24(rename = "UPLOAD_OUTGOING")]
-    pub upload_outgoing: Option<String>,
-}
+///
+/// The same shape as [`crate::mailservice::get::GetResult`].
+pub type ListResult = crate::mailservice::get::GetResult;

@@ -273,7 +273,7 @@ pub use propertyvalue::getfields::{PropertyvalueGetfields, propertyvalue_getfiel
 #[cfg(feature = "sale")]
 pub use propertyvalue::list::{PropertyvalueList, propertyvalue_list, PropertyvalueListError};
 #[cfg(feature = "sale")]
-pub use propertyvalue::modify::{PropertyvalueModify, propertyvalue_modify, PropertyvalueModifyError, PropertyvalueModifyFields, PropertyvalueModifyFieldsOrder, PropertyvalueModifyFieldsOrderPropertyValues};
+pub use propertyvalue::modify::{PropertyvalueModify, propertyvalue_modify, PropertyvalueModifyError, PropertyvalueModifyFields};
 #[cfg(feature = "sale")]
 pub use propertyvariant::add::{PropertyvariantAdd, propertyvariant_add, PropertyvariantAddError, PropertyvariantAddFields};
 #[cfg(feature = "sale")]

@@ -7,6 +7,6 @@
 pub mod api;
 
 #[cfg(feature = "socialnetwork")]
-pub use api::workgroup::get::{ApiWorkgroupGet, api_workgroup_get, ApiWorkgroupGetError, ApiWorkgroupGetParams, ApiWorkgroupGetResult, ApiWorkgroupGetParamsSelect, ApiWorkgroupGetResultAvatarTypes, ApiWorkgroupGetResultAvatarData, ApiWorkgroupGetResultOwnerData, ApiWorkgroupGetResultSubjectData, ApiWorkgroupGetResultActions, ApiWorkgroupGetResultUserData, ApiWorkgroupGetResultListOfMembers, ApiWorkgroupGetResultFeatures, ApiWorkgroupGetResultListOfMembersAwaitingInvite, ApiWorkgroupGetResultGroupMembersList, ApiWorkgroupGetResultCounters, ApiWorkgroupGetResultAdditionalData};
+pub use api::workgroup::get::{ApiWorkgroupGet, api_workgroup_get, ApiWorkgroupGetError, ApiWorkgroupGetParams, ApiWorkgroupGetResult, ApiWorkgroupGetResultAvatarTypes, ApiWorkgroupGetResultAvatarData, ApiWorkgroupGetResultOwnerData, ApiWorkgroupGetResultSubjectData, ApiWorkgroupGetResultActions, ApiWorkgroupGetResultUserData, ApiWorkgroupGetResultListOfMembers, ApiWorkgroupGetResultFeatures, ApiWorkgroupGetResultListOfMembersAwaitingInvite, ApiWorkgroupGetResultGroupMembersList, ApiWorkgroupGetResultCounters, ApiWorkgroupGetResultAdditionalData};
 #[cfg(feature = "socialnetwork")]
-pub use api::workgroup::list::{ApiWorkgroupList, api_workgroup_list, ApiWorkgroupListFilter, ApiWorkgroupListSelect, ApiWorkgroupListOrder, ApiWorkgroupListParams};
+pub use api::workgroup::list::{ApiWorkgroupList, api_workgroup_list, ApiWorkgroupListParams};

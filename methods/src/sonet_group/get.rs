@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sonet-group/sonet-group-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sonet_group.get` returns a list of workgroups and projects considering the
 /// permissions of the current user.
@@ -16,10 +16,13 @@ use crate::{b24_method, b24_object};
     response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
     idempotent,
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Get {
     /// Sorting direction. Possible values: - `ASC` — ascending order - `DESC` — descending order
     /// Default — `ID:'DESC'`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object for filtering in the format `{"field_1": "value_1", ... "field_N": "value_N"}`. See
     /// below list of available fields for filtering. Supported operators in the filter key: - `!`
@@ -28,7 +31,10 @@ pub struct Get {
     /// (outside the range) - `?` — string search - `=` — equal, exact match (used by default) -
     /// `!=` — not equal - `%` — LIKE, substring search - `!%` — NOT LIKE, substring search
     /// Default — no filtering
-    pub filter: Option<GetFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Return group or project by identifier. If the parameter is provided, the method adds the
     /// filter condition `ID = GROUP_ID`
     pub group_id: Option<i64>,
@@ -41,53 +47,4 @@ pub struct Get {
     /// number
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// Object for filtering in the format `{"field_1": "value_1", ... "field_N": "value_N"}`. See
-/// below list of available fields for filtering. Supported operators in the filter key: - `!`
-/// — not equal - `>=` — greater than or equal - `>` — greater than - `<=` — less than or
-/// equal - `<` — less than - `><` — between (inclusive range) - `!><` — not between
-/// (outside the range) - `?` — string search - `=` — equal, exact match (used by default) -
-/// `!=` — not equal - `%` — LIKE, substring search - `!%` — NOT LIKE, substring search
-/// Default — no filtering
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GetFilter {
-    /// Identifier of the group or project
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Name of the group or project
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Identifier of the owner
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// Activity status of the group. Possible values: - `Y` — group is active - `N` — group is
-    /// deactivated
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Visibility of the group in the list. Possible values: - `Y` — group is visible in the
-    /// general list - `N` — group is hidden from the general list
-    #[b24(rename = "VISIBLE")]
-    pub visible: Option<String>,
-    /// Is the group open for free membership. Possible values: - `Y` — user can join the group
-    /// without confirmation - `N` — membership by invitation or request
-    #[b24(rename = "OPENED")]
-    pub opened: Option<String>,
-    /// Is the group archived. Possible values: - `Y` — group is archived - `N` — active group
-    #[b24(rename = "CLOSED")]
-    pub closed: Option<String>,
-    /// Creation date of the group in ISO-8601 format
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date of the group in ISO-8601 format
-    #[b24(rename = "DATE_UPDATE")]
-    pub date_update: Option<String>,
-    /// Date of last activity in the group in ISO-8601 format
-    #[b24(rename = "DATE_ACTIVITY")]
-    pub date_activity: Option<String>,
-    /// Filter by the type of the group's site. Possible values: - `Y` — extranet groups - `N` —
-    /// non-extranet groups
-    #[b24(rename = "IS_EXTRANET")]
-    pub is_extranet: Option<String>,
 }

@@ -25,7 +25,7 @@ pub use delete::{Delete, delete};
 #[cfg(feature = "sonet")]
 pub use feature::access::{FeatureAccess, feature_access};
 #[cfg(feature = "sonet")]
-pub use get::{Get, get, GetFilter};
+pub use get::{Get, get};
 #[cfg(feature = "sonet")]
 pub use setowner::{Setowner, setowner};
 #[cfg(feature = "sonet")]

@@ -33,7 +33,7 @@ pub use checklistitem::delete::{ChecklistitemDelete, checklistitem_delete, Check
 #[cfg(feature = "task")]
 pub use checklistitem::get::{ChecklistitemGet, checklistitem_get, ChecklistitemGetError, ChecklistitemGetResult, ChecklistitemGetResultMembers, ChecklistitemGetResultAttachments};
 #[cfg(feature = "task")]
-pub use checklistitem::getlist::{ChecklistitemGetlist, checklistitem_getlist, ChecklistitemGetlistError, ChecklistitemGetlistResult, ChecklistitemGetlistResultMembers, ChecklistitemGetlistResultAttachments};
+pub use checklistitem::getlist::{ChecklistitemGetlist, checklistitem_getlist, ChecklistitemGetlistError, ChecklistitemGetlistResult};
 #[cfg(feature = "task")]
 pub use checklistitem::getmanifest::{ChecklistitemGetmanifest, checklistitem_getmanifest};
 #[cfg(feature = "task")]
@@ -77,7 +77,7 @@ pub use elapseditem::delete::{ElapseditemDelete, elapseditem_delete, Elapseditem
 #[cfg(feature = "task")]
 pub use elapseditem::get::{ElapseditemGet, elapseditem_get, ElapseditemGetError};
 #[cfg(feature = "task")]
-pub use elapseditem::getlist::{ElapseditemGetlist, elapseditem_getlist, ElapseditemGetlistError, ElapseditemGetlistOrder, ElapseditemGetlistFilter};
+pub use elapseditem::getlist::{ElapseditemGetlist, elapseditem_getlist, ElapseditemGetlistError};
 #[cfg(feature = "task")]
 pub use elapseditem::getmanifest::{ElapseditemGetmanifest, elapseditem_getmanifest};
 #[cfg(feature = "task")]

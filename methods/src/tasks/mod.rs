@@ -59,7 +59,7 @@ pub use api::scrum::sprint::get::{ApiScrumSprintGet, api_scrum_sprint_get, ApiSc
 #[cfg(feature = "task")]
 pub use api::scrum::sprint::get_fields::{ApiScrumSprintGetFields, api_scrum_sprint_get_fields, ApiScrumSprintGetFieldsResult};
 #[cfg(feature = "task")]
-pub use api::scrum::sprint::list::{ApiScrumSprintList, api_scrum_sprint_list, ApiScrumSprintListError, ApiScrumSprintListOrder, ApiScrumSprintListFilter};
+pub use api::scrum::sprint::list::{ApiScrumSprintList, api_scrum_sprint_list, ApiScrumSprintListError};
 #[cfg(feature = "task")]
 pub use api::scrum::sprint::start::{ApiScrumSprintStart, api_scrum_sprint_start, ApiScrumSprintStartError};
 #[cfg(feature = "task")]
@@ -141,7 +141,7 @@ pub use task::get_fields::{TaskGetFields, task_get_fields};
 #[cfg(feature = "task")]
 pub use task::getaccess::{TaskGetaccess, task_getaccess, TaskGetaccessError};
 #[cfg(feature = "task")]
-pub use task::history::list::{TaskHistoryList, task_history_list, TaskHistoryListError, TaskHistoryListFilter, TaskHistoryListResult, TaskHistoryListFilterUser, TaskHistoryListResultUser};
+pub use task::history::list::{TaskHistoryList, task_history_list, TaskHistoryListError, TaskHistoryListResult, TaskHistoryListResultUser};
 #[cfg(feature = "task")]
 pub use task::list::{TaskList, task_list, TaskListError};
 #[cfg(feature = "tasks")]

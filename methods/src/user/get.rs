@@ -39,10 +39,8 @@ pub struct Get {
     /// masks: - `*` — all available fields - `UF_*` — all available custom fields, including
     /// those created in Bitrix24 The method skips fields that are unavailable to the scope or do not
     /// exist, without returning an error
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// The size of the photo copy in the `PERSONAL_PHOTO` field: - `small` — 150 × 150 pixels -
     /// `medium` — 300 × 300 pixels - `large` — 1000 × 1000 pixels Without this parameter, the
     /// method returns a link to the original image

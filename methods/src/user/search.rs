@@ -41,10 +41,8 @@ pub struct Search {
     /// masks: - `*` — all available fields - `UF_*` — all available custom fields, including
     /// those created in Bitrix24 The method skips fields that are unavailable to the scope or do not
     /// exist, without returning an error
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// The parameter is used to manage pagination. The result page size is always static: 50
     /// records. To select the second page of results, you must pass the value `50`. To select the
     /// third page of results — the value `100` and so on. Formula for calculating the value of the

@@ -15,117 +15,37 @@ use crate::{b24_method, b24_object};
     response = ListResult,
     idempotent,
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct List {
     /// The identifier of the module in which the fields are being searched
     #[b24(rename = "moduleId")]
     pub module_id: String,
     /// Set of fields to return (detailed description)
     #[b24(rename = "select")]
-    pub select: Option<ListSelect>,
-    /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
-    /// - the name of the field by which the selection will be sorted - `value_n` - a `string` value
+    pub select: Option<Vec<String>>,
+    /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n` -
+    /// the name of the field by which the selection will be sorted - `value_n` - a `string` value
     /// equal to: - `ASC` - ascending sort - `DESC` - descending sort Available fields for sorting: -
     /// `id` - identifier of the user field - `fieldName` - code of the user field - `userTypeId` -
     /// type of the user field - `xmlId` - external code - `sort` - sort index By default: ` {
     /// "sort": "ASC", "id": "ASC" } `
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
-    /// - the name of the field by which the selection of user fields will be filtered - `value_n` -
+    /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n` -
+    /// the name of the field by which the selection of user fields will be filtered - `value_n` -
     /// filter value All conditions for individual fields are combined using `AND`. See below the
     /// list of available fields for filtering
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<ListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Offset for pagination. Use the `next` parameter value from the previous response
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// Set of fields to return (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListSelect {
-    /// Language identifier for language fields, for example `de` or `en`
-    pub language: Option<String>,
-    /// Identifier of the field setting
-    pub id: Option<String>,
-    /// Identifier of the object
-    #[b24(rename = "entityId")]
-    pub entity_id: Option<String>,
-    /// Code of the field
-    #[b24(rename = "fieldName")]
-    pub field_name: Option<String>,
-    /// Type of the field
-    #[b24(rename = "userTypeId")]
-    pub user_type_id: Option<String>,
-    /// External identifier
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-    /// Sort index
-    pub sort: Option<String>,
-    /// Whether the user field is multiple. Possible values: `Y` or `N`
-    pub multiple: Option<String>,
-    /// Whether the user field is mandatory. Possible values: `Y` or `N`
-    pub mandatory: Option<String>,
-    /// Whether to show the field in the list filter. Possible values: `N`, `I`, `E`, `S`
-    #[b24(rename = "showFilter")]
-    pub show_filter: Option<String>,
-    /// Whether to show the field in the list. Possible values: `Y` or `N`
-    #[b24(rename = "showInList")]
-    pub show_in_list: Option<String>,
-    /// Whether to allow editing the value in the list. Possible values: `Y` or `N`
-    #[b24(rename = "editInList")]
-    pub edit_in_list: Option<String>,
-    /// Whether the field values are searchable. Possible values: `Y` or `N`
-    #[b24(rename = "isSearchable")]
-    pub is_searchable: Option<String>,
-    /// Additional settings for the field
-    pub settings: Option<String>,
-    /// Language identifier. When this parameter is passed, a set of language fields in the selected
-    /// language is returned: - `editFormLabel` - label in the edit form - `listColumnLabel` - header
-    /// in the list - `listFilterLabel` - label of the filter in the list - `errorMessage` - error
-    /// message - `helpMessage` - help
-    #[b24(rename = "languageId")]
-    pub language_id: Option<String>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
-/// - the name of the field by which the selection of user fields will be filtered - `value_n` -
-/// filter value All conditions for individual fields are combined using `AND`. See below the
-/// list of available fields for filtering
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListFilter {
-    /// Identifier of the user field
-    pub id: Option<i64>,
-    /// Code of the user field
-    #[b24(rename = "fieldName")]
-    pub field_name: Option<String>,
-    /// Type of the user field
-    #[b24(rename = "userTypeId")]
-    pub user_type_id: Option<String>,
-    /// External code
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-    /// Sort index
-    pub sort: Option<i64>,
-    /// Whether the user field is multiple. Possible values: `Y` or `N`
-    pub multiple: Option<bool>,
-    /// Whether the user field is mandatory. Possible values: `Y` or `N`
-    pub mandatory: Option<bool>,
-    /// Whether to show in the list filter. Possible values: `N`, `I`, `E`, `S`
-    #[b24(rename = "showFilter")]
-    pub show_filter: Option<String>,
-    /// Whether to show in the list. Possible values: `Y` or `N`
-    #[b24(rename = "showInList")]
-    pub show_in_list: Option<bool>,
-    /// Whether to allow user editing. Possible values: `Y` or `N`
-    #[b24(rename = "editInList")]
-    pub edit_in_list: Option<bool>,
-    /// Whether the field values are searchable. Possible values: `Y` or `N`
-    #[b24(rename = "isSearchable")]
-    pub is_searchable: Option<bool>,
 }
 
 /// Root element of the response (detailed description)

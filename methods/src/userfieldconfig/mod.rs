@@ -25,6 +25,6 @@ pub use get::{Get, get, GetResult, GetResultField};
 #[cfg(feature = "userfieldconfig")]
 pub use get_types::{GetTypes, get_types, GetTypesResult};
 #[cfg(feature = "userfieldconfig")]
-pub use list::{List, list, ListSelect, ListFilter, ListResult, ListResultFields};
+pub use list::{List, list, ListResult, ListResultFields};
 #[cfg(feature = "userfieldconfig")]
-pub use update::{Update, update, UpdateField, UpdateResult, UpdateFieldSettings, UpdateFieldEnum, UpdateResultField, UpdateResultFieldSettings};
+pub use update::{Update, update, UpdateField, UpdateResult, UpdateFieldSettings, UpdateFieldEnum};

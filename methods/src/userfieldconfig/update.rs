@@ -66,36 +66,14 @@ pub struct UpdateField {
 }
 
 /// Root element of the response (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateResult {
-    /// Settings of the updated user field (detailed description)
-    pub field: Option<UpdateResultField>,
-}
+///
+/// The same shape as [`crate::userfieldconfig::add::AddResult`].
+pub type UpdateResult = crate::userfieldconfig::add::AddResult;
 
 /// Additional field settings. The set of keys depends on the field type (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateFieldSettings {
-    /// Default value
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<String>,
-    /// Number of rows in the input field, must be greater than 0
-    #[b24(rename = "ROWS")]
-    pub rows: Option<i64>,
-    /// Width of the input field
-    #[b24(rename = "SIZE")]
-    pub size: Option<i64>,
-    /// Regular expression for validation
-    #[b24(rename = "REGEXP")]
-    pub regexp: Option<String>,
-    /// Minimum string length
-    #[b24(rename = "MIN_LENGTH")]
-    pub min_length: Option<i64>,
-    /// Maximum string length
-    #[b24(rename = "MAX_LENGTH")]
-    pub max_length: Option<i64>,
-}
+///
+/// The same shape as [`crate::userfieldconfig::add::AddFieldSettings`].
+pub type UpdateFieldSettings = crate::userfieldconfig::add::AddFieldSettings;
 
 /// List of value options for the `enumeration` field type. To apply changes to `enum`,
 /// `field.userTypeId` must be set to `enumeration`
@@ -115,99 +93,4 @@ pub struct UpdateFieldEnum {
     pub xml_id: Option<String>,
     /// Flag for deleting the existing option (`Y`/`N`)
     pub del: Option<bool>,
-}
-
-/// Settings of the updated user field (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateResultField {
-    /// Identifier of the field settings
-    pub id: Option<i64>,
-    /// Identifier of the object
-    #[b24(rename = "entityId")]
-    pub entity_id: Option<String>,
-    /// Field code
-    #[b24(rename = "fieldName")]
-    pub field_name: Option<String>,
-    /// Identifier of the field type
-    #[b24(rename = "userTypeId")]
-    pub user_type_id: Option<String>,
-    /// External identifier of the field
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-    /// Sort index
-    pub sort: Option<i64>,
-    /// Multiple value flag (`Y`/`N`)
-    pub multiple: Option<bool>,
-    /// Mandatory field flag (`Y`/`N`)
-    pub mandatory: Option<bool>,
-    /// Show field in filter flag
-    #[b24(rename = "showFilter")]
-    pub show_filter: Option<bool>,
-    /// Show field in list flag
-    #[b24(rename = "showInList")]
-    pub show_in_list: Option<bool>,
-    /// Edit in list flag
-    #[b24(rename = "editInList")]
-    pub edit_in_list: Option<bool>,
-    /// Participation in search flag
-    #[b24(rename = "isSearchable")]
-    pub is_searchable: Option<bool>,
-    /// Additional field settings. See Parameter settings. The set of keys depends on `userTypeId`
-    pub settings: Option<UpdateResultFieldSettings>,
-    /// Languages for which field labels are set
-    #[b24(rename = "languageId")]
-    pub language_id: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Labels in the edit form
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`lang_map`).
-    #[b24(rename = "editFormLabel")]
-    pub edit_form_label: Option<crate::exports::serde_json::Value>,
-    /// Column labels in the list
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`lang_map`).
-    #[b24(rename = "listColumnLabel")]
-    pub list_column_label: Option<crate::exports::serde_json::Value>,
-    /// Filter labels
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`lang_map`).
-    #[b24(rename = "listFilterLabel")]
-    pub list_filter_label: Option<crate::exports::serde_json::Value>,
-    /// Error message text
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`lang_map`).
-    #[b24(rename = "errorMessage")]
-    pub error_message: Option<crate::exports::serde_json::Value>,
-    /// Help text for the field
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`lang_map`).
-    #[b24(rename = "helpMessage")]
-    pub help_message: Option<crate::exports::serde_json::Value>,
-    /// Value options. This field is returned only for `userTypeId = enumeration`
-    #[b24(rename = "enum")]
-    pub enum_: Option<Vec<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>>,
-}
-
-/// Additional field settings. See Parameter settings. The set of keys depends on `userTypeId`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateResultFieldSettings {
-    /// Default value
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<String>,
-    /// Number of rows in the input field, must be greater than 0
-    #[b24(rename = "ROWS")]
-    pub rows: Option<i64>,
-    /// Width of the input field
-    #[b24(rename = "SIZE")]
-    pub size: Option<i64>,
-    /// Regular expression for validation
-    #[b24(rename = "REGEXP")]
-    pub regexp: Option<String>,
-    /// Minimum string length
-    #[b24(rename = "MIN_LENGTH")]
-    pub min_length: Option<i64>,
-    /// Maximum string length
-    #[b24(rename = "MAX_LENGTH")]
-    pub max_length: Option<i64>,
 }

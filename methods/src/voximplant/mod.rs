@@ -41,13 +41,13 @@ pub use sip::connector::status::{SipConnectorStatus, sip_connector_status, SipCo
 #[cfg(feature = "telephony")]
 pub use sip::delete::{SipDelete, sip_delete, SipDeleteError};
 #[cfg(feature = "telephony")]
-pub use sip::get::{SipGet, sip_get, SipGetError, SipGetFilter};
+pub use sip::get::{SipGet, sip_get, SipGetError};
 #[cfg(feature = "telephony")]
 pub use sip::status::{SipStatus, sip_status, SipStatusError};
 #[cfg(feature = "telephony")]
 pub use sip::update::{SipUpdate, sip_update, SipUpdateError};
 #[cfg(feature = "telephony")]
-pub use statistic::get::{StatisticGet, statistic_get, StatisticGetError, StatisticGetFilter};
+pub use statistic::get::{StatisticGet, statistic_get, StatisticGetError};
 #[cfg(feature = "telephony")]
 pub use tts::voices::get::{TtsVoicesGet, tts_voices_get};
 #[cfg(feature = "telephony")]

@@ -81,7 +81,10 @@ pub fn run(decoders: &[Decoder]) {
     let compiled: BTreeSet<&str> = decoders.iter().map(|d| d.1).collect();
     let expected: BTreeSet<String> = expected
         .into_iter()
-        .filter(|l| l.rsplit_once(" #").is_some_and(|(docs, _)| compiled.contains(docs)))
+        .filter(|l| {
+            l.rsplit_once(" #")
+                .is_some_and(|(docs, _)| compiled.contains(docs))
+        })
         .collect();
     let new: Vec<&String> = failures.difference(&expected).collect();
     let fixed: Vec<&String> = expected.difference(&failures).collect();

@@ -15,7 +15,7 @@ use crate::{b24_method, b24_object};
     response = Vec<EngineListResult>,
     idempotent,
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngineList {
     /// An array in the following format: ` { field_1: value_1, field_2: value_2, ..., field_n:
     /// value_n, } ` where: - `field_n` — the name of the field to filter by - `value_n` — the
@@ -24,46 +24,14 @@ pub struct EngineList {
     /// less than or equal to - `<` — less than - `@` — IN, an array is passed as the value -
     /// `!@` — NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%`
     /// symbol should not be included in the filter value. …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`array`).
     #[b24(rename = "filter")]
-    pub filter: Option<Vec<EngineListFilter>>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Maximum number of elements in the response
     #[b24(rename = "limit")]
     pub limit: Option<i64>,
-}
-
-/// An array in the following format: ` { field_1: value_1, field_2: value_2, ..., field_n:
-/// value_n, } ` where: - `field_n` — the name of the field to filter by - `value_n` — the
-/// filter value You can add a prefix to the keys `field_n` to specify the filter operation.
-/// Possible prefix values: - `>=` — greater than or equal to - `>` — greater than - `<=` —
-/// less than or equal to - `<` — less than - `@` — IN, an array is passed as the value -
-/// `!@` — NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%`
-/// symbol should not be included in the filter value. …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EngineListFilter {
-    /// Service identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Application code to which the service belongs. Without application context, such as through a
-    /// webhook, you can filter by any `APP_CODE`. In the context of an OAuth application, the method
-    /// always shows only the services of the current application
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// Service name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Symbolic code of the service
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Service category
-    #[b24(rename = "CATEGORY")]
-    pub category: Option<String>,
-    /// Service endpoint URL
-    #[b24(rename = "COMPLETIONS_URL")]
-    pub completions_url: Option<String>,
-    /// Date and time of service creation in ISO 8601 format, e.g., 2026-03-20T09:50:00+03:00
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
 }
 
 /// An array of registered services (detailed description)

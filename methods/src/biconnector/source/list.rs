@@ -39,12 +39,18 @@ pub struct SourceList {
     /// `!@` — NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%`
     /// character does not need to be passed in the filter value. The search looks for the substring
     /// in any position of the string - `=%` — LIKE, …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Sorting parameters. Example format: ` { field_1: value_1, field_2: value_2, ..., field_n:
     /// value_n, } ` - `field_n` — the name of the field by which the sources will be sorted -
     /// `value_n` — a `string` type value, equal to: - `ASC` — ascending sort - `DESC` —
     /// descending sort
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Controls pagination. The page size of results is 50 records. To navigate through results,

@@ -67,16 +67,19 @@ pub struct ActivityAdd {
     ///
     /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     pub document_type: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Object with rules for restricting the action by document type and edition. Can contain keys:
-    /// - `INCLUDE` — array of rules where the action will be displayed - `EXCLUDE` — array of
+    /// Object with rules for restricting the action by document type and edition. Can contain keys: -
+    /// `INCLUDE` — array of rules where the action will be displayed - `EXCLUDE` — array of
     /// rules where the action will be hidden Each rule in the array can be a string or an array of
-    /// document types in full or partial form. To restrict the action by Bitrix24 edition, specify:
-    /// - `b24` — for cloud - `box` — for on-premise Examples: 1. Exclude action for on-premise
+    /// document types in full or partial form. To restrict the action by Bitrix24 edition, specify: -
+    /// `b24` — for cloud - `box` — for on-premise Examples: 1. Exclude action for on-premise
     /// Bitrix24 `js FILTER: { EXCLUDE: [ 'box' ] } ` 2. Display action only for the Lists module `js
     /// FILTER: { INCLUDE: [ ['lists'] ] } ` …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Allows opening additional settings for the action in the application slider. Possible values:
-    /// - `Y` — yes - `N` — no
+    /// Allows opening additional settings for the action in the application slider. Possible values: -
+    /// `Y` — yes - `N` — no
     #[b24(yn)]
     pub use_placement: Option<bool>,
     /// URL of the placement handler on the application side. Required if `USE_PLACEMENT = 'Y'`
@@ -128,39 +131,6 @@ pub struct ActivityAddProperties {
 /// application and work with the data that will come in the response. The system name of the
 /// parameter must start with a letter and can contain characters `a-z`, `A-Z`, `0-9`, and
 /// underscore `_`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ActivityAddReturnProperties {
-    /// Name of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Name")]
-    pub name: Option<crate::exports::serde_json::Value>,
-    /// Description of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Description")]
-    pub description: Option<crate::exports::serde_json::Value>,
-    /// Type of the parameter. Basic values: - `bool` — yes or no - `date` — date - `datetime`
-    /// — date and time - `double` — number - `file` — file - `int` — integer - `select` —
-    /// list - `string` — string - `text` — text - `user` — user
-    #[b24(rename = "Type")]
-    pub type_: Option<String>,
-    /// Array of values for the parameter of type list `'TYPE': select'` like: `js [ 'value1':
-    /// 'title1', 'value2': 'title2', 'value3': 'title3', 'value4': 'title4' ] `
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "Options")]
-    pub options: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Parameter requirement. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Required")]
-    pub required: Option<bool>,
-    /// Parameter multiplicity. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Multiple")]
-    pub multiple: Option<bool>,
-    /// Default value of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "Default")]
-    pub default: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::bizproc::activity::add::ActivityAddProperties`].
+pub type ActivityAddReturnProperties = crate::bizproc::activity::add::ActivityAddProperties;

@@ -87,10 +87,13 @@ pub struct ActivityUpdateFields {
     /// `b24` — for cloud - `box` — for on-premise Examples: 1. Exclude action for on-premise
     /// Bitrix24 `js FILTER: { EXCLUDE: [ 'box' ] } ` 2. Display action only for the Lists module `js
     /// FILTER: { INCLUDE: [ ['lists'] ] } ` 3. …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "FILTER")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Allows opening additional settings for the action in the application slider. Possible values:
-    /// - `Y` — yes - `N` — no
+    /// Allows opening additional settings for the action in the application slider. Possible values: -
+    /// `Y` — yes - `N` — no
     #[b24(rename = "USE_PLACEMENT")]
     pub use_placement: Option<bool>,
     /// URL of the placement handler on the application side
@@ -101,81 +104,15 @@ pub struct ActivityUpdateFields {
 /// Object with parameters of the action. Contains objects, each describing a parameter of the
 /// action. The system name of the parameter must start with a letter and can contain characters
 /// `a-z`, `A-Z`, `0-9`, and underscore `_`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ActivityUpdateFieldsProperties {
-    /// Name of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Name")]
-    pub name: Option<crate::exports::serde_json::Value>,
-    /// Description of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Description")]
-    pub description: Option<crate::exports::serde_json::Value>,
-    /// Type of the parameter. Basic values: - `bool` — yes or no - `date` — date - `datetime`
-    /// — date and time - `double` — number - `file` — file - `int` — integer - `select` —
-    /// list - `string` — string - `text` — text - `user` — user
-    #[b24(rename = "Type")]
-    pub type_: Option<String>,
-    /// Array of values for the parameter of type list `'TYPE': select'` like: `js [ 'value1':
-    /// 'title1', 'value2': 'title2', 'value3': 'title3', 'value4': 'title4' ] `
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "Options")]
-    pub options: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Parameter requirement. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Required")]
-    pub required: Option<bool>,
-    /// Parameter multiplicity. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Multiple")]
-    pub multiple: Option<bool>,
-    /// Default value of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "Default")]
-    pub default: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::bizproc::activity::add::ActivityAddProperties`].
+pub type ActivityUpdateFieldsProperties = crate::bizproc::activity::add::ActivityAddProperties;
 
 /// Object with additional results of the action. Contains objects, each describing a parameter
 /// of the action. This parameter controls the ability of the action to wait for a response from
 /// the application and work with the data that will come in the response. The system name of the
 /// parameter must start with a letter and can contain characters `a-z`, `A-Z`, `0-9`, and
 /// underscore `_`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ActivityUpdateFieldsReturnProperties {
-    /// Name of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Name")]
-    pub name: Option<crate::exports::serde_json::Value>,
-    /// Description of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Description")]
-    pub description: Option<crate::exports::serde_json::Value>,
-    /// Type of the parameter. Basic values: - `bool` — yes or no - `date` — date - `datetime`
-    /// — date and time - `double` — number - `file` — file - `int` — integer - `select` —
-    /// list - `string` — string - `text` — text - `user` — user
-    #[b24(rename = "Type")]
-    pub type_: Option<String>,
-    /// Array of values for the parameter of type list `'TYPE': select'` like: `js [ 'value1':
-    /// 'title1', 'value2': 'title2', 'value3': 'title3', 'value4': 'title4' ] `
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "Options")]
-    pub options: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Parameter requirement. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Required")]
-    pub required: Option<bool>,
-    /// Parameter multiplicity. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Multiple")]
-    pub multiple: Option<bool>,
-    /// Default value of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "Default")]
-    pub default: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::bizproc::activity::add::ActivityAddProperties`].
+pub type ActivityUpdateFieldsReturnProperties = crate::bizproc::activity::add::ActivityAddProperties;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/bizproc/bizproc-robot/bizproc-robot-add.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `bizproc.robot.add` registers a new Automation rule.
 ///
@@ -77,6 +77,9 @@ pub struct RobotAdd {
     /// Bitrix24 edition, specify: - `b24` — for cloud - `box` — for on-premise Examples: 1.
     /// Exclude the Automation rule for on-premise Bitrix24 `js 'FILTER': { EXCLUDE: [ 'box' ] } ` 2.
     /// Display the Automation rule only for deals …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Allows opening additional settings for the Automation rule in the application slider.
     /// Possible values: - `Y` — yes - `N` — no
@@ -89,81 +92,15 @@ pub struct RobotAdd {
 /// Object with parameters of the Automation rule. Contains objects, each describing a parameter
 /// of the Automation rule. The system name of the parameter must start with a letter and can
 /// contain characters `a-z`, `A-Z`, `0-9`, and underscore `_`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RobotAddProperties {
-    /// Name of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Name")]
-    pub name: Option<crate::exports::serde_json::Value>,
-    /// Description of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Description")]
-    pub description: Option<crate::exports::serde_json::Value>,
-    /// Type of the parameter. Basic values: - `bool` — yes or no - `date` — date - `datetime`
-    /// — date and time - `double` — number - `file` — file - `int` — integer - `select` —
-    /// list - `string` — string - `text` — text - `user` — user
-    #[b24(rename = "Type")]
-    pub type_: Option<String>,
-    /// Array of values for the parameter of type list `'TYPE': select'` like: `js [ 'value1':
-    /// 'title1', 'value2': 'title2', 'value3': 'title3', 'value4': 'title4' ] `
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "Options")]
-    pub options: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Parameter requirement. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Required")]
-    pub required: Option<bool>,
-    /// Parameter multiplicity. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Multiple")]
-    pub multiple: Option<bool>,
-    /// Default value of the parameter. For `Type = 'select'`, specify the key from `Options`
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "Default")]
-    pub default: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::bizproc::activity::add::ActivityAddProperties`].
+pub type RobotAddProperties = crate::bizproc::activity::add::ActivityAddProperties;
 
 /// Object with additional results of the Automation rule. Contains objects, each describing a
 /// parameter of the Automation rule. This parameter controls the ability of the Automation rule
 /// to wait for a response from the application and work with the data that will come in the
 /// response. The system name of the parameter must start with a letter and can contain
 /// characters `a-z`, `A-Z`, `0-9`, and underscore `_`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RobotAddReturnProperties {
-    /// Name of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Name")]
-    pub name: Option<crate::exports::serde_json::Value>,
-    /// Description of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Description")]
-    pub description: Option<crate::exports::serde_json::Value>,
-    /// Type of the parameter. Basic values: - `bool` — yes or no - `date` — date - `datetime`
-    /// — date and time - `double` — number - `file` — file - `int` — integer - `select` —
-    /// list - `string` — string - `text` — text - `user` — user
-    #[b24(rename = "Type")]
-    pub type_: Option<String>,
-    /// Array of values for the parameter of type list `'TYPE': select'` like: `js [ 'value1':
-    /// 'title1', 'value2': 'title2', 'value3': 'title3', 'value4': 'title4' ] `
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "Options")]
-    pub options: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Parameter requirement. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Required")]
-    pub required: Option<bool>,
-    /// Parameter multiplicity. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Multiple")]
-    pub multiple: Option<bool>,
-    /// Default value of the parameter. For `Type = 'select'`, specify the key from `Options`
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "Default")]
-    pub default: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::bizproc::activity::add::ActivityAddProperties`].
+pub type RobotAddReturnProperties = crate::bizproc::activity::add::ActivityAddProperties;

@@ -7,8 +7,8 @@
 
 use crate::b24_method;
 
-/// This method completes a business process task: - Document approval - Document acknowledgment
-/// - Request for additional information - Request for additional information with rejection
+/// This method completes a business process task: - Document approval - Document acknowledgment -
+/// Request for additional information - Request for additional information with rejection
 ///
 /// Docs: `api-reference/bizproc/bizproc-task/bizproc-task-complete.md`.
 #[b24_method(

@@ -20,12 +20,12 @@ use crate::{b24_method, b24_object};
         ERROR_SELECT_VALIDATION_FAILURE = "Invalid data was passed in the `SELECT` parameter",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskList {
     /// An array containing a list of fields to select. You can specify only the fields that are
     /// necessary. By default, it returns the fields `ENTITY`, `DOCUMENT_ID`, `ID`, `WORKFLOW_ID`,
     /// `DOCUMENT_NAME`, `NAME`, `DOCUMENT_URL`
-    pub select: Option<Vec<TaskListSelect>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the list of tasks in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`, where - `field_N` — field of the task for filtering - `value_N` —
     /// value of the field You can specify the type of filtering before the name of the filtered
@@ -33,261 +33,24 @@ pub struct TaskList {
     /// or equal to - `>` — greater than - `>=` — greater than or equal to Without a prefix, the
     /// filter compares the value for equality. The field name can be passed in any case. If
     /// `USER_ID` is present in the filter, user subordination is …
-    pub filter: Option<TaskListFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the list of tasks in the format `{"field_1": "value_1", ... "field_N":
     /// "value_N"}`, where - `field_N` — field of the task for sorting - `value_N` — sorting
     /// direction The sorting direction can take the following values: - `asc` — ascending - `desc`
     /// — descending You can specify multiple fields for sorting, for example, `{NAME: 'ASC', ID:
     /// 'DESC'}`
-    pub order: Option<TaskListOrder>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for managing pagination. The page size of results is always static —
     /// 50 records. To select the second page of results, you need to pass the value `50`. To select
     /// the third page of results — the value `100`, and so on. The formula for calculating the
     /// `start` parameter value: `start = (N - 1) * 50`, where `N` — the desired page number
     pub start: Option<i64>,
-}
-
-/// An array containing a list of fields to select. You can specify only the fields that are
-/// necessary. By default, it returns the fields `ENTITY`, `DOCUMENT_ID`, `ID`, `WORKFLOW_ID`,
-/// `DOCUMENT_NAME`, `NAME`, `DOCUMENT_URL`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TaskListSelect {
-    /// Task identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Workflow identifier
-    #[b24(rename = "WORKFLOW_ID")]
-    pub workflow_id: Option<String>,
-    /// Document name
-    #[b24(rename = "DOCUMENT_NAME")]
-    pub document_name: Option<String>,
-    /// Task description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Task name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Modification date
-    #[b24(rename = "MODIFIED")]
-    pub modified: Option<String>,
-    /// Workflow start date
-    #[b24(rename = "WORKFLOW_STARTED")]
-    pub workflow_started: Option<String>,
-    /// Who started the workflow
-    #[b24(rename = "WORKFLOW_STARTED_BY")]
-    pub workflow_started_by: Option<i64>,
-    /// Deadline
-    #[b24(rename = "OVERDUE_DATE")]
-    pub overdue_date: Option<String>,
-    /// Workflow template identifier
-    #[b24(rename = "WORKFLOW_TEMPLATE_ID")]
-    pub workflow_template_id: Option<i64>,
-    /// Workflow template name
-    #[b24(rename = "WORKFLOW_TEMPLATE_NAME")]
-    pub workflow_template_name: Option<String>,
-    /// Workflow status
-    #[b24(rename = "WORKFLOW_STATE")]
-    pub workflow_state: Option<String>,
-    /// Task status. Possible values: - `0` — in progress - `1` — approved - `2` — rejected -
-    /// `3` — completed - `4` — overdue
-    #[b24(rename = "STATUS")]
-    pub status: Option<i64>,
-    /// User identifier
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<i64>,
-    /// User response. Possible values: - `0` — awaiting response - `1` — approved - `2` —
-    /// rejected - `3` — completed
-    #[b24(rename = "USER_STATUS")]
-    pub user_status: Option<i64>,
-    /// Module identifier by document
-    #[b24(rename = "MODULE_ID")]
-    pub module_id: Option<String>,
-    /// Symbolic identifier of the object by document
-    #[b24(rename = "ENTITY")]
-    pub entity: Option<String>,
-    /// Document identifier
-    #[b24(rename = "DOCUMENT_ID")]
-    pub document_id: Option<i64>,
-    /// Task type identifier. Possible values: - `ApproveActivity` — document approval -
-    /// `ReviewActivity` — document review - `RequestInformationActivity` — request for
-    /// additional information - `RequestInformationOptionalActivity` — request for additional
-    /// information (with rejection)
-    #[b24(rename = "ACTIVITY")]
-    pub activity: Option<String>,
-    /// Action identifier in the template
-    #[b24(rename = "ACTIVITY_NAME")]
-    pub activity_name: Option<String>,
-    /// An object describing the task parameters
-    #[b24(rename = "PARAMETERS")]
-    pub parameters: Option<TaskListSelectParameters>,
-    /// Link to the document
-    #[b24(rename = "DOCUMENT_URL")]
-    pub document_url: Option<String>,
-}
-
-/// An object for filtering the list of tasks in the format `{"field_1": "value_1", ...
-/// "field_N": "value_N"}`, where - `field_N` — field of the task for filtering - `value_N` —
-/// value of the field You can specify the type of filtering before the name of the filtered
-/// field: - `=` — equal - `!` or `!=` — not equal - `<` — less than - `<=` — less than
-/// or equal to - `>` — greater than - `>=` — greater than or equal to Without a prefix, the
-/// filter compares the value for equality. The field name can be passed in any case. If
-/// `USER_ID` is present in the filter, user subordination is …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TaskListFilter {
-    /// Task identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Workflow identifier
-    #[b24(rename = "WORKFLOW_ID")]
-    pub workflow_id: Option<String>,
-    /// Document name
-    #[b24(rename = "DOCUMENT_NAME")]
-    pub document_name: Option<String>,
-    /// Task description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Task name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Modification date
-    #[b24(rename = "MODIFIED")]
-    pub modified: Option<String>,
-    /// Workflow start date
-    #[b24(rename = "WORKFLOW_STARTED")]
-    pub workflow_started: Option<String>,
-    /// Who started the workflow
-    #[b24(rename = "WORKFLOW_STARTED_BY")]
-    pub workflow_started_by: Option<i64>,
-    /// Deadline
-    #[b24(rename = "OVERDUE_DATE")]
-    pub overdue_date: Option<String>,
-    /// Workflow template identifier
-    #[b24(rename = "WORKFLOW_TEMPLATE_ID")]
-    pub workflow_template_id: Option<i64>,
-    /// Workflow template name
-    #[b24(rename = "WORKFLOW_TEMPLATE_NAME")]
-    pub workflow_template_name: Option<String>,
-    /// Workflow status
-    #[b24(rename = "WORKFLOW_STATE")]
-    pub workflow_state: Option<String>,
-    /// Task status. Possible values: - `0` — in progress - `1` — approved - `2` — rejected -
-    /// `3` — completed - `4` — overdue
-    #[b24(rename = "STATUS")]
-    pub status: Option<i64>,
-    /// User identifier
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<i64>,
-    /// User response. Possible values: - `0` — awaiting response - `1` — approved - `2` —
-    /// rejected - `3` — completed
-    #[b24(rename = "USER_STATUS")]
-    pub user_status: Option<i64>,
-    /// Module identifier by document
-    #[b24(rename = "MODULE_ID")]
-    pub module_id: Option<String>,
-    /// Symbolic identifier of the object by document
-    #[b24(rename = "ENTITY")]
-    pub entity: Option<String>,
-    /// Document identifier
-    #[b24(rename = "DOCUMENT_ID")]
-    pub document_id: Option<i64>,
-    /// Task type identifier. Possible values: - `ApproveActivity` — document approval -
-    /// `ReviewActivity` — document review - `RequestInformationActivity` — request for
-    /// additional information - `RequestInformationOptionalActivity` — request for additional
-    /// information (with rejection)
-    #[b24(rename = "ACTIVITY")]
-    pub activity: Option<String>,
-    /// Action identifier in the template
-    #[b24(rename = "ACTIVITY_NAME")]
-    pub activity_name: Option<String>,
-    /// An object describing the task parameters
-    #[b24(rename = "PARAMETERS")]
-    pub parameters: Option<TaskListFilterParameters>,
-    /// Link to the document
-    #[b24(rename = "DOCUMENT_URL")]
-    pub document_url: Option<String>,
-}
-
-/// An object for sorting the list of tasks in the format `{"field_1": "value_1", ... "field_N":
-/// "value_N"}`, where - `field_N` — field of the task for sorting - `value_N` — sorting
-/// direction The sorting direction can take the following values: - `asc` — ascending - `desc`
-/// — descending You can specify multiple fields for sorting, for example, `{NAME: 'ASC', ID:
-/// 'DESC'}`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TaskListOrder {
-    /// Task identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Workflow identifier
-    #[b24(rename = "WORKFLOW_ID")]
-    pub workflow_id: Option<String>,
-    /// Document name
-    #[b24(rename = "DOCUMENT_NAME")]
-    pub document_name: Option<String>,
-    /// Task description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Task name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Modification date
-    #[b24(rename = "MODIFIED")]
-    pub modified: Option<String>,
-    /// Workflow start date
-    #[b24(rename = "WORKFLOW_STARTED")]
-    pub workflow_started: Option<String>,
-    /// Who started the workflow
-    #[b24(rename = "WORKFLOW_STARTED_BY")]
-    pub workflow_started_by: Option<i64>,
-    /// Deadline
-    #[b24(rename = "OVERDUE_DATE")]
-    pub overdue_date: Option<String>,
-    /// Workflow template identifier
-    #[b24(rename = "WORKFLOW_TEMPLATE_ID")]
-    pub workflow_template_id: Option<i64>,
-    /// Workflow template name
-    #[b24(rename = "WORKFLOW_TEMPLATE_NAME")]
-    pub workflow_template_name: Option<String>,
-    /// Workflow status
-    #[b24(rename = "WORKFLOW_STATE")]
-    pub workflow_state: Option<String>,
-    /// Task status. Possible values: - `0` — in progress - `1` — approved - `2` — rejected -
-    /// `3` — completed - `4` — overdue
-    #[b24(rename = "STATUS")]
-    pub status: Option<i64>,
-    /// User identifier
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<i64>,
-    /// User response. Possible values: - `0` — awaiting response - `1` — approved - `2` —
-    /// rejected - `3` — completed
-    #[b24(rename = "USER_STATUS")]
-    pub user_status: Option<i64>,
-    /// Module identifier by document
-    #[b24(rename = "MODULE_ID")]
-    pub module_id: Option<String>,
-    /// Symbolic identifier of the object by document
-    #[b24(rename = "ENTITY")]
-    pub entity: Option<String>,
-    /// Document identifier
-    #[b24(rename = "DOCUMENT_ID")]
-    pub document_id: Option<i64>,
-    /// Task type identifier. Possible values: - `ApproveActivity` — document approval -
-    /// `ReviewActivity` — document review - `RequestInformationActivity` — request for
-    /// additional information - `RequestInformationOptionalActivity` — request for additional
-    /// information (with rejection)
-    #[b24(rename = "ACTIVITY")]
-    pub activity: Option<String>,
-    /// Action identifier in the template
-    #[b24(rename = "ACTIVITY_NAME")]
-    pub activity_name: Option<String>,
-    /// An object describing the task parameters
-    #[b24(rename = "PARAMETERS")]
-    pub parameters: Option<TaskListOrderParameters>,
-    /// Link to the document
-    #[b24(rename = "DOCUMENT_URL")]
-    pub document_url: Option<String>,
 }
 
 /// The root element of the response. Contains an array of objects with information about
@@ -371,90 +134,6 @@ pub struct TaskListResult {
 /// An object describing the task parameters
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TaskListSelectParameters {
-    /// Name of the Comment field
-    #[b24(rename = "CommentLabel")]
-    pub comment_label: Option<String>,
-    /// Comment requirement. Possible values: - `N` — no - `Y` — yes - `YA` — yes, upon
-    /// approval - `YR` — yes, upon rejection
-    #[b24(rename = "CommentRequired")]
-    pub comment_required: Option<String>,
-    /// Show comment. Possible values: - `N` — no - `Y` — yes
-    #[b24(rename = "ShowComment")]
-    pub show_comment: Option<bool>,
-    /// Text for the Acknowledged button
-    #[b24(rename = "StatusOkLabel")]
-    pub status_ok_label: Option<String>,
-    /// Text for the Approve button
-    #[b24(rename = "StatusYesLabel")]
-    pub status_yes_label: Option<String>,
-    /// Text for the Reject button
-    #[b24(rename = "StatusNoLabel")]
-    pub status_no_label: Option<String>,
-    /// An array of objects. Each object contains a description of the field in the task
-    #[b24(rename = "Fields")]
-    pub fields: Option<Vec<TaskListSelectParametersFields>>,
-}
-
-/// An object describing the task parameters
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TaskListFilterParameters {
-    /// Name of the Comment field
-    #[b24(rename = "CommentLabel")]
-    pub comment_label: Option<String>,
-    /// Comment requirement. Possible values: - `N` — no - `Y` — yes - `YA` — yes, upon
-    /// approval - `YR` — yes, upon rejection
-    #[b24(rename = "CommentRequired")]
-    pub comment_required: Option<String>,
-    /// Show comment. Possible values: - `N` — no - `Y` — yes
-    #[b24(rename = "ShowComment")]
-    pub show_comment: Option<bool>,
-    /// Text for the Acknowledged button
-    #[b24(rename = "StatusOkLabel")]
-    pub status_ok_label: Option<String>,
-    /// Text for the Approve button
-    #[b24(rename = "StatusYesLabel")]
-    pub status_yes_label: Option<String>,
-    /// Text for the Reject button
-    #[b24(rename = "StatusNoLabel")]
-    pub status_no_label: Option<String>,
-    /// An array of objects. Each object contains a description of the field in the task
-    #[b24(rename = "Fields")]
-    pub fields: Option<Vec<TaskListFilterParametersFields>>,
-}
-
-/// An object describing the task parameters
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TaskListOrderParameters {
-    /// Name of the Comment field
-    #[b24(rename = "CommentLabel")]
-    pub comment_label: Option<String>,
-    /// Comment requirement. Possible values: - `N` — no - `Y` — yes - `YA` — yes, upon
-    /// approval - `YR` — yes, upon rejection
-    #[b24(rename = "CommentRequired")]
-    pub comment_required: Option<String>,
-    /// Show comment. Possible values: - `N` — no - `Y` — yes
-    #[b24(rename = "ShowComment")]
-    pub show_comment: Option<bool>,
-    /// Text for the Acknowledged button
-    #[b24(rename = "StatusOkLabel")]
-    pub status_ok_label: Option<String>,
-    /// Text for the Approve button
-    #[b24(rename = "StatusYesLabel")]
-    pub status_yes_label: Option<String>,
-    /// Text for the Reject button
-    #[b24(rename = "StatusNoLabel")]
-    pub status_no_label: Option<String>,
-    /// An array of objects. Each object contains a description of the field in the task
-    #[b24(rename = "Fields")]
-    pub fields: Option<Vec<TaskListOrderParametersFields>>,
-}
-
-/// An object describing the task parameters
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskListResultParameters {
     /// Name of the Comment field
     #[b24(rename = "CommentLabel")]
@@ -483,152 +162,14 @@ pub struct TaskListResultParameters {
 /// An array of objects. Each object contains a description of the field in the task
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskListSelectParametersFields {
-    /// Symbolic identifier of the task parameter
-    #[b24(rename = "Id")]
-    pub id: Option<String>,
-    /// Parameter type. Basic values: - `bool` — yes or no - `date` — date - `datetime` — date
-    /// and time - `double` — number - `int` — integer - `select` — list - `string` — string
-    /// - `text` — text - `user` — user Other types depend on the document with which the
-    /// workflow operates
-    #[b24(rename = "Type")]
-    pub type_: Option<String>,
-    /// Name of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Name")]
-    pub name: Option<crate::exports::serde_json::Value>,
-    /// Description of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Description")]
-    pub description: Option<crate::exports::serde_json::Value>,
-    /// Parameter multiplicity. Possible values: - `true` — yes - `false` — no
-    #[b24(rename = "Multiple")]
-    pub multiple: Option<bool>,
-    /// Parameter requirement. Possible values: - `true` — yes - `false` — no
-    #[b24(rename = "Required")]
-    pub required: Option<bool>,
-    /// Field settings. Values depend on the parameter type. Examples: - for the List type `select`,
-    /// these are the options of the list `json "Options": { "1": "First Option", "2": "Second
-    /// Option", "3": "Third Option" }, ` - for the CRM binding type `'E:ECrm'`, these are the
-    /// available object types `json "Options": { "LEAD": "N", "CONTACT": "Y", "COMPANY": "Y",
-    /// "DEAL": "N", "SMART_INVOICE": "N", "DYNAMIC_136": "N", "DYNAMIC_1038": "N" }, `
-    #[b24(rename = "Options")]
-    pub options: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Additional field settings
-    #[b24(rename = "Settings")]
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Default value of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "Default")]
-    pub default: Option<crate::exports::serde_json::Value>,
-}
-
-/// An array of objects. Each object contains a description of the field in the task
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskListFilterParametersFields {
-    /// Symbolic identifier of the task parameter
-    #[b24(rename = "Id")]
-    pub id: Option<String>,
-    /// Parameter type. Basic values: - `bool` — yes or no - `date` — date - `datetime` — date
-    /// and time - `double` — number - `int` — integer - `select` — list - `string` — string
-    /// - `text` — text - `user` — user Other types depend on the document with which the
-    /// workflow operates
-    #[b24(rename = "Type")]
-    pub type_: Option<String>,
-    /// Name of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Name")]
-    pub name: Option<crate::exports::serde_json::Value>,
-    /// Description of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Description")]
-    pub description: Option<crate::exports::serde_json::Value>,
-    /// Parameter multiplicity. Possible values: - `true` — yes - `false` — no
-    #[b24(rename = "Multiple")]
-    pub multiple: Option<bool>,
-    /// Parameter requirement. Possible values: - `true` — yes - `false` — no
-    #[b24(rename = "Required")]
-    pub required: Option<bool>,
-    /// Field settings. Values depend on the parameter type. Examples: - for the List type `select`,
-    /// these are the options of the list `json "Options": { "1": "First Option", "2": "Second
-    /// Option", "3": "Third Option" }, ` - for the CRM binding type `'E:ECrm'`, these are the
-    /// available object types `json "Options": { "LEAD": "N", "CONTACT": "Y", "COMPANY": "Y",
-    /// "DEAL": "N", "SMART_INVOICE": "N", "DYNAMIC_136": "N", "DYNAMIC_1038": "N" }, `
-    #[b24(rename = "Options")]
-    pub options: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Additional field settings
-    #[b24(rename = "Settings")]
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Default value of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "Default")]
-    pub default: Option<crate::exports::serde_json::Value>,
-}
-
-/// An array of objects. Each object contains a description of the field in the task
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskListOrderParametersFields {
-    /// Symbolic identifier of the task parameter
-    #[b24(rename = "Id")]
-    pub id: Option<String>,
-    /// Parameter type. Basic values: - `bool` — yes or no - `date` — date - `datetime` — date
-    /// and time - `double` — number - `int` — integer - `select` — list - `string` — string
-    /// - `text` — text - `user` — user Other types depend on the document with which the
-    /// workflow operates
-    #[b24(rename = "Type")]
-    pub type_: Option<String>,
-    /// Name of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Name")]
-    pub name: Option<crate::exports::serde_json::Value>,
-    /// Description of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string \| object`).
-    #[b24(rename = "Description")]
-    pub description: Option<crate::exports::serde_json::Value>,
-    /// Parameter multiplicity. Possible values: - `true` — yes - `false` — no
-    #[b24(rename = "Multiple")]
-    pub multiple: Option<bool>,
-    /// Parameter requirement. Possible values: - `true` — yes - `false` — no
-    #[b24(rename = "Required")]
-    pub required: Option<bool>,
-    /// Field settings. Values depend on the parameter type. Examples: - for the List type `select`,
-    /// these are the options of the list `json "Options": { "1": "First Option", "2": "Second
-    /// Option", "3": "Third Option" }, ` - for the CRM binding type `'E:ECrm'`, these are the
-    /// available object types `json "Options": { "LEAD": "N", "CONTACT": "Y", "COMPANY": "Y",
-    /// "DEAL": "N", "SMART_INVOICE": "N", "DYNAMIC_136": "N", "DYNAMIC_1038": "N" }, `
-    #[b24(rename = "Options")]
-    pub options: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Additional field settings
-    #[b24(rename = "Settings")]
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Default value of the parameter
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "Default")]
-    pub default: Option<crate::exports::serde_json::Value>,
-}
-
-/// An array of objects. Each object contains a description of the field in the task
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskListResultParametersFields {
     /// Symbolic identifier of the task parameter
     #[b24(rename = "Id")]
     pub id: Option<String>,
     /// Parameter type. Basic values: - `bool` — yes or no - `date` — date - `datetime` — date
-    /// and time - `double` — number - `int` — integer - `select` — list - `string` — string
-    /// - `text` — text - `user` — user Other types depend on the document with which the
-    /// workflow operates
+    /// and time - `double` — number - `int` — integer - `select` — list - `string` — string -
+    /// `text` — text - `user` — user Other types depend on the document with which the workflow
+    /// operates
     #[b24(rename = "Type")]
     pub type_: Option<String>,
     /// Name of the parameter

@@ -26,20 +26,24 @@ pub struct WorkflowInstances {
     /// minutes - `MODULE_ID` — module identifier by document - `ENTITY` — entity identifier by
     /// document - `DOCUMENT_ID` — document identifier - `STARTED` — date the workflow was
     /// started - `STARTED_BY` — who started the workflow - …
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the list of running workflows in the format `{"field_1": "value_1",
     /// ... "field_N": "value_N"}`. The list of filterable fields is the same as for the `SELECT`
     /// parameter. You can specify the type of filtering before the name of the filtered field: - `=`
     /// — equal - `!` or `!=` — not equal - `<` — less than - `<=` — less than or equal to -
     /// `>` — greater than - `>=` — greater than or equal to Without a prefix, the filter
     /// compares the value for equality. The field name can be passed in any case
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the list of running workflows in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. The list of fields for sorting is the same as for the `SELECT`
     /// parameter. The sorting direction can take the following values: - `asc` — ascending -
     /// `desc` — descending Default value: `{'MODIFIED': 'desc'}`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for managing pagination. The page size of results is always static —
     /// 50 records. To select the second page of results, you need to pass the value `50`. To select

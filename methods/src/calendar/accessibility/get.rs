@@ -72,17 +72,17 @@ pub struct AccessibilityGetResult {
     /// Time zone of the event end date
     #[b24(rename = "TZ_TO")]
     pub tz_to: Option<i64>,
-    /// Availability of event participants. Possible values: - `busy` — busy - `absent` — absent
-    /// - `quest` — tentative - `free` — free
+    /// Availability of event participants. Possible values: - `busy` — busy - `absent` — absent -
+    /// `quest` — tentative - `free` — free
     #[b24(rename = "ACCESSIBILITY")]
     pub accessibility: Option<i64>,
     /// Importance of the event. Possible values: - `high` — high - `normal` — medium - `low` —
     /// low
     #[b24(rename = "IMPORTANCE")]
     pub importance: Option<String>,
-    /// Some events contain information about how they were created. An event can be created through:
-    /// - `#shared#` — calendar slots - `#shared_crm#` — CRM slots - `#collab#` — collaboration
-    /// - `#shared_collab#` — collaboration slots
+    /// Some events contain information about how they were created. An event can be created through: -
+    /// `#shared#` — calendar slots - `#shared_crm#` — CRM slots - `#collab#` — collaboration -
+    /// `#shared_collab#` — collaboration slots
     #[b24(rename = "EVENT_TYPE")]
     pub event_type: Option<String>,
 }

@@ -135,8 +135,8 @@ pub struct EventAddRrule {
     /// Interval between recurrences
     #[b24(rename = "INTERVAL")]
     pub interval: Option<i64>,
-    /// Days of the week - `SU` — Sunday - `MO` — Monday - `TU` — Tuesday - `WE` — Wednesday
-    /// - `TH` — Thursday - `FR` — Friday - `SA` — Saturday
+    /// Days of the week - `SU` — Sunday - `MO` — Monday - `TU` — Tuesday - `WE` — Wednesday -
+    /// `TH` — Thursday - `FR` — Friday - `SA` — Saturday
     ///
     /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "BYDAY")]

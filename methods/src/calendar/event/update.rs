@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/calendar/calendar-event/calendar-event-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method updates an existing event.
 ///
@@ -140,51 +140,16 @@ pub struct EventUpdate {
 
 /// Recurrence of the event in the form of an object according to the iCalendar standard. The
 /// structure is described below.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventUpdateRrule {
-    /// Recurrence frequency - `DAILY` — daily - `WEEKLY` — weekly - `MONTHLY` — monthly -
-    /// `YEARLY` — yearly
-    #[b24(rename = "FREQ")]
-    pub freq: Option<String>,
-    /// Number of recurrences.
-    #[b24(rename = "COUNT")]
-    pub count: Option<i64>,
-    /// Interval between recurrences.
-    #[b24(rename = "INTERVAL")]
-    pub interval: Option<i64>,
-    /// Days of the week - `SU` — Sunday - `MO` — Monday - `TU` — Tuesday - `WE` — Wednesday
-    /// - `TH` — Thursday - `FR` — Friday - `SA` — Saturday.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "BYDAY")]
-    pub byday: Option<Vec<crate::exports::serde_json::Value>>,
-    /// End date of recurrences.
-    #[b24(rename = "UNTIL")]
-    pub until: Option<String>,
-}
+///
+/// The same shape as [`crate::calendar::event::add::EventAddRrule`].
+pub type EventUpdateRrule = crate::calendar::event::add::EventAddRrule;
 
 /// Array of objects describing reminders for the event. The structure is described below.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventUpdateRemind {
-    /// Time type of reminder - `min` — minutes - `hour` – hours - `day` — days.
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Numerical value of the time interval.
-    pub count: Option<i64>,
-}
+///
+/// The same shape as [`crate::calendar::event::add::EventAddRemind`].
+pub type EventUpdateRemind = crate::calendar::event::add::EventAddRemind;
 
 /// Object with meeting parameters. The structure is described below.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventUpdateMeeting {
-    /// Flag for notification of confirmation or refusal from participants.
-    pub notify: Option<bool>,
-    /// Flag for requesting re-confirmation of participation when editing the event.
-    pub reinvite: Option<bool>,
-    /// Flag allowing participants to invite others to the event.
-    pub allow_invite: Option<bool>,
-    /// Flag for hiding the list of participants.
-    pub hide_guests: Option<bool>,
-}
+///
+/// The same shape as [`crate::calendar::event::add::EventAddMeeting`].
+pub type EventUpdateMeeting = crate::calendar::event::add::EventAddMeeting;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/calendar/calendar-section-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method updates the calendar.
 ///
@@ -43,14 +43,6 @@ pub struct SectionUpdate {
 }
 
 /// Object export parameters for the calendar
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SectionUpdateExport {
-    /// Allow calendar export
-    #[b24(rename = "ALLOW")]
-    pub allow: Option<bool>,
-    /// Period for which to perform the export. Possible values: - `all` — for the entire period -
-    /// `3_9` — 3 months before and 9 after - `6_12` — 6 months before and 12 after
-    #[b24(rename = "SET")]
-    pub set: Option<String>,
-}
+///
+/// The same shape as [`crate::calendar::section::add::SectionAddExport`].
+pub type SectionUpdateExport = crate::calendar::section::add::SectionAddExport;

@@ -27,10 +27,8 @@ pub struct FollowupGet {
     /// `callType`, `initiatorId`, `startDate`, `endDate`, `durationSeconds`. If a list of fields is
     /// provided, the method returns only the listed fields and always adds `callId`. See the full
     /// list of fields in the Follow-up call fields article
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Format for user mentions in AI text fields. Possible values: - `bb` — BBCode format -
     /// `html` — HTML format - `none` — plain text without mention markup Default: `bb`
     #[b24(rename = "mentionFormat")]

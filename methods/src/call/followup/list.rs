@@ -19,8 +19,11 @@ use crate::{b24_method, b24_object};
 #[derive(Debug, Clone, PartialEq)]
 pub struct FollowupList {
     /// Selection criteria (detailed description)
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: FollowupListFilter,
+    pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
     /// List of fields and nested paths to be returned in the list items. If the parameter is not
     /// passed or an empty array is passed, the method returns only basic metadata: `callId`,
     /// `callType`, `initiatorId`, `startDate`, `endDate`, `durationSeconds`. In `select`, you can
@@ -28,13 +31,14 @@ pub struct FollowupList {
     /// list of fields and available nested paths, see the article Follow-up call fields. Fields
     /// `transcription`, `overview`, and `insights` are considered heavy. If they are present in
     /// `select`, server will limit `pagination.limit` with value …
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Sorting parameters (detailed description). Default: `{ "startDate": "desc" }`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<FollowupListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Cursor pagination parameters (detailed description)
     #[b24(rename = "pagination")]
     pub pagination: Option<FollowupListPagination>,
@@ -42,29 +46,6 @@ pub struct FollowupList {
     /// — HTML format - `none` — plain text without mention markup Default: `bb`
     #[b24(rename = "mentionFormat")]
     pub mention_format: Option<String>,
-}
-
-/// Selection criteria (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FollowupListFilter {
-    /// Call start period (detailed description)
-    #[b24(rename = "startDate")]
-    pub start_date: Option<FollowupListFilterStartDate>,
-    /// Call participant identifier. An Administrator can obtain Follow-ups for any user. For a
-    /// regular user, the filter is forcibly restricted to their identifier
-    #[b24(rename = "participantId")]
-    pub participant_id: Option<i64>,
-}
-
-/// Sorting parameters (detailed description). Default: `{ "startDate": "desc" }`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FollowupListOrder {
-    /// Sort direction by call start date. Possible values: - `asc` — ascending - `desc` —
-    /// descending Default: `desc`
-    #[b24(rename = "startDate")]
-    pub start_date: Option<String>,
 }
 
 /// Cursor pagination parameters (detailed description)
@@ -79,16 +60,6 @@ pub struct FollowupListPagination {
     /// the same format it was received (detailed description)
     #[b24(rename = "afterCursor")]
     pub after_cursor: Option<FollowupListPaginationAfterCursor>,
-}
-
-/// Call start period (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FollowupListFilterStartDate {
-    /// Period start in ISO 8601 format. For example: `2026-01-01T00:00:00Z`
-    pub from: Option<String>,
-    /// Period end in ISO 8601 format. The value must be greater than or equal to `from`
-    pub to: Option<String>,
 }
 
 /// Next page cursor. Pass the `afterCursor` value in its entirety from the previous response in

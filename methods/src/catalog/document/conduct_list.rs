@@ -7,8 +7,8 @@
 
 use crate::b24_method;
 
-/// The method `catalog.document.conductList` conducts a group of warehouse accounting documents:
-/// - the status of the documents changes to `Y` — conducted, - the warehouse stock of goods is
+/// The method `catalog.document.conductList` conducts a group of warehouse accounting documents: -
+/// the status of the documents changes to `Y` — conducted, - the warehouse stock of goods is
 /// updated according to the document positions.
 ///
 /// Docs: `api-reference/catalog/document/catalog-document-conduct-list.md`.

@@ -25,10 +25,8 @@ pub struct DocumentcontractorList {
     /// An array containing the list of fields from catalog_documentcontractor that need to be
     /// selected. If the array is not provided or an empty array is passed, all available fields of
     /// the document will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected bindings in the format `{"field_1": "value_1", ...,
     /// "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// catalog_documentcontractor object. An additional prefix can be specified for the key to
@@ -36,6 +34,9 @@ pub struct DocumentcontractorList {
     /// `>` — greater than - `<=` — less than or equal to - `<` — less than - `=` — exact
     /// match - `!=`, `!` — not equal - `@` — IN, an array is passed as the value - `!@` — NOT
     /// IN, an array is passed as the value - `%` — LIKE, substring …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected documents in the format `{"field_1": "order_1", ...
@@ -43,6 +44,9 @@ pub struct DocumentcontractorList {
     /// catalog_documentcontractor object. Possible values for `order`: - `asc` — in ascending
     /// order - `desc` — in descending order By default, results are sorted in ascending order by
     /// `id`.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size is 50 records. To select the

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/catalog/price-type/catalog-price-type-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method modifies the values of the price type fields.
 ///
@@ -31,17 +31,6 @@ pub struct PriceTypeUpdate {
 }
 
 /// Field values to update the price type (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PriceTypeUpdateFields {
-    /// Code of the price type
-    pub name: Option<String>,
-    /// Indicates if the price type is base. Possible values: - `Y` — yes - `N` — no
-    pub base: Option<String>,
-    /// Sorting
-    pub sort: Option<i64>,
-    /// External code. Can be used to synchronize the current price type with a similar position in
-    /// an external system
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-}
+///
+/// The same shape as [`crate::catalog::price_type::add::PriceTypeAddFields`].
+pub type PriceTypeUpdateFields = crate::catalog::price_type::add::PriceTypeAddFields;

@@ -36,7 +36,7 @@ pub struct PriceTypeGroupAddFields {
     /// Identifier of the customer group
     #[b24(rename = "groupId")]
     pub group_id: Option<i64>,
-    /// Type of access to the price. Possible values: - `Y` — right to purchase at this price type
-    /// - `N` — right to view this price type
+    /// Type of access to the price. Possible values: - `Y` — right to purchase at this price type -
+    /// `N` — right to view this price type
     pub access: Option<String>,
 }

@@ -23,10 +23,8 @@ use crate::b24_method;
 pub struct PriceTypeGroupList {
     /// An array of fields from catalog_price_type_group that need to be selected. If the array is
     /// not provided or an empty array is passed, all available binding fields will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected bindings in the format `{"field_1": "value_1", ...,
     /// "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// catalog_price_type_group object. An additional prefix can be assigned to the key to specify
@@ -34,12 +32,18 @@ pub struct PriceTypeGroupList {
     /// greater than - `<=` — less than or equal to - `<` — less than - `%` — LIKE, substring
     /// search. The `%` symbol should not be included in the filter value - `=%` — LIKE, substring
     /// search. The `%` symbol should be included in the value - …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected bindings in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
-    /// catalog_price_type_group object. Possible values for `order`: - `asc` — in ascending order
-    /// - `desc` — in descending order
+    /// catalog_price_type_group object. Possible values for `order`: - `asc` — in ascending order -
+    /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for managing pagination. The page size of results is always static —

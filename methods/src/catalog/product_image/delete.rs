@@ -23,8 +23,8 @@ use crate::b24_method;
 pub struct ProductImageDelete {
     /// Identifier of the product, parent product, variation, or service. To obtain existing
     /// identifiers, use the following methods: - for products — catalog.product.list - for parent
-    /// products — catalog.product.sku.list - for product variations — catalog.product.offer.list
-    /// - for services — catalog.product.service.list
+    /// products — catalog.product.sku.list - for product variations — catalog.product.offer.list -
+    /// for services — catalog.product.service.list
     ///
     /// Untyped (`serde_json::Value`): the docs give several types (`catalog_product.id|
     /// catalog_product_sku.id| catalog_product_offer.id| catalog_product_service.id`).

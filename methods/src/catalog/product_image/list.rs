@@ -24,16 +24,14 @@ use crate::b24_method;
 pub struct ProductImageList {
     /// Identifier of the product, parent product, variation, or service. To obtain existing
     /// identifiers, use the following methods: - for products — catalog.product.list - for parent
-    /// products — catalog.product.sku.list - for product variations — catalog.product.offer.list
-    /// - for services — catalog.product.service.list
+    /// products — catalog.product.sku.list - for product variations — catalog.product.offer.list -
+    /// for services — catalog.product.service.list
     ///
     /// Untyped (`serde_json::Value`): the docs give several types (`catalog_product.id|
     /// catalog_product_sku.id| catalog_product_offer.id| catalog_product_service.id`).
     #[b24(rename = "productId")]
     pub product_id: crate::exports::serde_json::Value,
     /// An array with a list of fields to select (see fields of the object catalog_product_image)
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -34,8 +34,8 @@ pub struct ProductPropertyAddFields {
     pub iblock_id: Option<i64>,
     /// Name of the property
     pub name: Option<String>,
-    /// Basic type of the property. Allowed values: - `N` — number - `S` — string - `L` — list
-    /// - `F` — file - `E` — binding to elements - `G` — binding to sections
+    /// Basic type of the property. Allowed values: - `N` — number - `S` — string - `L` — list -
+    /// `F` — file - `E` — binding to elements - `G` — binding to sections
     #[b24(rename = "propertyType")]
     pub property_type: Option<String>,
     /// Activity status. Allowed values: - `Y` — yes - `N` — no

@@ -24,10 +24,8 @@ use crate::b24_method;
 pub struct ProductPropertyList {
     /// An array containing the list of fields to select (see fields of the object
     /// catalog_product_property). If the parameter is not provided, all fields will be selected
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected properties in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the object
     /// catalog_product_property. An additional prefix can be specified for the key to clarify the
@@ -35,12 +33,18 @@ pub struct ProductPropertyList {
     /// greater than - `<=` — less than or equal to - `<` — less than - `%` — LIKE, substring
     /// search. The `%` symbol in the filter value should not be included - `=%` — LIKE, substring
     /// search. The `%` symbol should be included in the value …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected properties in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the object
     /// catalog_product_property. Possible values for `order`: - `ASC` — in ascending order -
     /// `DESC` — in descending order If the parameter is not provided, sorting `id ASC` is applied
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// The parameter is used to control pagination. The page size of results is always static — 50

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/catalog/product-property-enum/catalog-product-property-enum-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `catalog.productPropertyEnum.update` updates the value of a list property.
 ///
@@ -30,20 +30,6 @@ pub struct ProductPropertyEnumUpdate {
 }
 
 /// Set of fields for the updated list value (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProductPropertyEnumUpdateFields {
-    /// Identifier of the product or variation property. Property identifiers can be obtained using
-    /// the catalog.productProperty.list method.
-    #[b24(rename = "propertyId")]
-    pub property_id: Option<i64>,
-    /// Value of the list item.
-    pub value: Option<String>,
-    /// External identifier of the list value. Must be unique within the property.
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-    /// Indicator of the default value. Acceptable values: - `Y` — default - `N` — not default
-    pub def: Option<String>,
-    /// Sort index.
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::catalog::product_property_enum::add::ProductPropertyEnumAddFields`].
+pub type ProductPropertyEnumUpdateFields = crate::catalog::product_property_enum::add::ProductPropertyEnumAddFields;

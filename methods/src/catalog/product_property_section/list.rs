@@ -28,23 +28,27 @@ pub struct ProductPropertySectionList {
     /// `propertyId` — the identifier of the product or variation property - `smartFilter` —
     /// whether the property is displayed in the smart filter By default, all available fields are
     /// returned.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected settings in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to the fields available in the
     /// `select` parameter. An additional prefix can be assigned to the key to specify the filter
-    /// behavior. Possible prefix values: - `>=` — greater than or equal to - `>` — greater than
-    /// - `<=` — less than or equal to - `<` — less than - `%` — LIKE, substring search. The
-    /// `%` symbol should not be included in the filter value - `=%` — LIKE, substring search. The
-    /// `%` symbol should be included in the value - `%=` …
+    /// behavior. Possible prefix values: - `>=` — greater than or equal to - `>` — greater than -
+    /// `<=` — less than or equal to - `<` — less than - `%` — LIKE, substring search. The `%`
+    /// symbol should not be included in the filter value - `=%` — LIKE, substring search. The `%`
+    /// symbol should be included in the value - `%=` …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected settings in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields available in the
     /// `select` parameter. Possible values for `order`: - `ASC` — in ascending order - `DESC` —
     /// in descending order If the parameter is not provided, sorting `propertyId ASC` is applied.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// The parameter is used to control pagination. The page size of results is always static — 50

@@ -22,10 +22,8 @@ use crate::b24_method;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RatioList {
     /// An array with the list of fields to select (see the fields of the catalog_ratio object)
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected measurement unit ratios in the format `{"field_1":
     /// "value_1", ... "field_N": "value_N"}`. Possible values for `field` correspond to the fields
     /// of the catalog_ratio object. An additional prefix can be set for the key to specify the
@@ -33,12 +31,18 @@ pub struct RatioList {
     /// greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an array is
     /// passed as the value - `!@` — NOT IN, an array is passed as the value - `%` — LIKE,
     /// substring search. The `%` symbol should not be included in the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected fields of measurement unit ratios in the format
     /// `{"field_1": "order_1", ... "field_N": "order_N"}`. Possible values for `field` correspond to
     /// the fields of the catalog_ratio object. Possible values for `order`: - `asc` — in ascending
     /// order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to control pagination. The page size of results is always static —

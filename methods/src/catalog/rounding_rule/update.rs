@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/catalog/rounding-rule/catalog-rounding-rule-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method updates the price rounding rule.
 ///
@@ -31,19 +31,6 @@ pub struct RoundingRuleUpdate {
 }
 
 /// Field values for updating the price rounding rule (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoundingRuleUpdateFields {
-    /// Price type
-    #[b24(rename = "catalogGroupId")]
-    pub catalog_group_id: Option<i64>,
-    /// Minimum price for rounding
-    pub price: Option<f64>,
-    /// Rounding type. Possible values: - `1` — mathematical rounding - `2` — rounding up (in
-    /// favor of the store) - `4` — rounding down (in favor of the customer)
-    #[b24(rename = "roundType")]
-    pub round_type: Option<i64>,
-    /// Rounding precision
-    #[b24(rename = "roundPrecision")]
-    pub round_precision: Option<f64>,
-}
+///
+/// The same shape as [`crate::catalog::rounding_rule::add::RoundingRuleAddFields`].
+pub type RoundingRuleUpdateFields = crate::catalog::rounding_rule::add::RoundingRuleAddFields;

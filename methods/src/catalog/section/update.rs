@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/catalog/section/catalog-section-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `catalog.section.update` modifies a section of the catalog.
 ///
@@ -34,30 +34,6 @@ pub struct SectionUpdate {
 }
 
 /// Field values for updating the catalog section
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SectionUpdateFields {
-    /// Identifier of the information block. To obtain existing identifiers, use catalog.catalog.list
-    #[b24(rename = "iblockId")]
-    pub iblock_id: Option<i64>,
-    /// Identifier of the parent section. To obtain existing identifiers, use catalog.section.list
-    #[b24(rename = "iblockSectionId")]
-    pub iblock_section_id: Option<i64>,
-    /// Name of the catalog section
-    pub name: Option<String>,
-    /// External identifier. Can be used to synchronize the current catalog section with a similar
-    /// position in an external system
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-    /// Code of the catalog section. Must be unique
-    pub code: Option<String>,
-    /// Sorting
-    pub sort: Option<i64>,
-    /// Indicator of the catalog section's activity: - `Y` — active - `N` — inactive
-    pub active: Option<String>,
-    /// Description of the catalog section
-    pub description: Option<String>,
-    /// Type of description. Available types: `text`, `html`
-    #[b24(rename = "descriptionType")]
-    pub description_type: Option<String>,
-}
+///
+/// The same shape as [`crate::catalog::section::add::SectionAddFields`].
+pub type SectionUpdateFields = crate::catalog::section::add::SectionAddFields;

@@ -25,10 +25,8 @@ pub struct StoreproductList {
     /// An array with a list of fields from catalog_storeproduct that need to be selected. If the
     /// array is not provided or an empty array is passed, all available fields of the inventory will
     /// be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected product inventory balances in the format `{"field_1":
     /// "value_1", ..., "field_N": "value_N"}`. Possible values for `field` correspond to the fields
     /// of the catalog_storeproduct object. An additional prefix can be assigned to the key to
@@ -36,12 +34,18 @@ pub struct StoreproductList {
     /// `>` — greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an
     /// array is passed as the value - `!@` — NOT IN, an array is passed as the value - `=` —
     /// equal, exact match, default filter - `!=` — not equal …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected inventory balances in the format `{"field_1": "order_1",
     /// ... "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
     /// catalog_storeproduct object. Possible values for `order`: - `asc` — in ascending order -
     /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static — 50

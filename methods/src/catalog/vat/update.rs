@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/catalog/vat/catalog-vat-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method updates the VAT rate.
 ///
@@ -31,15 +31,6 @@ pub struct VatUpdate {
 }
 
 /// Field values for updating the VAT rate (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct VatUpdateFields {
-    /// Name of the VAT rate
-    pub name: Option<String>,
-    /// Indicator of the VAT rate's activity. Possible values: - `Y` — active - `N` — inactive
-    pub active: Option<String>,
-    /// Value of the VAT rate
-    pub rate: Option<f64>,
-    /// Sorting
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::catalog::vat::add::VatAddFields`].
+pub type VatUpdateFields = crate::catalog::vat::add::VatAddFields;

@@ -23,10 +23,8 @@ use crate::b24_method;
 pub struct ActivityList {
     /// An array of fields of the activity crm.activity.fields that need to be selected. To get the
     /// fields `COMMUNICATIONS` and `FILES`, specify them in select
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected items in key-value format. Possible values for `field`
     /// correspond to the fields of the activity crm.activity.fields. An additional prefix can be
     /// assigned to the key to clarify the filter's behavior. Possible prefix values: - `>=` —
@@ -34,12 +32,18 @@ pub struct ActivityList {
     /// less than - `@` — IN (an array is passed as a value) - `!@`— NOT IN (an array is passed
     /// as a value) - `%` — LIKE, substring search. The `%` symbol in the filter value does not
     /// need to be passed. The search looks for a substring in …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// A set of key-value pairs for sorting the output results. The keys can use the fields of the
     /// activity crm.activity.fields. Possible values for `order`: - `asc` — in ascending order -
     /// `desc` — in descending order By default, it is sorted by increasing the Start Date field
     /// (`START_TIME`)
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to control pagination. The page size of results is always static: 50

@@ -7,7 +7,7 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.activity.update` updates an existing activity.
 ///
@@ -30,120 +30,6 @@ pub struct ActivityUpdate {
 
 /// Array of values for activity fields in the following structure: `json fields: {
 /// "OWNER_TYPE_ID": 2, "OWNER_ID": 102, "TYPE_ID": 2, "SUBJECT": "New Call", } `
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ActivityUpdateFields {
-    /// Identifier of the CRM object
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// Identifier of the CRM object type
-    #[b24(rename = "OWNER_TYPE_ID")]
-    pub owner_type_id: Option<i64>,
-    /// Type of the activity
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_enum_activitytype`).
-    #[b24(rename = "TYPE_ID")]
-    pub type_id: Option<crate::exports::serde_json::Value>,
-    /// Identifier of the entity associated with the activity
-    #[b24(rename = "ASSOCIATED_ENTITY_ID")]
-    pub associated_entity_id: Option<i64>,
-    /// Description of the communication
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps
-    /// (`crm_activity_communication`).
-    #[b24(rename = "COMMUNICATIONS")]
-    pub communications: Option<crate::exports::serde_json::Value>,
-    /// Date and time of the activity deadline. This field is not set directly; the value is taken
-    /// from START_TIME for calls and meetings, and from END_TIME for tasks
-    #[b24(rename = "DEADLINE")]
-    pub deadline: Option<String>,
-    /// Text description of the activity
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Type of description
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_enum_contenttype`).
-    #[b24(rename = "DESCRIPTION_TYPE")]
-    pub description_type: Option<crate::exports::serde_json::Value>,
-    /// Direction of the activity: incoming/outgoing. Relevant for calls and emails, not used for
-    /// meetings
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps
-    /// (`crm_enum_activitydirection`).
-    #[b24(rename = "DIRECTION")]
-    pub direction: Option<crate::exports::serde_json::Value>,
-    /// End time of the activity
-    #[b24(rename = "END_TIME")]
-    pub end_time: Option<String>,
-    /// Files added to the activity
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`diskfile`).
-    #[b24(rename = "FILES")]
-    pub files: Option<crate::exports::serde_json::Value>,
-    /// Location
-    #[b24(rename = "LOCATION")]
-    pub location: Option<String>,
-    /// Type of notification
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps
-    /// (`crm_enum_activitynotifytype`).
-    #[b24(rename = "NOTIFY_TYPE")]
-    pub notify_type: Option<crate::exports::serde_json::Value>,
-    /// Identifier of the data source, used only for linking to an external source
-    #[b24(rename = "ORIGINATOR_ID")]
-    pub originator_id: Option<String>,
-    /// Identifier of the entity in the data source, used only for linking to an external source
-    #[b24(rename = "ORIGIN_ID")]
-    pub origin_id: Option<String>,
-    /// Original version, used to protect data from accidental overwriting by an external system. If
-    /// the data was imported and not modified in the external system, it can be edited in CRM
-    /// without fear that the next export will overwrite the data
-    #[b24(rename = "ORIGIN_VERSION")]
-    pub origin_version: Option<String>,
-    /// Priority
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps
-    /// (`crm_enum_activitypriority`).
-    #[b24(rename = "PRIORITY")]
-    pub priority: Option<crate::exports::serde_json::Value>,
-    /// Additional provider data
-    #[b24(rename = "PROVIDER_DATA")]
-    pub provider_data: Option<String>,
-    /// Identifier of the provider group
-    #[b24(rename = "PROVIDER_GROUP_ID")]
-    pub provider_group_id: Option<String>,
-    /// Identifier of the provider
-    #[b24(rename = "PROVIDER_ID")]
-    pub provider_id: Option<String>,
-    /// Identifier of the provider type, status from the directory
-    #[b24(rename = "PROVIDER_TYPE_ID")]
-    pub provider_type_id: Option<String>,
-    /// Additional provider parameters
-    #[b24(rename = "PROVIDER_PARAMS")]
-    pub provider_params: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the user responsible for the activity
-    #[b24(rename = "RESPONSIBLE_ID")]
-    pub responsible_id: Option<i64>,
-    /// Additional settings
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Start time of the activity
-    #[b24(rename = "START_TIME")]
-    pub start_time: Option<String>,
-    /// Status of the activity
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_enum_activitystatus`).
-    #[b24(rename = "STATUS")]
-    pub status: Option<crate::exports::serde_json::Value>,
-    /// Additional description of the activity
-    #[b24(rename = "SUBJECT")]
-    pub subject: Option<String>,
-    /// Added files. Deprecated, retained for compatibility
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`diskfile`).
-    #[b24(rename = "WEBDAV_ELEMENTS")]
-    pub webdav_elements: Option<crate::exports::serde_json::Value>,
-    /// Flag indicating whether the activity was created from an incoming channel (`Y`/`N`)
-    #[b24(rename = "IS_INCOMING_CHANNEL")]
-    pub is_incoming_channel: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::activity::add::ActivityAddFields`].
+pub type ActivityUpdateFields = crate::crm::activity::add::ActivityAddFields;

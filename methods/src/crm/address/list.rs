@@ -16,12 +16,12 @@ use crate::{b24_method, b24_object};
     idempotent,
     list(item = AddressListResult),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddressList {
     /// An array of fields to select (see address fields). If the array is not provided or an empty
     /// array is passed, all available address fields will be selected.
     #[b24(rename = "select")]
-    pub select: Option<Vec<AddressListSelect>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering selected addresses in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to address fields. An
     /// additional prefix can be assigned to the key to clarify the filter's behavior. Possible
@@ -29,229 +29,25 @@ pub struct AddressList {
     /// than or equal to - `<` — less than - `@` — IN, an array is passed as the value - `!@` —
     /// NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%` symbol
     /// should not be included in the filter value. The search looks for the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<AddressListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting selected addresses in the format `{"field_1": "order_1", ... "field_N":
     /// "order_N"}`. Possible values for `field` correspond to address fields. Possible values for
     /// `order`: - `asc` — in ascending order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<AddressListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static: 50
     /// records. To select the second page of results, you need to pass the value `50`. To select the
     /// third page of results, the value is `100`, and so on. The formula for calculating the `start`
     /// parameter value: `start = (N-1) * 50`, where `N` is the desired page number
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// An array of fields to select (see address fields). If the array is not provided or an empty
-/// array is passed, all available address fields will be selected.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddressListSelect {
-    /// Identifier of the address type. Enumeration element "Address Type". Enumeration elements for
-    /// "Address Type" can be obtained using the method crm.enum.addresstype
-    #[b24(rename = "TYPE_ID")]
-    pub type_id: Option<i64>,
-    /// Identifier of the parent object's type. Object type identifiers can be obtained using the
-    /// method crm.enum.ownertype. Addresses can only be linked to Details (and details to companies
-    /// or contacts) or Leads. For backward compatibility, the ability to link Addresses to Contacts
-    /// or Companies is retained. However, this link is only possible on some older accounts where
-    /// the old address handling mode was specifically enabled by support.
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the parent object
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<String>,
-    /// Street, house, building, structure
-    #[b24(rename = "ADDRESS_1")]
-    pub address_1: Option<String>,
-    /// Apartment / office
-    #[b24(rename = "ADDRESS_2")]
-    pub address_2: Option<String>,
-    /// City
-    #[b24(rename = "CITY")]
-    pub city: Option<String>,
-    /// Postal code
-    #[b24(rename = "POSTAL_CODE")]
-    pub postal_code: Option<String>,
-    /// Region
-    #[b24(rename = "REGION")]
-    pub region: Option<String>,
-    /// Province
-    #[b24(rename = "PROVINCE")]
-    pub province: Option<String>,
-    /// Country
-    #[b24(rename = "COUNTRY")]
-    pub country: Option<String>,
-    /// Country code. Not used, retained for backward compatibility. An empty string can be specified
-    /// as a value.
-    #[b24(rename = "COUNTRY_CODE")]
-    pub country_code: Option<String>,
-    /// Identifier of the location address. This field contains the identifier of the address object
-    /// in the `Location` module, linked to the CRM address object. Each CRM address corresponds to
-    /// an address object in the `location` module. This can be used to copy an existing address into
-    /// CRM with location information that is not present in the CRM address fields. If the
-    /// identifier of the `location` module address is specified when creating an address, a copy of
-    /// the `location` address is created and linked to the created CRM address. If no values are
-    /// specified for the string fields of the address in …
-    #[b24(rename = "LOC_ADDR_ID")]
-    pub loc_addr_id: Option<i64>,
-    /// Identifier of the main parent object's type. This field is for internal use. The value is
-    /// automatically filled when adding an address. Object type identifiers can be obtained using
-    /// the method crm.enum.ownertype. This field contains the identifier of the parent object's type
-    /// of the detail (company or contact) if the address is linked to the detail. If the address is
-    /// linked to a lead, this value will be the lead type identifier.
-    #[b24(rename = "ANCHOR_TYPE_ID")]
-    pub anchor_type_id: Option<i64>,
-    /// This field is for internal use. The value is automatically filled when adding an address.
-    /// This field contains the identifier of the parent object of the detail (company or contact) if
-    /// the address is linked to the detail. If the address is linked to a lead, this value will be
-    /// the lead identifier.
-    #[b24(rename = "ANCHOR_ID")]
-    pub anchor_id: Option<i64>,
-}
-
-/// An object for filtering selected addresses in the format `{"field_1": "value_1", ...
-/// "field_N": "value_N"}`. Possible values for `field` correspond to address fields. An
-/// additional prefix can be assigned to the key to clarify the filter's behavior. Possible
-/// prefix values: - `>=` — greater than or equal to - `>` — greater than - `<=` — less
-/// than or equal to - `<` — less than - `@` — IN, an array is passed as the value - `!@` —
-/// NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%` symbol
-/// should not be included in the filter value. The search looks for the …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddressListFilter {
-    /// Identifier of the address type. Enumeration element "Address Type". Enumeration elements for
-    /// "Address Type" can be obtained using the method crm.enum.addresstype
-    #[b24(rename = "TYPE_ID")]
-    pub type_id: Option<i64>,
-    /// Identifier of the parent object's type. Object type identifiers can be obtained using the
-    /// method crm.enum.ownertype. Addresses can only be linked to Details (and details to companies
-    /// or contacts) or Leads. For backward compatibility, the ability to link Addresses to Contacts
-    /// or Companies is retained. However, this link is only possible on some older accounts where
-    /// the old address handling mode was specifically enabled by support.
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the parent object
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<String>,
-    /// Street, house, building, structure
-    #[b24(rename = "ADDRESS_1")]
-    pub address_1: Option<String>,
-    /// Apartment / office
-    #[b24(rename = "ADDRESS_2")]
-    pub address_2: Option<String>,
-    /// City
-    #[b24(rename = "CITY")]
-    pub city: Option<String>,
-    /// Postal code
-    #[b24(rename = "POSTAL_CODE")]
-    pub postal_code: Option<String>,
-    /// Region
-    #[b24(rename = "REGION")]
-    pub region: Option<String>,
-    /// Province
-    #[b24(rename = "PROVINCE")]
-    pub province: Option<String>,
-    /// Country
-    #[b24(rename = "COUNTRY")]
-    pub country: Option<String>,
-    /// Country code. Not used, retained for backward compatibility. An empty string can be specified
-    /// as a value.
-    #[b24(rename = "COUNTRY_CODE")]
-    pub country_code: Option<String>,
-    /// Identifier of the location address. This field contains the identifier of the address object
-    /// in the `Location` module, linked to the CRM address object. Each CRM address corresponds to
-    /// an address object in the `location` module. This can be used to copy an existing address into
-    /// CRM with location information that is not present in the CRM address fields. If the
-    /// identifier of the `location` module address is specified when creating an address, a copy of
-    /// the `location` address is created and linked to the created CRM address. If no values are
-    /// specified for the string fields of the address in …
-    #[b24(rename = "LOC_ADDR_ID")]
-    pub loc_addr_id: Option<i64>,
-    /// Identifier of the main parent object's type. This field is for internal use. The value is
-    /// automatically filled when adding an address. Object type identifiers can be obtained using
-    /// the method crm.enum.ownertype. This field contains the identifier of the parent object's type
-    /// of the detail (company or contact) if the address is linked to the detail. If the address is
-    /// linked to a lead, this value will be the lead type identifier.
-    #[b24(rename = "ANCHOR_TYPE_ID")]
-    pub anchor_type_id: Option<i64>,
-    /// This field is for internal use. The value is automatically filled when adding an address.
-    /// This field contains the identifier of the parent object of the detail (company or contact) if
-    /// the address is linked to the detail. If the address is linked to a lead, this value will be
-    /// the lead identifier.
-    #[b24(rename = "ANCHOR_ID")]
-    pub anchor_id: Option<i64>,
-}
-
-/// An object for sorting selected addresses in the format `{"field_1": "order_1", ... "field_N":
-/// "order_N"}`. Possible values for `field` correspond to address fields. Possible values for
-/// `order`: - `asc` — in ascending order - `desc` — in descending order
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddressListOrder {
-    /// Identifier of the address type. Enumeration element "Address Type". Enumeration elements for
-    /// "Address Type" can be obtained using the method crm.enum.addresstype
-    #[b24(rename = "TYPE_ID")]
-    pub type_id: Option<i64>,
-    /// Identifier of the parent object's type. Object type identifiers can be obtained using the
-    /// method crm.enum.ownertype. Addresses can only be linked to Details (and details to companies
-    /// or contacts) or Leads. For backward compatibility, the ability to link Addresses to Contacts
-    /// or Companies is retained. However, this link is only possible on some older accounts where
-    /// the old address handling mode was specifically enabled by support.
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the parent object
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<String>,
-    /// Street, house, building, structure
-    #[b24(rename = "ADDRESS_1")]
-    pub address_1: Option<String>,
-    /// Apartment / office
-    #[b24(rename = "ADDRESS_2")]
-    pub address_2: Option<String>,
-    /// City
-    #[b24(rename = "CITY")]
-    pub city: Option<String>,
-    /// Postal code
-    #[b24(rename = "POSTAL_CODE")]
-    pub postal_code: Option<String>,
-    /// Region
-    #[b24(rename = "REGION")]
-    pub region: Option<String>,
-    /// Province
-    #[b24(rename = "PROVINCE")]
-    pub province: Option<String>,
-    /// Country
-    #[b24(rename = "COUNTRY")]
-    pub country: Option<String>,
-    /// Country code. Not used, retained for backward compatibility. An empty string can be specified
-    /// as a value.
-    #[b24(rename = "COUNTRY_CODE")]
-    pub country_code: Option<String>,
-    /// Identifier of the location address. This field contains the identifier of the address object
-    /// in the `Location` module, linked to the CRM address object. Each CRM address corresponds to
-    /// an address object in the `location` module. This can be used to copy an existing address into
-    /// CRM with location information that is not present in the CRM address fields. If the
-    /// identifier of the `location` module address is specified when creating an address, a copy of
-    /// the `location` address is created and linked to the created CRM address. If no values are
-    /// specified for the string fields of the address in …
-    #[b24(rename = "LOC_ADDR_ID")]
-    pub loc_addr_id: Option<i64>,
-    /// Identifier of the main parent object's type. This field is for internal use. The value is
-    /// automatically filled when adding an address. Object type identifiers can be obtained using
-    /// the method crm.enum.ownertype. This field contains the identifier of the parent object's type
-    /// of the detail (company or contact) if the address is linked to the detail. If the address is
-    /// linked to a lead, this value will be the lead type identifier.
-    #[b24(rename = "ANCHOR_TYPE_ID")]
-    pub anchor_type_id: Option<i64>,
-    /// This field is for internal use. The value is automatically filled when adding an address.
-    /// This field contains the identifier of the parent object of the detail (company or contact) if
-    /// the address is linked to the detail. If the address is linked to a lead, this value will be
-    /// the lead identifier.
-    #[b24(rename = "ANCHOR_ID")]
-    pub anchor_id: Option<i64>,
 }
 
 /// An array of objects with information about the selected addresses. Each element contains the

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/requisites/addresses/crm-address-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method updates the address for a contact or lead.
 ///
@@ -26,55 +26,6 @@ pub struct AddressUpdate {
 /// A set of fields — an object of the form `{"field": "value"[, ...]}` to update the address.
 /// Values for the fields TYPE_ID, ENTITY_TYPE_ID, ENTITY_ID must be specified as they identify
 /// the address being modified. Other fields are specified if their values need to be changed
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddressUpdateFields {
-    /// Identifier for the address type. Enumeration element "Address Type". Enumeration elements for
-    /// "Address Type" can be retrieved using the method crm.enum.addresstype
-    #[b24(rename = "TYPE_ID")]
-    pub type_id: Option<i64>,
-    /// Identifier for the parent object type. Object type identifiers can be retrieved using the
-    /// method crm.enum.ownertype. Addresses can only be linked to Contacts (which are linked to
-    /// companies or contacts) or Leads. For backward compatibility, the ability to link Addresses to
-    /// Contacts or Companies has been retained. However, this linkage is only possible on some older
-    /// accounts where the old address handling mode was specifically enabled by support.
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier for the parent object
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<String>,
-    /// Street, house, building, structure
-    #[b24(rename = "ADDRESS_1")]
-    pub address_1: Option<String>,
-    /// Apartment / office
-    #[b24(rename = "ADDRESS_2")]
-    pub address_2: Option<String>,
-    /// City
-    #[b24(rename = "CITY")]
-    pub city: Option<String>,
-    /// Postal code
-    #[b24(rename = "POSTAL_CODE")]
-    pub postal_code: Option<String>,
-    /// District
-    #[b24(rename = "REGION")]
-    pub region: Option<String>,
-    /// State
-    #[b24(rename = "PROVINCE")]
-    pub province: Option<String>,
-    /// Country
-    #[b24(rename = "COUNTRY")]
-    pub country: Option<String>,
-    /// Country code. Not used, retained for backward compatibility. An empty string can be specified
-    /// as a value.
-    #[b24(rename = "COUNTRY_CODE")]
-    pub country_code: Option<String>,
-    /// Identifier for the location address. This field contains the identifier of the address object
-    /// in the `Location` module, linked to the CRM address object. Each CRM address corresponds to
-    /// an address object in the `location` module. This can be used to copy an existing address into
-    /// CRM with location information that is not present in the CRM address fields. If the
-    /// identifier of the `location` module address is specified when creating an address, a copy of
-    /// the `location` address is created and linked to the newly created CRM address. If no values
-    /// are specified for the string address fields in …
-    #[b24(rename = "LOC_ADDR_ID")]
-    pub loc_addr_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::address::add::AddressAddFields`].
+pub type AddressUpdateFields = crate::crm::address::add::AddressAddFields;

@@ -25,6 +25,9 @@ pub struct AutomatedsolutionList {
     /// List for sorting in the format `{"field_1": "value_1", ... "field_N": "value_N"}`, where the
     /// key is the field and the value is `ASC` or `DESC`. Available fields for sorting: - `id` -
     /// `title`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object for filtering selected digital workspaces in the format `{"field_1": "value_1", ...
@@ -34,6 +37,9 @@ pub struct AutomatedsolutionList {
     /// additional prefix can be assigned to the key to specify the filter's behavior. Possible
     /// prefix values: - `>=` — greater than or equal to - `>` — greater than - `<=` — less
     /// than or equal to - `<` — less than - `%` — LIKE, …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for pagination control. The page size of results is always static: 50

@@ -22,11 +22,9 @@ use crate::b24_method;
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CalllistList {
-    /// Array of fields to retrieve. By default, all fields are returned. List of fields to retrieve:
-    /// - `ID`, - `DATE_CREATE`, - `CREATED_BY_ID`, - `WEBFORM_ID`, - `ENTITY_TYPE_ID`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    /// Array of fields to retrieve. By default, all fields are returned. List of fields to retrieve: -
+    /// `ID`, - `DATE_CREATE`, - `CREATED_BY_ID`, - `WEBFORM_ID`, - `ENTITY_TYPE_ID`
+    pub select: Option<Vec<String>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
     /// — name of the field by which the call list will be filtered - `value_n` — filter value
     /// List of fields for filtering: - `ID`, - `CREATED_BY_ID`, - `WEBFORM_ID`, - `ENTITY_TYPE_ID`.
@@ -34,9 +32,15 @@ pub struct CalllistList {
     /// prefix values: - `>=` — greater than or equal to, - `>` — greater than, - `<=` — less
     /// than or equal to, - `<` — less than, - `@` — IN, an array is passed as the value, -
     /// `!@`— NOT IN, an array is passed as the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
     /// — name of the field by which the call list will be sorted - `value_n` — value of type
     /// `string`, equal to: - `ASC` — ascending sort - `DESC` — descending sort
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

@@ -37,6 +37,9 @@ pub struct CompanyList {
     /// greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an array is
     /// passed as the value - `!@` — NOT IN, an array is passed as the value - `%` — LIKE,
     /// substring search. The `%` symbol in the filter value does …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` where: -
@@ -44,6 +47,9 @@ pub struct CompanyList {
     /// `value_n` — a `string` value equal to: - `ASC` — ascending sort - `DESC` — descending
     /// sort You can find the list of available fields for sorting using the crm.company.fields
     /// method
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Parameter for managing pagination. The page size of results is always static — 50 records.

@@ -40,6 +40,9 @@ pub struct ContactList {
     /// `>` — greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an
     /// array is passed as the value - `!@` — NOT IN, an array is passed as the value - `%` —
     /// LIKE, substring search. The `%` symbol in the filter …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object in the format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } `
@@ -47,6 +50,9 @@ pub struct ContactList {
     /// sorted - `value_n` — a `string` value equal to: - `ASC` — ascending order - `DESC` —
     /// descending order You can find the list of available fields for sorting using the method
     /// `crm.contact.fields`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// A parameter for managing pagination. The page size of results is always static — 50

@@ -20,6 +20,9 @@ pub struct CurrencyList {
     /// An object for sorting records in the format `{"field_1": "order_1", ... "field_N":
     /// "order_N"}`, where `field_N` is the identifier of the crm_currency. Possible values for
     /// `order_N`: - `asc` — in ascending order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

@@ -61,29 +61,6 @@ pub struct CurrencyUpdateFields {
 /// "lang_N": "value_N"}`, where `lang_N` is the language identifier, and `value` is an object of
 /// type crm_currency_localization. If not all languages are specified, default localization
 /// parameters will be used for the remaining ones.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CurrencyUpdateFieldsLang {
-    /// Number of decimal places in the fractional part.
-    #[b24(rename = "DECIMALS")]
-    pub decimals: Option<i64>,
-    /// Decimal point for output.
-    #[b24(rename = "DEC_POINT")]
-    pub dec_point: Option<String>,
-    /// Format template.
-    #[b24(rename = "FORMAT_STRING")]
-    pub format_string: Option<String>,
-    /// Name of the currency in the language for which localization is added.
-    #[b24(rename = "FULL_NAME")]
-    pub full_name: Option<String>,
-    /// Indicates whether to hide insignificant zeros.
-    #[b24(rename = "HIDE_ZERO")]
-    pub hide_zero: Option<String>,
-    /// Thousands separator.
-    #[b24(rename = "THOUSANDS_SEP")]
-    pub thousands_sep: Option<String>,
-    /// Code for the thousands separator. Refer to the crm_currency_localization documentation for
-    /// acceptable values.
-    #[b24(rename = "THOUSANDS_VARIANT")]
-    pub thousands_variant: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::currency::add::CurrencyAddFieldsLang`].
+pub type CurrencyUpdateFieldsLang = crate::crm::currency::add::CurrencyAddFieldsLang;

@@ -56,8 +56,8 @@ pub struct DealAddFields {
     /// first available stage relative to the funnel
     #[b24(rename = "STAGE_ID")]
     pub stage_id: Option<String>,
-    /// Indicates whether the deal is a template for a recurring deal. Possible values: - `Y` — yes
-    /// - `N` — no By default `N`
+    /// Indicates whether the deal is a template for a recurring deal. Possible values: - `Y` — yes -
+    /// `N` — no By default `N`
     #[b24(rename = "IS_RECURRING")]
     pub is_recurring: Option<String>,
     /// Indicates whether the deal is a repeat. Possible values: - `Y` — yes - `N` — no By
@@ -77,8 +77,8 @@ pub struct DealAddFields {
     /// Amount. By default `0.00`
     #[b24(rename = "OPPORTUNITY")]
     pub opportunity: Option<f64>,
-    /// Indicates whether manual calculation of the amount is enabled. Possible values: - `Y` — yes
-    /// - `N` — no By default `N`
+    /// Indicates whether manual calculation of the amount is enabled. Possible values: - `Y` — yes -
+    /// `N` — no By default `N`
     #[b24(rename = "IS_MANUAL_OPPORTUNITY")]
     pub is_manual_opportunity: Option<String>,
     /// Tax amount. By default `0.00`

@@ -56,8 +56,8 @@ pub struct DealUpdateFields {
     /// method crm.item.update, with the `entityTypeId` of the deal being `2`.
     #[b24(rename = "STAGE_ID")]
     pub stage_id: Option<String>,
-    /// Indicates whether the deal is a template for a recurring deal. Possible values: - `Y` — yes
-    /// - `N` — no
+    /// Indicates whether the deal is a template for a recurring deal. Possible values: - `Y` — yes -
+    /// `N` — no
     #[b24(rename = "IS_RECURRING")]
     pub is_recurring: Option<String>,
     /// Indicates whether the deal is a repeat. Possible values: - `Y` — yes - `N` — no
@@ -76,8 +76,8 @@ pub struct DealUpdateFields {
     /// Amount
     #[b24(rename = "OPPORTUNITY")]
     pub opportunity: Option<f64>,
-    /// Indicates whether manual calculation of the amount is enabled. Possible values: - `Y` — yes
-    /// - `N` — no
+    /// Indicates whether manual calculation of the amount is enabled. Possible values: - `Y` — yes -
+    /// `N` — no
     #[b24(rename = "IS_MANUAL_OPPORTUNITY")]
     pub is_manual_opportunity: Option<String>,
     /// Tax amount

@@ -7,7 +7,7 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.enum.activitypriority` returns a list of priorities for the `PRIORITY` field
 /// of activities.
@@ -22,19 +22,6 @@ use crate::{b24_method, b24_object};
 pub struct EnumActivitypriority {}
 
 /// Array of priorities (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnumActivitypriorityResult {
-    /// Identifier of the priority
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Name of the priority
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Symbolic code
-    #[b24(rename = "SYMBOL_CODE")]
-    pub symbol_code: Option<String>,
-    /// Short symbolic code
-    #[b24(rename = "SYMBOL_CODE_SHORT")]
-    pub symbol_code_short: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+pub type EnumActivitypriorityResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/auxiliary/enum/crm-enum-address-type.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.enum.addresstype` returns a list of address types. Use the `ID` of the
 /// address type as the value for the `TYPE_ID` parameter in the methods crm.address.*.
@@ -19,19 +19,6 @@ use crate::{b24_method, b24_object};
 pub struct EnumAddresstype {}
 
 /// Array of address types (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnumAddresstypeResult {
-    /// Identifier of the address type
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Name of the address type
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Symbolic code
-    #[b24(rename = "SYMBOL_CODE")]
-    pub symbol_code: Option<String>,
-    /// Short symbolic code
-    #[b24(rename = "SYMBOL_CODE_SHORT")]
-    pub symbol_code_short: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+pub type EnumAddresstypeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

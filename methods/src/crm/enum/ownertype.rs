@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/auxiliary/enum/crm-enum-owner-type.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.enum.ownertype` returns the identifiers of CRM object types and SPA. Use the
 /// `ID` of the object type as the value for the `entityTypeId` parameter in the methods
@@ -20,19 +20,6 @@ use crate::{b24_method, b24_object};
 pub struct EnumOwnertype {}
 
 /// Array with owner types (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnumOwnertypeResult {
-    /// Identifier of the owner type
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Name of the owner type
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Symbolic code
-    #[b24(rename = "SYMBOL_CODE")]
-    pub symbol_code: Option<String>,
-    /// Short symbolic code
-    #[b24(rename = "SYMBOL_CODE_SHORT")]
-    pub symbol_code_short: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+pub type EnumOwnertypeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

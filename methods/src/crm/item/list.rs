@@ -34,10 +34,8 @@ pub struct ItemList {
     /// Fields The `fm` field (multiple fields: phones, e-mail, messengers) is not a CRM object field
     /// and cannot be explicitly requested via `select`. To receive `fm` in the response, pass
     /// `select: ['*']`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Format object: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` where -
     /// `field_n` — the field name by which the items selection will be filtered - `value_n` —
     /// the filter value The filter can have unlimited nesting and number of conditions. By default,
@@ -45,6 +43,9 @@ pub struct ItemList {
     /// OR), you can pass a special key `logic` with the value `OR`. A prefix can be added to the
     /// `field_n` keys to specify the filter's behavior. Possible prefix values: - `>=` — greater
     /// than or equal to - `>` — greater than - `<=` …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Format object: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` where -
@@ -53,6 +54,9 @@ pub struct ItemList {
     /// sorting A list of all available fields for sorting can be obtained using the
     /// `crm.item.fields` method. The list of standard fields is available in the article CRM object
     /// fields
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to control pagination. The page size of results is always static —

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/universal/crm-item-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// Updates an item of a specific CRM object type by assigning it new values from the `fields`
 /// parameter.
@@ -38,12 +38,12 @@ pub struct ItemUpdate {
     /// `crm.item.add` methods
     #[b24(rename = "id")]
     pub id: i64,
-    /// Object in the format ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` where
-    /// - `field_n` — field name - `value_n` — new field value Each CRM entity type has its own
-    /// set of fields. This means that the set of fields for modifying a Lead does not have to match
-    /// the set of fields for modifying a Contact or Smart Process. The list of available fields for
-    /// each entity type is described below. An incorrect field in `fields` will be ignored. {% note
-    /// info %} Only those fields that need to be changed should be passed in `fields`. {% endnote %}
+    /// Object in the format ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` where -
+    /// `field_n` — field name - `value_n` — new field value Each CRM entity type has its own set
+    /// of fields. This means that the set of fields for modifying a Lead does not have to match the
+    /// set of fields for modifying a Contact or Smart Process. The list of available fields for each
+    /// entity type is described below. An incorrect field in `fields` will be ignored. {% note info
+    /// %} Only those fields that need to be changed should be passed in `fields`. {% endnote %}
     #[b24(rename = "fields")]
     pub fields: ItemUpdateFields,
     /// Parameter to control the format of custom field names in the request and response. Possible
@@ -53,123 +53,12 @@ pub struct ItemUpdate {
     pub use_original_uf_names: Option<bool>,
 }
 
-/// Object in the format ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` where
-/// - `field_n` — field name - `value_n` — new field value Each CRM entity type has its own
-/// set of fields. This means that the set of fields for modifying a Lead does not have to match
-/// the set of fields for modifying a Contact or Smart Process. The list of available fields for
-/// each entity type is described below. An incorrect field in `fields` will be ignored. {% note
-/// info %} Only those fields that need to be changed should be passed in `fields`. {% endnote %}
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ItemUpdateFields {
-    /// Name of the item
-    pub title: Option<String>,
-    /// String identifier of the lead request (e.g., `'HNR_DE_1' = 'Mr.'`). A list of available
-    /// requests can be obtained using `crm.status.list` by applying the `{ ENTITY_ID: "HONOFIRIC" }`
-    /// filter
-    pub honorific: Option<String>,
-    /// First Name
-    pub name: Option<String>,
-    /// Middle Name
-    #[b24(rename = "secondName")]
-    pub second_name: Option<String>,
-    /// Last Name
-    #[b24(rename = "lastName")]
-    pub last_name: Option<String>,
-    /// Date of birth
-    pub birthdate: Option<String>,
-    /// Company name
-    #[b24(rename = "companyTitle")]
-    pub company_title: Option<String>,
-    /// String identifier of the source. For example, `'CALL' = 'Call'`. A list of available sources
-    /// can be obtained using `crm.status.list` by applying the `{ ENTITY_ID: "SOURCE" }` filter
-    #[b24(rename = "sourceId")]
-    pub source_id: Option<String>,
-    /// Additional information about the source
-    #[b24(rename = "sourceDescription")]
-    pub source_description: Option<String>,
-    /// String identifier of the item stage. For example, `'NEW' = 'Unprocessed'`. A list of
-    /// available stages can be obtained using `crm.status.list` by applying the `{ ENTITY_ID:
-    /// "STATUS" }` filter
-    #[b24(rename = "stageId")]
-    pub stage_id: Option<String>,
-    /// Additional information about the stage
-    #[b24(rename = "statusDescription")]
-    pub status_description: Option<String>,
-    /// Job Title
-    pub post: Option<String>,
-    /// Item currency identifier
-    #[b24(rename = "currencyId")]
-    pub currency_id: Option<String>,
-    /// Amount calculation mode. Possible values: - `Y` — manual - `N` — automatic
-    #[b24(rename = "isManualOpportunity")]
-    pub is_manual_opportunity: Option<bool>,
-    /// Amount
-    pub opportunity: Option<f64>,
-    /// Whether the item is available to everyone. Possible values: - `Y` — yes - `N` — no
-    pub opened: Option<bool>,
-    /// Comment
-    pub comments: Option<String>,
-    /// Identifier of the person responsible for the item
-    #[b24(rename = "assignedById")]
-    pub assigned_by_id: Option<i64>,
-    /// Company identifier linked to the item. A list of companies can be obtained using the
-    /// `crm.item.list` method by `entityTypeId = 4`
-    #[b24(rename = "companyId")]
-    pub company_id: Option<i64>,
-    /// Contact identifier linked to the item. A list of contacts can be obtained using the
-    /// `crm.item.list` method by `entityTypeId = 3`
-    #[b24(rename = "contactId")]
-    pub contact_id: Option<i64>,
-    /// List of contact identifiers linked to the item. A list of contacts can be obtained using the
-    /// `crm.item.list` method by `entityTypeId = 3`
-    #[b24(rename = "contactIds")]
-    pub contact_ids: Option<Vec<i64>>,
-    /// External source
-    #[b24(rename = "originatorId")]
-    pub originator_id: Option<String>,
-    /// Identifier of the element in the external source
-    #[b24(rename = "originId")]
-    pub origin_id: Option<String>,
-    /// CRM Form identifier
-    #[b24(rename = "webformId")]
-    pub webform_id: Option<i64>,
-    /// Array of user identifiers who will be Observers in the item
-    pub observers: Option<Vec<i64>>,
-    /// Ad system. For example: Search Ads, Display Ads, etc.
-    #[b24(rename = "utmSource")]
-    pub utm_source: Option<String>,
-    /// Traffic type. Possible values: - CPC — ads - CPM — banners
-    #[b24(rename = "utmMedium")]
-    pub utm_medium: Option<String>,
-    /// Advertising campaign designation
-    #[b24(rename = "utmCampaign")]
-    pub utm_campaign: Option<String>,
-    /// Campaign content. For example, for contextual ads
-    #[b24(rename = "utmContent")]
-    pub utm_content: Option<String>,
-    /// Campaign search term. For example, keywords for contextual advertising
-    #[b24(rename = "utmTerm")]
-    pub utm_term: Option<String>,
-    /// Custom field. Read the section for information about custom fields. Values for multiple
-    /// fields are passed as an array. To upload a file, you must pass an array as the custom field
-    /// value, where the first item is the filename and the second is the file content encoded in
-    /// base64
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_userfield`).
-    #[b24(rename = "ufCrm...")]
-    pub uf_crm: Option<crate::exports::serde_json::Value>,
-    /// Parent field. An item of another CRM object type that is linked to this item. Each such field
-    /// has a `parentId + {parentEntityTypeId}` code
-    #[b24(rename = "parentId...")]
-    pub parent_id: Option<String>,
-    /// Array of multipools. You can read more about multipools in the section. Multipool structure:
-    /// - `id` — Unique multipool identifier. If no multipool exists with this id, a new multipool
-    /// will be created. - `typeId` — Multipool type - `valueType` — Value type - `value` —
-    /// Value Example: `bash fm: { "15": { "valueType": "WORK", "value": "+79999999", "typeId":
-    /// "PHONE" }, "16": { "valueType": "WORK", "value": "bitrix@bitrix.com", "typeId": "EMAIL" } } `
-    /// Default — `null`
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield[]`).
-    pub fm: Option<Vec<crate::exports::serde_json::Value>>,
-}
+/// Object in the format ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` where -
+/// `field_n` — field name - `value_n` — new field value Each CRM entity type has its own set
+/// of fields. This means that the set of fields for modifying a Lead does not have to match the
+/// set of fields for modifying a Contact or Smart Process. The list of available fields for each
+/// entity type is described below. An incorrect field in `fields` will be ignored. {% note info
+/// %} Only those fields that need to be changed should be passed in `fields`. {% endnote %}
+///
+/// The same shape as [`crate::crm::item::add::ItemAddFields`].
+pub type ItemUpdateFields = crate::crm::item::add::ItemAddFields;

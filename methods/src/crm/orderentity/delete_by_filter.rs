@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/universal/order-entity/crm-order-entity-delete-by-filter.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method removes the binding of an order to a CRM object.
 ///
@@ -28,17 +28,6 @@ pub struct OrderentityDeleteByFilter {
 }
 
 /// Field values for removing the binding
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrderentityDeleteByFilterFields {
-    /// Order identifier
-    #[b24(rename = "orderId")]
-    pub order_id: Option<i64>,
-    /// Identifier of the CRM object type. Binding is only possible to a deal or invoice
-    #[b24(rename = "ownerTypeId")]
-    pub owner_type_id: Option<i64>,
-    /// Identifier of the CRM object. For deals, it can be obtained using the crm.deal.list method.
-    /// For invoices, it can be obtained using the crm.invoice.list
-    #[b24(rename = "ownerId")]
-    pub owner_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::orderentity::add::OrderentityAddFields`].
+pub type OrderentityDeleteByFilterFields = crate::crm::orderentity::add::OrderentityAddFields;

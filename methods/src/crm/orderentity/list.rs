@@ -24,10 +24,8 @@ pub struct OrderentityList {
     /// An array of fields to select (see fields of the crm_orderentity object). If the array is not
     /// provided or an empty array is passed, all available fields of the order binding to the CRM
     /// object will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering selected records in the format `{"field_1": "value_1", ... "field_N":
     /// "value_N"}`. Possible values for `field_N` correspond to the fields of the crm_orderentity
     /// object. An additional prefix can be specified for the key to clarify the filter behavior.
@@ -35,6 +33,9 @@ pub struct OrderentityList {
     /// less than or equal to - `<` — less than - `@` — IN, an array is passed as the value -
     /// `!@` — NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%`
     /// character should not be passed in the filter …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting records in the format `{"field_1": "order_1", ... "field_N":
@@ -42,6 +43,9 @@ pub struct OrderentityList {
     /// for `order_N`: - `asc` — in ascending order - `desc` — in descending order If the object
     /// is not provided or an empty object is passed, sorting will be in ascending order of the
     /// crm_orderentity.OWNER_ID field.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for pagination control. The page size of results is always static: 50

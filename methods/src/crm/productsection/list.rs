@@ -26,14 +26,18 @@ use crate::b24_method;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProductsectionList {
     /// An array containing the list of fields to be selected
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected items
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected items
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

@@ -35,12 +35,18 @@ pub struct QuoteList {
     /// default) - `!=` — not equal - `!` — not equal - `>` — greater than - `>=` — greater
     /// than or equal to - `<` — less than - `<=` — less than or equal to - `@` — IN (an array
     /// is passed in the value) - `!@` — NOT IN (an array …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object in the format: `json { "field_1": "ASC", "field_2": "DESC" } ` where: - `field_n`
     /// — the sorting field, - value: - `ASC` — ascending, - `DESC` — descending. A list of
     /// available fields for sorting can be obtained using the crm.quote.fields method. When sorting
     /// by `STATUS_ID`, the internal field `STATUS_SORT` is used
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Pagination parameter. Page size — `50` records. Formula: `start = (N - 1) * 50`, where `N`

@@ -25,10 +25,8 @@ use crate::b24_method;
 pub struct RequisiteList {
     /// An array containing the list of fields to be selected (see requisite fields). If not provided
     /// or an empty array is passed, all available requisite fields will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected requisites in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to requisite fields. An
     /// additional prefix can be specified for the key to clarify the filter behavior. Possible
@@ -36,11 +34,17 @@ pub struct RequisiteList {
     /// than or equal to - `<` — less than - `@` — IN (an array is passed as the value) - `!@`—
     /// NOT IN (an array is passed as the value) - `%` — LIKE, substring search. The `%` symbol
     /// does not need to be included in the filter value. The search …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting selected attributes in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to attribute fields. Possible
     /// values for `order`: - `asc` — in ascending order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// A parameter used to control pagination. The results page size is always static: 50 records.

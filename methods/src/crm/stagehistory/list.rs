@@ -24,21 +24,27 @@ use crate::{b24_method, b24_object};
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StagehistoryList {
-    /// Identifier of the object type. Can take the following values: - `1` — lead, - `2` — deal,
-    /// - `5` — invoice (old), - `31` - invoice (new), - numeric identifier of a custom type, for
+    /// Identifier of the object type. Can take the following values: - `1` — lead, - `2` — deal, -
+    /// `5` — invoice (old), - `31` - invoice (new), - numeric identifier of a custom type, for
     /// example `130`
     #[b24(rename = "entityTypeId")]
     pub entity_type_id: Option<i64>,
     /// Sorting list, where the key is the field and the value is `ASC` or `DESC`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Filtering list. The filter supports the use of exact values, arrays of values, and modifiers:
-    /// - `>=` — greater than or equal to - `>` — greater than - `<=` — less than or equal to -
+    /// Filtering list. The filter supports the use of exact values, arrays of values, and modifiers: -
+    /// `>=` — greater than or equal to - `>` — greater than - `<=` — less than or equal to -
     /// `<` — less than - `@` — IN, an array is passed as the value - `!@` — NOT IN, an array
     /// is passed as the value - `%` — LIKE, substring search. The `%` symbol in the filter value
-    /// does not need to be passed. The search looks for the substring in any position of the string
-    /// - `=%` — LIKE, substring search. The `%` symbol needs to be passed in the value. Examples:
-    /// - `"mol%"` — searches for values …
+    /// does not need to be passed. The search looks for the substring in any position of the string -
+    /// `=%` — LIKE, substring search. The `%` symbol needs to be passed in the value. Examples: -
+    /// `"mol%"` — searches for values …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// List of fields to retrieve

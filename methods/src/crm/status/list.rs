@@ -26,12 +26,18 @@ pub struct StatusList {
     /// — the name of the field by which the directory items will be sorted - `value_n` — a
     /// `string` value equal to: - `ASC` — ascending sort - `DESC` — descending sort - The list
     /// of fields for sorting can be found using the method crm.status.fields
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
     /// — the name of the field by which the selection of items will be filtered - `value_n` —
     /// the filter value The list of fields for filtering can be found using the method
     /// crm.status.fields
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

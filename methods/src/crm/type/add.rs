@@ -152,14 +152,6 @@ pub struct TypeAddFieldsRelationsParent {
 }
 
 /// CRM elements to which this SPA will be linked
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TypeAddFieldsRelationsChild {
-    /// Identifier of the system or custom type of the CRM object
-    #[b24(rename = "entityTypeId")]
-    pub entity_type_id: Option<i64>,
-    /// Should the linked element be added to the card. Values `Y` and `N` do not work. You must pass
-    /// `"true"` or `"false"`
-    #[b24(rename = "isChildrenListEnabled")]
-    pub is_children_list_enabled: Option<bool>,
-}
+///
+/// The same shape as [`crate::crm::r#type::add::TypeAddFieldsRelationsParent`].
+pub type TypeAddFieldsRelationsChild = crate::crm::r#type::add::TypeAddFieldsRelationsParent;

@@ -26,6 +26,9 @@ pub struct TypeList {
     /// `field_n`: the name of the field by which the smart processes will be sorted * `value_n`: a
     /// `string` value, equal to: * `ASC` — ascending order * `DESC` — descending order Possible
     /// values for `field` correspond to the fields of the type object
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: `{ field_1: value_1, field_2: value_2, ..., field_n: value_n }`, where *
@@ -35,6 +38,9 @@ pub struct TypeList {
     /// combined with each other as `AND`. If you need to use `OR`, you can pass a special key
     /// `logic` with the value `OR`. You can add a prefix to the `field_n` keys to clarify the
     /// filter's operation. Possible prefix values: - `>=` — …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for pagination control. The page size of results is always static —

@@ -28,17 +28,21 @@ pub struct VatList {
     /// — the name of the field by which the VAT rates will be sorted - `value_n` — a `string`
     /// value that can be: - `ASC` — ascending order - `DESC` — descending order The list of
     /// available fields for sorting can be obtained using the crm.vat.fields method
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
     /// — the name of the field by which the elements will be filtered - `value_n` — the filter
     /// value The list of available fields for filtering can be obtained using the crm.vat.fields
     /// method
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array of fields to return. If not specified, all fields will be returned
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -7,7 +7,7 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.vat.update` updates the parameters of an existing VAT rate.
 ///
@@ -32,19 +32,6 @@ pub struct VatUpdate {
 }
 
 /// Array of fields to update. The list of available fields is described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct VatUpdateFields {
-    /// Activity status of the rate: - `Y` — active, - `N` — inactive.
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Sorting
-    #[b24(rename = "C_SORT")]
-    pub c_sort: Option<i64>,
-    /// Name of the rate
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Value of the VAT rate, %
-    #[b24(rename = "RATE")]
-    pub rate: Option<f64>,
-}
+///
+/// The same shape as [`crate::crm::vat::add::VatAddFields`].
+pub type VatUpdateFields = crate::crm::vat::add::VatAddFields;

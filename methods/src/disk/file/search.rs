@@ -23,7 +23,7 @@ use crate::{b24_method, b24_object};
         UNSUPPORTED_STORAGE = "Search is not supported for this storage. (UNSUPPORTED_STORAGE).",
     ),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSearch {
     /// Text of the search query. The length is from 3 to 255 characters. Repeated spaces collapse
     /// into one, leading and trailing spaces are trimmed, and the length is validated after that
@@ -33,7 +33,10 @@ pub struct FileSearch {
     pub type_: Option<String>,
     /// Search scope (detailed description). Without this parameter, the method searches across all
     /// storages available to the user
-    pub filter: Option<FileSearchFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Offset for pagination. The method returns no more than 50 objects per request. The value of
     /// the parameter is the number of skipped objects, not the page number: with `start=10`, the
     /// results begin with the eleventh object. The default value is 0. The maximum value is 1000,
@@ -41,22 +44,6 @@ pub struct FileSearch {
     /// lowercase, unlike the other parameters of the method
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// Search scope (detailed description). Without this parameter, the method searches across all
-/// storages available to the user
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FileSearchFilter {
-    /// Optional key. Identifier of the storage to search in. You can retrieve the identifier using
-    /// the disk.storage.getList method
-    #[b24(rename = "STORAGE_ID")]
-    pub storage_id: Option<i64>,
-    /// Optional key. Identifier of the folder to search in. The search also covers nested folders,
-    /// and the folder itself is not included in the result. You can retrieve the identifier using
-    /// the disk.folder.getChildren method
-    #[b24(rename = "FOLDER_ID")]
-    pub folder_id: Option<i64>,
 }
 
 /// Array of found objects (detailed description)

@@ -69,9 +69,9 @@ pub struct DocumentAddFields {
     /// Formatting parameters for the field type. `FORMAT` is not fixed to one value; it should be
     /// chosen based on your template and output requirements. For `DATE`, the `format` value is
     /// specified in the format of document generator date modifiers. Example: `{"format":"d.m.Y"}`
-    /// For `NAME`: - `format` specifies the output template for name parts, e.g., `#NAME#
-    /// #LAST_NAME#` - `case` specifies the grammatical case {% note tip "User Documentation" %} -
-    /// What are modifiers in document templates {% endnote %}
+    /// For `NAME`: - `format` specifies the output template for name parts, e.g., `#NAME# #LAST_NAME#` -
+    /// `case` specifies the grammatical case {% note tip "User Documentation" %} - What are
+    /// modifiers in document templates {% endnote %}
     #[b24(rename = "FORMAT")]
     pub format: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Provider class

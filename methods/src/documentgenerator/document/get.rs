@@ -129,19 +129,9 @@ pub struct DocumentGetResultDocument {
 }
 
 /// Document field values (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentGetResultDocumentValues {
-    /// Method of document creation
-    #[b24(rename = "_creationMethod")]
-    pub creation_method: Option<String>,
-    /// Indicates if stamps and signatures are enabled
-    #[b24(rename = "stampsEnabled")]
-    pub stamps_enabled: Option<bool>,
-    /// Field value from the template by its code
-    #[b24(rename = "<field_code>")]
-    pub field_code: Option<String>,
-}
+///
+/// The same shape as [`crate::documentgenerator::document::add::DocumentAddResultDocumentValues`].
+pub type DocumentGetResultDocumentValues = crate::documentgenerator::document::add::DocumentAddResultDocumentValues;
 
 /// Data about viewing the public link (detailed description)
 #[b24_object]

@@ -18,16 +18,19 @@ use crate::{b24_method, b24_object};
         "0"(400) = "You do not have permissions to view documents",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocumentList {
     /// An array containing the list of fields to return. Defaults to `["*"]`
     #[b24(rename = "select")]
-    pub select: Option<Vec<DocumentListSelect>>,
+    pub select: Option<Vec<String>>,
     /// An object for sorting documents in the format `{"field_1":"value_1", ...
-    /// "field_N":"value_N"}`. Sorting direction can take the following values: - `asc` — ascending
-    /// - `desc` — descending For `field_N`, use fields from the fields table.
+    /// "field_N":"value_N"}`. Sorting direction can take the following values: - `asc` — ascending -
+    /// `desc` — descending For `field_N`, use fields from the fields table.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<DocumentListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for filtering documents in the format `{"field_1":"value_1", ...
     /// "field_N":"value_N"}`. For `field_N`, use fields from the fields table. You can add a prefix
     /// to the keys `field_n` to specify the filter operation. Possible prefix values: - `>=` —
@@ -35,148 +38,17 @@ pub struct DocumentList {
     /// less than - `@` — IN, an array is passed as the value - `!@` — NOT IN, an array is passed
     /// as the value - `%` — LIKE, substring search. The `%` symbol should not be included in the
     /// filter value. The search looks for the substring in any position …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<DocumentListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for pagination control. The page size of results is always static —
     /// 50 records. To select the second page of results, you need to pass the value `50`. To select
     /// the third page of results — the value `100`, and so on. The formula for calculating the
     /// `start` parameter value: `start = (N — 1) * 50`, where `N` is the desired page number
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// An array containing the list of fields to return. Defaults to `["*"]`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentListSelect {
-    /// Document identifier
-    pub id: Option<i64>,
-    /// Document title
-    pub title: Option<String>,
-    /// Document number
-    pub number: Option<String>,
-    /// Template identifier
-    #[b24(rename = "templateId")]
-    pub template_id: Option<i64>,
-    /// Provider class
-    pub provider: Option<String>,
-    /// External identifier of the object
-    pub value: Option<String>,
-    /// Identifier of the document's DOCX file
-    #[b24(rename = "fileId")]
-    pub file_id: Option<i64>,
-    /// Identifier of the document's image file
-    #[b24(rename = "imageId")]
-    pub image_id: Option<i64>,
-    /// Identifier of the document's PDF file
-    #[b24(rename = "pdfId")]
-    pub pdf_id: Option<i64>,
-    /// Document creation time
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// Document update time
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
-    /// Document field values
-    pub values: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the user who created the document
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<i64>,
-    /// Identifier of the user who updated the document
-    #[b24(rename = "updatedBy")]
-    pub updated_by: Option<i64>,
-}
-
-/// An object for sorting documents in the format `{"field_1":"value_1", ...
-/// "field_N":"value_N"}`. Sorting direction can take the following values: - `asc` — ascending
-/// - `desc` — descending For `field_N`, use fields from the fields table.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentListOrder {
-    /// Document identifier
-    pub id: Option<i64>,
-    /// Document title
-    pub title: Option<String>,
-    /// Document number
-    pub number: Option<String>,
-    /// Template identifier
-    #[b24(rename = "templateId")]
-    pub template_id: Option<i64>,
-    /// Provider class
-    pub provider: Option<String>,
-    /// External identifier of the object
-    pub value: Option<String>,
-    /// Identifier of the document's DOCX file
-    #[b24(rename = "fileId")]
-    pub file_id: Option<i64>,
-    /// Identifier of the document's image file
-    #[b24(rename = "imageId")]
-    pub image_id: Option<i64>,
-    /// Identifier of the document's PDF file
-    #[b24(rename = "pdfId")]
-    pub pdf_id: Option<i64>,
-    /// Document creation time
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// Document update time
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
-    /// Document field values
-    pub values: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the user who created the document
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<i64>,
-    /// Identifier of the user who updated the document
-    #[b24(rename = "updatedBy")]
-    pub updated_by: Option<i64>,
-}
-
-/// An object for filtering documents in the format `{"field_1":"value_1", ...
-/// "field_N":"value_N"}`. For `field_N`, use fields from the fields table. You can add a prefix
-/// to the keys `field_n` to specify the filter operation. Possible prefix values: - `>=` —
-/// greater than or equal to - `>` — greater than - `<=` — less than or equal to - `<` —
-/// less than - `@` — IN, an array is passed as the value - `!@` — NOT IN, an array is passed
-/// as the value - `%` — LIKE, substring search. The `%` symbol should not be included in the
-/// filter value. The search looks for the substring in any position …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentListFilter {
-    /// Document identifier
-    pub id: Option<i64>,
-    /// Document title
-    pub title: Option<String>,
-    /// Document number
-    pub number: Option<String>,
-    /// Template identifier
-    #[b24(rename = "templateId")]
-    pub template_id: Option<i64>,
-    /// Provider class
-    pub provider: Option<String>,
-    /// External identifier of the object
-    pub value: Option<String>,
-    /// Identifier of the document's DOCX file
-    #[b24(rename = "fileId")]
-    pub file_id: Option<i64>,
-    /// Identifier of the document's image file
-    #[b24(rename = "imageId")]
-    pub image_id: Option<i64>,
-    /// Identifier of the document's PDF file
-    #[b24(rename = "pdfId")]
-    pub pdf_id: Option<i64>,
-    /// Document creation time
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// Document update time
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
-    /// Document field values
-    pub values: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the user who created the document
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<i64>,
-    /// Identifier of the user who updated the document
-    #[b24(rename = "updatedBy")]
-    pub updated_by: Option<i64>,
 }
 
 /// Root element of the response (detailed description)
@@ -251,16 +123,6 @@ pub struct DocumentListResultDocuments {
 }
 
 /// Document field values (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentListResultDocumentsValues {
-    /// Method of document creation
-    #[b24(rename = "_creationMethod")]
-    pub creation_method: Option<String>,
-    /// Indicator of enabled stamps and signatures
-    #[b24(rename = "stampsEnabled")]
-    pub stamps_enabled: Option<bool>,
-    /// Value of the field from the template by its code
-    #[b24(rename = "<field_code>")]
-    pub field_code: Option<String>,
-}
+///
+/// The same shape as [`crate::documentgenerator::document::add::DocumentAddResultDocumentValues`].
+pub type DocumentListResultDocumentsValues = crate::documentgenerator::document::add::DocumentAddResultDocumentValues;

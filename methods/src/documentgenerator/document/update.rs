@@ -44,28 +44,9 @@ pub struct DocumentUpdate {
 /// passing plain text, this parameter can be omitted. Example structure of `fields`: `json {
 /// "CurrentDate": { "TYPE": "DATE", "FORMAT": { "format": "d.m.Y" }, "TITLE": "Contract Date" }
 /// } `
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentUpdateFields {
-    /// Field type. Types for which formatting can be specified: - `DATE` — date or date-time -
-    /// `NAME` — full name
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// Formatting parameters for the field type. `FORMAT` is not fixed to one value; it should be
-    /// chosen according to your template and output requirements. For `DATE`, the `format` value is
-    /// specified in the format of date modifiers of the document generator. Example:
-    /// `{"format":"d.m.Y"}` For `NAME`: - `format` specifies the output template for name parts,
-    /// e.g., `#NAME# #LAST_NAME#` - `case` specifies the case {% note tip "User Documentation" %} -
-    /// What are modifiers in document templates {% endnote %}
-    #[b24(rename = "FORMAT")]
-    pub format: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Provider class
-    #[b24(rename = "PROVIDER")]
-    pub provider: Option<String>,
-    /// Field title
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-}
+///
+/// The same shape as [`crate::documentgenerator::document::add::DocumentAddFields`].
+pub type DocumentUpdateFields = crate::documentgenerator::document::add::DocumentAddFields;
 
 /// Root element of the response (detailed description)
 #[b24_object]
@@ -178,9 +159,6 @@ pub struct DocumentUpdateResultDocumentValues {
 }
 
 /// Parameters of the public link (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DocumentUpdateResultDocumentPublicUrlView {
-    /// Date and time until which the public link is valid
-    pub time: Option<crate::DateTime>,
-}
+///
+/// The same shape as [`crate::documentgenerator::document::get::DocumentGetResultDocumentPublicUrlView`].
+pub type DocumentUpdateResultDocumentPublicUrlView = crate::documentgenerator::document::get::DocumentGetResultDocumentPublicUrlView;

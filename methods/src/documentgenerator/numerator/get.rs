@@ -52,33 +52,6 @@ pub struct NumeratorGetResultNumerator {
 }
 
 /// The settings of the numerator generators (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NumeratorGetResultNumeratorSettings {
-    /// Settings for sequential numbering (detailed description)
-    #[b24(rename = "Bitrix_Main_Numerator_Generator_SequentNumberGenerator")]
-    pub bitrix_main_numerator_generator_sequent_number_generator: Option<NumeratorGetResultNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator>,
-}
-
-/// Settings for sequential numbering (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NumeratorGetResultNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator {
-    /// The initial value of the counter
-    pub start: Option<i64>,
-    /// The increment step of the counter
-    pub step: Option<i64>,
-    /// The minimum length of the number
-    pub length: Option<i64>,
-    /// The padding character on the left when `length > 0`
-    #[b24(rename = "padString")]
-    pub pad_string: Option<String>,
-    /// The reset period of the counter
-    #[b24(rename = "periodicBy")]
-    pub periodic_by: Option<String>,
-    /// The timezone identifier for periodic reset
-    pub timezone: Option<String>,
-    /// The indicator of direct numbering
-    #[b24(rename = "isDirectNumeration")]
-    pub is_direct_numeration: Option<bool>,
-}
+///
+/// The same shape as [`crate::documentgenerator::numerator::add::NumeratorAddResultNumeratorSettings`].
+pub type NumeratorGetResultNumeratorSettings = crate::documentgenerator::numerator::add::NumeratorAddResultNumeratorSettings;

@@ -39,49 +39,6 @@ pub struct NumeratorListResult {
 }
 
 /// List of numerators (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NumeratorListResultNumerators {
-    /// Identifier of the numerator
-    pub id: Option<String>,
-    /// Name of the numerator
-    pub name: Option<String>,
-    /// Number template
-    pub template: Option<String>,
-    /// Symbolic code of the numerator. Can be `null`
-    pub code: Option<String>,
-    /// Settings of the numerator generators (detailed description)
-    pub settings: Option<NumeratorListResultNumeratorsSettings>,
-}
-
-/// Settings of the numerator generators (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NumeratorListResultNumeratorsSettings {
-    /// Settings for sequential numbering (detailed description)
-    #[b24(rename = "Bitrix_Main_Numerator_Generator_SequentNumberGenerator")]
-    pub bitrix_main_numerator_generator_sequent_number_generator: Option<NumeratorListResultNumeratorsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator>,
-}
-
-/// Settings for sequential numbering (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NumeratorListResultNumeratorsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator {
-    /// Initial value of the counter
-    pub start: Option<i64>,
-    /// Increment step of the counter
-    pub step: Option<i64>,
-    /// Minimum length of the number
-    pub length: Option<i64>,
-    /// Padding character on the left when `length > 0`
-    #[b24(rename = "padString")]
-    pub pad_string: Option<String>,
-    /// Reset period of the counter. Can be `null`
-    #[b24(rename = "periodicBy")]
-    pub periodic_by: Option<String>,
-    /// Timezone identifier for periodic reset. Can be `null`
-    pub timezone: Option<String>,
-    /// Indicator of direct numbering
-    #[b24(rename = "isDirectNumeration")]
-    pub is_direct_numeration: Option<bool>,
-}
+///
+/// The same shape as [`crate::documentgenerator::numerator::get::NumeratorGetResultNumerator`].
+pub type NumeratorListResultNumerators = crate::documentgenerator::numerator::get::NumeratorGetResultNumerator;

@@ -46,83 +46,11 @@ pub struct NumeratorUpdateFields {
 }
 
 /// Root element of the response (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NumeratorUpdateResult {
-    /// Identifier of the numerator
-    pub id: Option<String>,
-    /// Name of the numerator
-    pub name: Option<String>,
-    /// Number template
-    pub template: Option<String>,
-    /// Symbolic code of the numerator. Can be `null`
-    pub code: Option<String>,
-    /// Settings of the numerator generators (detailed description)
-    pub settings: Option<NumeratorUpdateResultSettings>,
-}
+///
+/// The same shape as [`crate::documentgenerator::numerator::get::NumeratorGetResultNumerator`].
+pub type NumeratorUpdateResult = crate::documentgenerator::numerator::get::NumeratorGetResultNumerator;
 
 /// Updated generator settings (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NumeratorUpdateFieldsSettings {
-    /// Settings for sequential numbering (detailed description)
-    #[b24(rename = "Bitrix_Main_Numerator_Generator_SequentNumberGenerator")]
-    pub bitrix_main_numerator_generator_sequent_number_generator: Option<NumeratorUpdateFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator>,
-}
-
-/// Settings of the numerator generators (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NumeratorUpdateResultSettings {
-    /// Settings for sequential numbering (detailed description)
-    #[b24(rename = "Bitrix_Main_Numerator_Generator_SequentNumberGenerator")]
-    pub bitrix_main_numerator_generator_sequent_number_generator: Option<NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator>,
-}
-
-/// Settings for sequential numbering (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NumeratorUpdateFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator {
-    /// Initial counter value. Default is `1`
-    pub start: Option<i64>,
-    /// Counter increment step. Default is `1`
-    pub step: Option<i64>,
-    /// Minimum length of the number. Default is `0`
-    pub length: Option<i64>,
-    /// Padding character on the left when `length > 0`. Default is `0`
-    #[b24(rename = "padString")]
-    pub pad_string: Option<String>,
-    /// Counter reset period: - `''` — no reset - `day` — daily - `month` — monthly - `year`
-    /// — yearly
-    #[b24(rename = "periodicBy")]
-    pub periodic_by: Option<String>,
-    /// Timezone identifier for periodic reset, e.g., `Europe/Berlin`
-    pub timezone: Option<String>,
-    /// Direct numbering flag. Possible values: - `0` — disabled - `1` — enabled Default is `0`.
-    /// In the method response, the value is returned as `true` | `false`
-    #[b24(rename = "isDirectNumeration")]
-    pub is_direct_numeration: Option<bool>,
-}
-
-/// Settings for sequential numbering (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator {
-    /// Initial counter value
-    pub start: Option<i64>,
-    /// Counter increment step
-    pub step: Option<i64>,
-    /// Minimum length of the number
-    pub length: Option<i64>,
-    /// Padding character on the left when `length > 0`
-    #[b24(rename = "padString")]
-    pub pad_string: Option<String>,
-    /// Counter reset period
-    #[b24(rename = "periodicBy")]
-    pub periodic_by: Option<String>,
-    /// Timezone identifier for periodic reset
-    pub timezone: Option<String>,
-    /// Direct numbering flag
-    #[b24(rename = "isDirectNumeration")]
-    pub is_direct_numeration: Option<bool>,
-}
+///
+/// The same shape as [`crate::documentgenerator::numerator::add::NumeratorAddFieldsSettings`].
+pub type NumeratorUpdateFieldsSettings = crate::documentgenerator::numerator::add::NumeratorAddFieldsSettings;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/document-generator/region/document-generator-region-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `documentgenerator.region.get` returns region data based on the identifier or
 /// code.
@@ -29,35 +29,6 @@ pub struct RegionGet {
 }
 
 /// Root element of the response (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RegionGetResult {
-    /// Region data (detailed description)
-    pub region: Option<RegionGetResultRegion>,
-}
-
-/// Region data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegionGetResultRegion {
-    /// Identifier of the custom region; this field may be absent for a pre-installed region
-    pub id: Option<String>,
-    /// Name of the region
-    pub title: Option<String>,
-    /// Language identifier of the region
-    #[b24(rename = "languageId")]
-    pub language_id: Option<String>,
-    /// Date format
-    #[b24(rename = "formatDate")]
-    pub format_date: Option<String>,
-    /// Date and time format
-    #[b24(rename = "formatDatetime")]
-    pub format_datetime: Option<String>,
-    /// Full name template
-    #[b24(rename = "formatName")]
-    pub format_name: Option<String>,
-    /// Set of phrases in the format `code: text`, where keys and values are strings. Examples of
-    /// keys: `TAX_INCLUDED`, `TAX_NOT_INCLUDED` The list of template fields can be obtained using
-    /// the documentgenerator.template.getfields method
-    pub phrases: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::documentgenerator::region::add::RegionAddResult`].
+pub type RegionGetResult = crate::documentgenerator::region::add::RegionAddResult;

@@ -62,35 +62,6 @@ pub struct RegionUpdateFields {
 }
 
 /// Root element of the response (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RegionUpdateResult {
-    /// Region data (detailed description)
-    pub region: Option<RegionUpdateResultRegion>,
-}
-
-/// Region data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegionUpdateResultRegion {
-    /// Identifier of the user-defined region
-    pub id: Option<String>,
-    /// Name of the region
-    pub title: Option<String>,
-    /// Identifier of the region's language
-    #[b24(rename = "languageId")]
-    pub language_id: Option<String>,
-    /// Date format
-    #[b24(rename = "formatDate")]
-    pub format_date: Option<String>,
-    /// Date and time format
-    #[b24(rename = "formatDatetime")]
-    pub format_datetime: Option<String>,
-    /// Full name template
-    #[b24(rename = "formatName")]
-    pub format_name: Option<String>,
-    /// Set of phrases in the format `code: text`, where keys and values are strings. Examples of
-    /// keys: `TAX_INCLUDED`, `TAX_NOT_INCLUDED` You can retrieve the list of template fields using
-    /// the documentgenerator.template.getfields method.
-    pub phrases: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::documentgenerator::region::add::RegionAddResult`].
+pub type RegionUpdateResult = crate::documentgenerator::region::add::RegionAddResult;

@@ -92,14 +92,9 @@ pub struct RoleAddFieldsPermissionsSettings {
 }
 
 /// Permissions for templates (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleAddFieldsPermissionsTemplates {
-    /// Access level to templates. Possible values: - `""` — no access - `A` — only own items -
-    /// `D` — own and department colleagues' items - `X` — full access
-    #[b24(rename = "MODIFY")]
-    pub modify: Option<String>,
-}
+///
+/// The same shape as [`crate::documentgenerator::role::add::RoleAddFieldsPermissionsSettings`].
+pub type RoleAddFieldsPermissionsTemplates = crate::documentgenerator::role::add::RoleAddFieldsPermissionsSettings;
 
 /// Permissions for documents (detailed description)
 #[b24_object]
@@ -136,13 +131,9 @@ pub struct RoleAddResultRolePermissionsSettings {
 }
 
 /// Permissions for templates (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleAddResultRolePermissionsTemplates {
-    /// Access level to templates Possible values: - `""` — no access - `A` — only own items -
-    /// `D` — own and department colleagues' items - `X` — full access
-    pub modify: Option<String>,
-}
+///
+/// The same shape as [`crate::documentgenerator::role::add::RoleAddResultRolePermissionsSettings`].
+pub type RoleAddResultRolePermissionsTemplates = crate::documentgenerator::role::add::RoleAddResultRolePermissionsSettings;
 
 /// Permissions for documents (detailed description)
 #[b24_object]

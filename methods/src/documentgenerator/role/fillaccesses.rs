@@ -38,10 +38,10 @@ pub struct RoleFillaccessesAccesses {
     #[b24(rename = "roleId")]
     pub role_id: Option<i64>,
     /// Access code for a user, group, or department. Possible values: - `U{id}` — user - `G{id}`
-    /// — user group - `AU` — all authorized users - `UA` — all users - `D{id}` — department
-    /// - `DR{id}` — department with sub-departments - `SG{id}` — workgroup or project -
-    /// `SG{id}_A` — owner of the workgroup or project - `SG{id}_E` — moderators of the workgroup
-    /// or project - `SG{id}_K` — all members of the workgroup or project
+    /// — user group - `AU` — all authorized users - `UA` — all users - `D{id}` — department -
+    /// `DR{id}` — department with sub-departments - `SG{id}` — workgroup or project - `SG{id}_A`
+    /// — owner of the workgroup or project - `SG{id}_E` — moderators of the workgroup or project -
+    /// `SG{id}_K` — all members of the workgroup or project
     #[b24(rename = "accessCode")]
     pub access_code: Option<String>,
 }

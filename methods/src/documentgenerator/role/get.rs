@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/document-generator/role/document-generator-role-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `documentgenerator.role.get` returns information about the role and its access
 /// permissions.
@@ -30,62 +30,6 @@ pub struct RoleGet {
 }
 
 /// Root element of the response (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleGetResult {
-    /// Role data (detailed description)
-    pub role: Option<RoleGetResultRole>,
-}
-
-/// Role data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleGetResultRole {
-    /// Role identifier
-    pub id: Option<i64>,
-    /// Role name
-    pub name: Option<String>,
-    /// Symbolic code of the role
-    pub code: Option<String>,
-    /// Role permissions (detailed description)
-    pub permissions: Option<RoleGetResultRolePermissions>,
-}
-
-/// Role permissions (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleGetResultRolePermissions {
-    /// Permissions for settings (detailed description)
-    pub settings: Option<RoleGetResultRolePermissionsSettings>,
-    /// Permissions for templates (detailed description)
-    pub templates: Option<RoleGetResultRolePermissionsTemplates>,
-    /// Permissions for documents (detailed description)
-    pub documents: Option<RoleGetResultRolePermissionsDocuments>,
-}
-
-/// Permissions for settings (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleGetResultRolePermissionsSettings {
-    /// Access level to settings. Possible values: - `""` — no access - `X` — full access
-    pub modify: Option<String>,
-}
-
-/// Permissions for templates (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleGetResultRolePermissionsTemplates {
-    /// Access level to templates. Possible values: - `""` — no access - `A` — only own items -
-    /// `D` — own and department colleagues - `X` — full access
-    pub modify: Option<String>,
-}
-
-/// Permissions for documents (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleGetResultRolePermissionsDocuments {
-    /// Access level to modify documents. Possible values: - `""` — no access - `X` — full access
-    pub modify: Option<String>,
-    /// Access level to view documents. Possible values: - `""` — no access - `X` — full access
-    pub view: Option<String>,
-}
+///
+/// The same shape as [`crate::documentgenerator::role::add::RoleAddResult`].
+pub type RoleGetResult = crate::documentgenerator::role::add::RoleAddResult;

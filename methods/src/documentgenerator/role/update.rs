@@ -46,111 +46,14 @@ pub struct RoleUpdateFields {
 }
 
 /// Root element of the response (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleUpdateResult {
-    /// Data of the updated role (detailed description)
-    pub role: Option<RoleUpdateResultRole>,
-}
+///
+/// The same shape as [`crate::documentgenerator::role::add::RoleAddResult`].
+pub type RoleUpdateResult = crate::documentgenerator::role::add::RoleAddResult;
 
 /// New set of role permissions (detailed description). {% note warning %} Keys within
 /// `permissions` are case-sensitive. Please provide them in uppercase only: - `SETTINGS`,
 /// `TEMPLATES`, `DOCUMENTS` - `MODIFY`, `VIEW` If keys are provided in lowercase, the role
 /// permissions will be reset to empty values. {% endnote %}
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleUpdateFieldsPermissions {
-    /// Permissions for settings (detailed description)
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<RoleUpdateFieldsPermissionsSettings>,
-    /// Permissions for templates (detailed description)
-    #[b24(rename = "TEMPLATES")]
-    pub templates: Option<RoleUpdateFieldsPermissionsTemplates>,
-    /// Permissions for documents (detailed description)
-    #[b24(rename = "DOCUMENTS")]
-    pub documents: Option<RoleUpdateFieldsPermissionsDocuments>,
-}
-
-/// Data of the updated role (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleUpdateResultRole {
-    /// Role identifier
-    pub id: Option<i64>,
-    /// Role name
-    pub name: Option<String>,
-    /// Symbolic code for the role
-    pub code: Option<String>,
-    /// Role permissions (detailed description)
-    pub permissions: Option<RoleUpdateResultRolePermissions>,
-}
-
-/// Permissions for settings (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleUpdateFieldsPermissionsSettings {
-    /// Access level to settings. Possible values: - `""` — no access - `X` — full access
-    #[b24(rename = "MODIFY")]
-    pub modify: Option<String>,
-}
-
-/// Permissions for templates (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleUpdateFieldsPermissionsTemplates {
-    /// Access level to templates. Possible values: - `""` — no access - `A` — only own items -
-    /// `D` — own and department colleagues' items - `X` — full access
-    #[b24(rename = "MODIFY")]
-    pub modify: Option<String>,
-}
-
-/// Permissions for documents (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleUpdateFieldsPermissionsDocuments {
-    /// Access level to modify documents. Possible values: - `""` — no access - `X` — full access
-    #[b24(rename = "MODIFY")]
-    pub modify: Option<String>,
-    /// Access level to view documents. Possible values: - `""` — no access - `X` — full access
-    #[b24(rename = "VIEW")]
-    pub view: Option<String>,
-}
-
-/// Role permissions (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleUpdateResultRolePermissions {
-    /// Permissions for settings (detailed description)
-    pub settings: Option<RoleUpdateResultRolePermissionsSettings>,
-    /// Permissions for templates (detailed description)
-    pub templates: Option<RoleUpdateResultRolePermissionsTemplates>,
-    /// Permissions for documents (detailed description)
-    pub documents: Option<RoleUpdateResultRolePermissionsDocuments>,
-}
-
-/// Permissions for settings (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleUpdateResultRolePermissionsSettings {
-    /// Access level to settings Possible values: - `""` — no access - `X` — full access
-    pub modify: Option<String>,
-}
-
-/// Permissions for templates (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleUpdateResultRolePermissionsTemplates {
-    /// Access level to templates Possible values: - `""` — no access - `A` — only own items -
-    /// `D` — own and department colleagues' items - `X` — full access
-    pub modify: Option<String>,
-}
-
-/// Permissions for documents (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleUpdateResultRolePermissionsDocuments {
-    /// Access level to modify documents Possible values: - `""` — no access - `X` — full access
-    pub modify: Option<String>,
-    /// Access level to view documents Possible values: - `""` — no access - `X` — full access
-    pub view: Option<String>,
-}
+///
+/// The same shape as [`crate::documentgenerator::role::add::RoleAddFieldsPermissions`].
+pub type RoleUpdateFieldsPermissions = crate::documentgenerator::role::add::RoleAddFieldsPermissions;

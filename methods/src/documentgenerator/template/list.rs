@@ -18,18 +18,21 @@ use crate::{b24_method, b24_object};
         "0"(400) = "You do not have permissions to modify templates",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateList {
     /// An array of fields to return. Default is `["*"]`. For `field_N`, use fields from the fields
     /// table. To retrieve access codes and providers, add the `users` and `providers` fields to
     /// `select`
     #[b24(rename = "select")]
-    pub select: Option<Vec<TemplateListSelect>>,
+    pub select: Option<Vec<String>>,
     /// An object for sorting templates in the format `{"field_1":"value_1", ...
     /// "field_N":"value_N"}`. The sorting direction can take the following values: - `asc` —
     /// ascending - `desc` — descending For `field_N`, use fields from the fields table.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<TemplateListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for filtering templates in the format `{"field_1":"value_1", ...
     /// "field_N":"value_N"}`. For `field_N`, use fields from the fields table. You can add a prefix
     /// to the `field_n` keys to specify the filter operation. Possible prefix values: - `>=` —
@@ -37,138 +40,17 @@ pub struct TemplateList {
     /// less than - `@` — IN, an array is passed as the value - `!@` — NOT IN, an array is passed
     /// as the value - `%` — LIKE, substring search. The `%` symbol should not be included in the
     /// filter value. The search looks for the substring in any position …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<TemplateListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size for results is always static —
     /// 50 records. To select the second page of results, you need to pass the value `50`. To select
     /// the third page of results — the value `100`, and so on. The formula for calculating the
     /// `start` parameter value: `start = (N — 1) * 50`, where `N` is the desired page number
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// An array of fields to return. Default is `["*"]`. For `field_N`, use fields from the fields
-/// table. To retrieve access codes and providers, add the `users` and `providers` fields to
-/// `select`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateListSelect {
-    /// Template identifier
-    pub id: Option<i64>,
-    /// Template activity. Possible values: - `Y` — active - `N` — inactive
-    pub active: Option<String>,
-    /// Template name
-    pub name: Option<String>,
-    /// Template symbolic code
-    pub code: Option<String>,
-    /// Template region
-    pub region: Option<String>,
-    /// Sort index
-    pub sort: Option<i64>,
-    /// Creation date and time
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// Update date and time
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
-    /// Identifier of the numerator
-    #[b24(rename = "numeratorId")]
-    pub numerator_id: Option<i64>,
-    /// Use of stamps and signatures. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "withStamps")]
-    pub with_stamps: Option<String>,
-    /// Access codes for the template. Only for `select`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub users: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Data providers for the template. Only for `select`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub providers: Option<Vec<crate::exports::serde_json::Value>>,
-}
-
-/// An object for sorting templates in the format `{"field_1":"value_1", ...
-/// "field_N":"value_N"}`. The sorting direction can take the following values: - `asc` —
-/// ascending - `desc` — descending For `field_N`, use fields from the fields table.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateListOrder {
-    /// Template identifier
-    pub id: Option<i64>,
-    /// Template activity. Possible values: - `Y` — active - `N` — inactive
-    pub active: Option<String>,
-    /// Template name
-    pub name: Option<String>,
-    /// Template symbolic code
-    pub code: Option<String>,
-    /// Template region
-    pub region: Option<String>,
-    /// Sort index
-    pub sort: Option<i64>,
-    /// Creation date and time
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// Update date and time
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
-    /// Identifier of the numerator
-    #[b24(rename = "numeratorId")]
-    pub numerator_id: Option<i64>,
-    /// Use of stamps and signatures. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "withStamps")]
-    pub with_stamps: Option<String>,
-    /// Access codes for the template. Only for `select`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub users: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Data providers for the template. Only for `select`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub providers: Option<Vec<crate::exports::serde_json::Value>>,
-}
-
-/// An object for filtering templates in the format `{"field_1":"value_1", ...
-/// "field_N":"value_N"}`. For `field_N`, use fields from the fields table. You can add a prefix
-/// to the `field_n` keys to specify the filter operation. Possible prefix values: - `>=` —
-/// greater than or equal to - `>` — greater than - `<=` — less than or equal to - `<` —
-/// less than - `@` — IN, an array is passed as the value - `!@` — NOT IN, an array is passed
-/// as the value - `%` — LIKE, substring search. The `%` symbol should not be included in the
-/// filter value. The search looks for the substring in any position …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateListFilter {
-    /// Template identifier
-    pub id: Option<i64>,
-    /// Template activity. Possible values: - `Y` — active - `N` — inactive
-    pub active: Option<String>,
-    /// Template name
-    pub name: Option<String>,
-    /// Template symbolic code
-    pub code: Option<String>,
-    /// Template region
-    pub region: Option<String>,
-    /// Sort index
-    pub sort: Option<i64>,
-    /// Creation date and time
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// Update date and time
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
-    /// Identifier of the numerator
-    #[b24(rename = "numeratorId")]
-    pub numerator_id: Option<i64>,
-    /// Use of stamps and signatures. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "withStamps")]
-    pub with_stamps: Option<String>,
-    /// Access codes for the template. Only for `select`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub users: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Data providers for the template. Only for `select`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub providers: Option<Vec<crate::exports::serde_json::Value>>,
 }
 
 /// Root element of the response (detailed description)

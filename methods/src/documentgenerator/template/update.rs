@@ -70,55 +70,6 @@ pub struct TemplateUpdateFields {
 }
 
 /// Root element of the response (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TemplateUpdateResult {
-    /// Template data (detailed description)
-    pub template: Option<TemplateUpdateResultTemplate>,
-}
-
-/// Template data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TemplateUpdateResultTemplate {
-    /// Template identifier
-    pub id: Option<String>,
-    /// Template name
-    pub name: Option<String>,
-    /// Template region
-    pub region: Option<String>,
-    /// Symbolic code of the template
-    pub code: Option<String>,
-    /// Link to download the template
-    pub download: Option<String>,
-    /// Link to download the template for machine processing
-    #[b24(rename = "downloadMachine")]
-    pub download_machine: Option<String>,
-    /// Template activity status. Possible values: - `Y` — active - `N` — inactive
-    pub active: Option<String>,
-    /// Module identifier
-    #[b24(rename = "moduleId")]
-    pub module_id: Option<String>,
-    /// Identifier of the numerator
-    #[b24(rename = "numeratorId")]
-    pub numerator_id: Option<String>,
-    /// Use of stamps and signatures. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "withStamps")]
-    pub with_stamps: Option<String>,
-    /// Data providers of the template. Key and value are equal to the name of the data provider
-    /// class
-    pub providers: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Access codes to the template. Key and value are equal to the access code
-    pub users: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Deletion status of the template. Possible values: - `Y` — deleted - `N` — not deleted
-    #[b24(rename = "isDeleted")]
-    pub is_deleted: Option<String>,
-    /// Sort index
-    pub sort: Option<String>,
-    /// Date and time of creation
-    #[b24(rename = "createTime")]
-    pub create_time: Option<crate::DateTime>,
-    /// Date and time of update
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<crate::DateTime>,
-}
+///
+/// The same shape as [`crate::documentgenerator::template::add::TemplateAddResult`].
+pub type TemplateUpdateResult = crate::documentgenerator::template::add::TemplateAddResult;

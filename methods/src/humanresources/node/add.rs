@@ -40,9 +40,9 @@ pub struct NodeAdd {
     #[b24(rename = "userIds")]
     pub user_ids: Option<NodeAddUserIds>,
     /// Determines whether to transfer users from `userIds` to the new department. Possible values: -
-    /// `true` — users will be removed from the previous department and moved to the new department
-    /// - `false` — users will only be added to the new department Default: `false` Use if `type`
-    /// is `DEPARTMENT`.
+    /// `true` — users will be removed from the previous department and moved to the new department -
+    /// `false` — users will only be added to the new department Default: `false` Use if `type` is
+    /// `DEPARTMENT`.
     #[b24(rename = "moveUsersToNode")]
     pub move_users_to_node: Option<bool>,
     /// Determines whether to create a new chat for the department. Possible values: - `true` —

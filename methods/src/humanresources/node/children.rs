@@ -29,8 +29,6 @@ pub struct NodeChildren {
     /// element - `accessCode` — access code of the structure element - `userCount` — number of
     /// users in the department or team - `colorName` — team color - `xmlId` — external
     /// identifier of the structure element - `createdAt` — …
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -29,8 +29,6 @@ pub struct NodeGet {
     /// of users in the department - `colorName` — team color - `xmlId` — external department
     /// identifier - `createdAt` — creation date and time - `updatedAt` — last update date and
     /// time - `members` — list of department users
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

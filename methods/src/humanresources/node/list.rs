@@ -29,10 +29,8 @@ pub struct NodeList {
     /// element - `accessCode` — access code of the structure element - `userCount` — number of
     /// users in the department or team - `colorName` — color of the team - `xmlId` — external
     /// identifier of the structure element - …
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Pagination parameters: - `page` — page number - `limit` — number of records per page,
     /// default is `50`, maximum is `200` - `offset` — record offset
     #[b24(rename = "pagination")]

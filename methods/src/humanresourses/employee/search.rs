@@ -28,8 +28,6 @@ pub struct EmployeeSearch {
     /// List of employee fields to return. Available fields: - `userId` — user identifier - `name`
     /// — employee name - `workPosition` — position - `avatar` — link to avatar - `url` —
     /// link to profile - `departments` — employee's departments - `teams` — employee's teams
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

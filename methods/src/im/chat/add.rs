@@ -43,8 +43,8 @@ pub struct ChatAdd {
     /// Type of object to link the chat with external context. Possible values: - `VIDEOCONF` —
     /// video conference chat - `AI_ASSISTANT_PRIVATE` — private chat with AI assistant - `LINES`
     /// — open line chat from the operator's side - `LIVECHAT` — open line chat from the client's
-    /// side - `ANNOUNCEMENT` — announcement chat - `CALENDAR` — chat related to a calendar event
-    /// - `MAIL` — chat related to email correspondence - `CRM` — chat related to a CRM object -
+    /// side - `ANNOUNCEMENT` — announcement chat - `CALENDAR` — chat related to a calendar event -
+    /// `MAIL` — chat related to email correspondence - `CRM` — chat related to a CRM object -
     /// `SONET_GROUP` — system group or project chat. Do not use this value to create an additional
     /// chat within an existing group - `TASKS` …
     pub entity_type: Option<String>,

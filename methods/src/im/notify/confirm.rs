@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chats/notifications/im-notify-confirm.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `im.notify.confirm` sends the selected value of the notification button.
 ///
@@ -29,11 +29,6 @@ pub struct NotifyConfirm {
 
 /// Object containing the result of the button press. The structure of the object is described in
 /// detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NotifyConfirmResult {
-    /// Response from the notification button handler. May contain an array of strings or `false`
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`array boolean`).
-    pub result_message: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::im::notify::answer::NotifyAnswerResult`].
+pub type NotifyConfirmResult = crate::im::notify::answer::NotifyAnswerResult;

@@ -243,32 +243,11 @@ pub struct RecentGetResultChatRestrictions {
 }
 
 /// Link to the related object (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecentGetResultChatEntityLink {
-    /// Type of the related object
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Link to the related object
-    pub url: Option<String>,
-    /// Identifier of the related object
-    pub id: Option<String>,
-}
+///
+/// The same shape as [`crate::im::dialog::get::DialogGetResultEntityLink`].
+pub type RecentGetResultChatEntityLink = crate::im::dialog::get::DialogGetResultEntityLink;
 
 /// Permissions for actions in the chat (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecentGetResultChatPermissions {
-    /// Permission to add participants
-    pub manage_users_add: Option<String>,
-    /// Permission to remove participants
-    pub manage_users_delete: Option<String>,
-    /// Permission to manage the chat interface
-    pub manage_ui: Option<String>,
-    /// Permission to manage chat settings
-    pub manage_settings: Option<String>,
-    /// Permission to manage messages
-    pub manage_messages: Option<String>,
-    /// Permission to send messages
-    pub can_post: Option<String>,
-}
+///
+/// The same shape as [`crate::im::dialog::get::DialogGetResultPermissions`].
+pub type RecentGetResultChatPermissions = crate::im::dialog::get::DialogGetResultPermissions;

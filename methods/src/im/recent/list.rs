@@ -129,14 +129,9 @@ pub struct RecentListResultCopilot {
 }
 
 /// Avatar object (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecentListResultItemsAvatar {
-    /// Link to the avatar. If empty, the avatar is not set
-    pub url: Option<String>,
-    /// Color of the dialog in HEX format
-    pub color: Option<String>,
-}
+///
+/// The same shape as [`crate::im::recent::get::RecentGetResultAvatar`].
+pub type RecentListResultItemsAvatar = crate::im::recent::get::RecentGetResultAvatar;
 
 /// Last message in the dialog (detailed description)
 #[b24_object]
@@ -305,56 +300,16 @@ pub struct RecentListResultItemsLines {
 }
 
 /// Restrictions on actions in the chat (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecentListResultItemsChatRestrictions {
-    /// Availability of avatar change
-    pub avatar: Option<bool>,
-    /// Availability of name change
-    pub rename: Option<bool>,
-    /// Availability of chat extension
-    pub extend: Option<bool>,
-    /// Availability of calls
-    pub call: Option<bool>,
-    /// Availability of notifications mute
-    pub mute: Option<bool>,
-    /// Availability of leaving the chat
-    pub leave: Option<bool>,
-    /// Availability of the owner leaving the chat
-    pub leave_owner: Option<bool>,
-    /// Availability of message sending
-    pub send: Option<bool>,
-    /// Availability of viewing the list of participants
-    pub user_list: Option<bool>,
-}
+///
+/// The same shape as [`crate::im::recent::get::RecentGetResultChatRestrictions`].
+pub type RecentListResultItemsChatRestrictions = crate::im::recent::get::RecentGetResultChatRestrictions;
 
 /// Link to the related object (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecentListResultItemsChatEntityLink {
-    /// Type of the related object
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Link to the related object
-    pub url: Option<String>,
-    /// Identifier of the related object
-    pub id: Option<String>,
-}
+///
+/// The same shape as [`crate::im::dialog::get::DialogGetResultEntityLink`].
+pub type RecentListResultItemsChatEntityLink = crate::im::dialog::get::DialogGetResultEntityLink;
 
 /// Permissions for actions in the chat (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecentListResultItemsChatPermissions {
-    /// Permission to add participants
-    pub manage_users_add: Option<String>,
-    /// Permission to remove participants
-    pub manage_users_delete: Option<String>,
-    /// Permission to manage the chat interface
-    pub manage_ui: Option<String>,
-    /// Permission to manage chat settings
-    pub manage_settings: Option<String>,
-    /// Permission to manage messages
-    pub manage_messages: Option<String>,
-    /// Permission to send messages
-    pub can_post: Option<String>,
-}
+///
+/// The same shape as [`crate::im::dialog::get::DialogGetResultPermissions`].
+pub type RecentListResultItemsChatPermissions = crate::im::dialog::get::DialogGetResultPermissions;

@@ -39,11 +39,11 @@ pub struct AppRegister {
     /// Untyped (`serde_json::Value`): the docs give no type.
     pub code: Option<crate::exports::serde_json::Value>,
     /// Options for `JS_METHOD`: - `PUT` — inserts a command to the chat bot in the textarea,
-    /// `JS_PARAM` can only contain the command text and its parameters (allowed characters: a-z 0-9
-    /// - + _ / ) - `SEND` — sends a command to the chat bot, `JS_PARAM` can only contain the
-    /// command text and its parameters (allowed characters a-z 0-9 - + _ / ) - `CALL` — calls a
-    /// phone number - `SUPPORT` — opens the support chat bot working through Open Channels,
-    /// `JS_PARAM` must specify the open channel code (32 characters)
+    /// `JS_PARAM` can only contain the command text and its parameters (allowed characters: a-z 0-9 - +
+    /// _ / ) - `SEND` — sends a command to the chat bot, `JS_PARAM` can only contain the command
+    /// text and its parameters (allowed characters a-z 0-9 - + _ / ) - `CALL` — calls a phone
+    /// number - `SUPPORT` — opens the support chat bot working through Open Channels, `JS_PARAM`
+    /// must specify the open channel code (32 characters)
     ///
     /// Untyped (`serde_json::Value`): the docs give no type.
     pub js_method: Option<crate::exports::serde_json::Value>,
@@ -55,11 +55,11 @@ pub struct AppRegister {
     ///
     /// Untyped (`serde_json::Value`): the docs give no type.
     pub icon_file: Option<crate::exports::serde_json::Value>,
-    /// Context of the application. The `CONTEXT` indicates where the application will be available:
-    /// - `ALL` — in all chats - `USER` — only in one-on-one chats - `CHAT` — only in group
-    /// chats - `BOT` — only with the chat bot that installed the application - `LINES` — only in
-    /// Open Channels chats - `CALL` — only in chats created within Telephony Each context can have
-    /// the postfix `-admin`, then the application will be available in the specified context only to
+    /// Context of the application. The `CONTEXT` indicates where the application will be available: -
+    /// `ALL` — in all chats - `USER` — only in one-on-one chats - `CHAT` — only in group chats -
+    /// `BOT` — only with the chat bot that installed the application - `LINES` — only in Open
+    /// Channels chats - `CALL` — only in chats created within Telephony Each context can have the
+    /// postfix `-admin`, then the application will be available in the specified context only to
     /// Bitrix24 administrators
     ///
     /// Untyped (`serde_json::Value`): the docs give no type.

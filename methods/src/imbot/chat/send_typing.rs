@@ -29,8 +29,8 @@ pub struct ChatSendTyping {
     /// the parameter is not provided, the method looks for the first bot registered by the current
     /// application
     pub bot_id: Option<i64>,
-    /// The identifier of the object that will receive the message: user or chat. Supported formats:
-    /// - `USER_ID` — the user identifier, which can be obtained via user.get or user.search -
+    /// The identifier of the object that will receive the message: user or chat. Supported formats: -
+    /// `USER_ID` — the user identifier, which can be obtained via user.get or user.search -
     /// `chatXXX`, where `XXX` is the chat identifier, which can be obtained via imbot.chat.get
     pub dialog_id: String,
     /// This parameter is required only for webhooks. Pass the same CLIENT_ID that was specified when

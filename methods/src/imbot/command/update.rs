@@ -56,16 +56,6 @@ pub struct CommandUpdateFields {
 }
 
 /// Array of command localizations. The structure is described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CommandUpdateFieldsLang {
-    /// Language identifier, e.g., `de` or `en`
-    #[b24(rename = "LANGUAGE_ID")]
-    pub language_id: Option<String>,
-    /// Command title in the selected language
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Parameter hint for the command in the selected language
-    #[b24(rename = "PARAMS")]
-    pub params: Option<String>,
-}
+///
+/// The same shape as [`crate::imbot::command::register::CommandRegisterLang`].
+pub type CommandUpdateFieldsLang = crate::imbot::command::register::CommandRegisterLang;

@@ -36,10 +36,10 @@ pub struct MessageAdd {
     /// the parameter is not provided, the method searches for the first bot registered by the
     /// current application.
     pub bot_id: Option<i64>,
-    /// The identifier of the object that will receive the message: user or chat. Supported formats:
-    /// - `USER_ID` — the identifier of the user, which can be obtained via user.get or user.search
-    /// - `chatXXX`, where `XXX` is the chat identifier, which can be obtained via imbot.chat.get
-    /// This parameter is required if both `FROM_USER_ID` and `TO_USER_ID` are not provided.
+    /// The identifier of the object that will receive the message: user or chat. Supported formats: -
+    /// `USER_ID` — the identifier of the user, which can be obtained via user.get or user.search -
+    /// `chatXXX`, where `XXX` is the chat identifier, which can be obtained via imbot.chat.get This
+    /// parameter is required if both `FROM_USER_ID` and `TO_USER_ID` are not provided.
     pub dialog_id: Option<String>,
     /// The identifier of the sender for sending in a private dialog. You can obtain the user ID
     /// using user.get and user.search. Used only with `TO_USER_ID`. If both parameters are provided
@@ -51,9 +51,9 @@ pub struct MessageAdd {
     /// The text of the message. The method automatically trims spaces and line breaks from the edges
     /// of the message text.
     pub message: String,
-    /// An attachment containing content blocks: images, links, files. You can pass: - a JSON string
-    /// - an object with the root key `BLOCKS` - an array of blocks without wrapping For more
-    /// details, refer to the section Attachments.
+    /// An attachment containing content blocks: images, links, files. You can pass: - a JSON string -
+    /// an object with the root key `BLOCKS` - an array of blocks without wrapping For more details,
+    /// refer to the section Attachments.
     ///
     /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`object string`).
     pub attach: Option<crate::exports::serde_json::Value>,

@@ -43,33 +43,9 @@ pub struct BlockGetlist {
 }
 
 /// Additional parameters for reading the list (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BlockGetlistParams {
-    /// If the value is cast to `true`, the method reads the draft version of the page instead of the
-    /// published version. By default — `false`. Without this parameter, the method reads only
-    /// published blocks.
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`boolean | integer`).
-    pub edit_mode: Option<crate::exports::serde_json::Value>,
-    /// If the value is cast to `true`, the method returns only blocks marked as deleted. By default
-    /// — `false`. This parameter only affects the selection of blocks. It does not include the
-    /// search for deleted pages, so for a page in the trash, the method will return an error. To
-    /// retrieve deleted blocks, pass `deleted: true` along with `edit_mode: true`. The `deleted`
-    /// parameter alone does not switch the method to draft mode. If `edit_mode` is not specified,
-    /// the method will search for blocks only in the published version of the page.
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`boolean | integer`).
-    pub deleted: Option<crate::exports::serde_json::Value>,
-    /// If `true` is passed, the method will add the `content`, `css`, and `js` fields to each result
-    /// element. By default — `false`. The `content` field contains the prepared HTML of the block
-    /// along with the system container of the block, not the original saved content. If `edit_mode`
-    /// is off, the method will return the HTML of the published version of the block. If `edit_mode`
-    /// is on, the method will return the HTML of the draft.
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`boolean | integer`).
-    pub get_content: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::landing::block::getbyid::BlockGetbyidParams`].
+pub type BlockGetlistParams = crate::landing::block::getbyid::BlockGetbyidParams;
 
 /// List of blocks (detailed description). The method can return `result: []` without an error in
 /// three cases. - There are no blocks on the page for the selected reading mode. - The page has

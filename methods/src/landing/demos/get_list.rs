@@ -44,11 +44,17 @@ pub struct DemosGetListParams {
     /// `field_n` — filtering field - `value_n` — filter value For a list of available fields for
     /// filtering, see the section Result element type. If `filter` is not provided or is not in
     /// `object` format, the method uses an empty filter `{}`
-    pub filter: Option<DemosGetListParamsFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
     /// `field_n` — sorting field - `value_n` — sorting direction: `ASC` or `DESC` For a list of
     /// available fields for sorting, see the section Result element type
-    pub order: Option<DemosGetListParamsOrder>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Array of fields for grouping the result. Format: ` [ field_1, field_2, ..., field_n ] `
     /// where: - `field_n` — grouping field Examples: - `["TYPE"]` - `["ACTIVE", "TYPE"]` For a
     /// list of available fields, see the section Result element type
@@ -64,163 +70,6 @@ pub struct DemosGetListParams {
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemosGetListResult {
-    /// Identifier of the template
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "ID")]
-    pub id: Option<crate::exports::serde_json::Value>,
-    /// External code of the template
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Application code
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// Activity status (`Y`/`N`)
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Title of the template
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Description of the template
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Type of the template. Possible values: - `page` — templates for pages/sites - `store` —
-    /// templates for stores - `knowledge` — templates for knowledge bases - `group` — templates
-    /// for groups - `mainpage` — templates for main pages
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// Type of the wizard. Possible values: - `S` — site template - `P` — page template
-    #[b24(rename = "TPL_TYPE")]
-    pub tpl_type: Option<String>,
-    /// Indicator of display in the list (`Y`/`N`)
-    #[b24(rename = "SHOW_IN_LIST")]
-    pub show_in_list: Option<String>,
-    /// Link to preview
-    #[b24(rename = "PREVIEW_URL")]
-    pub preview_url: Option<String>,
-    /// Preview 1x
-    #[b24(rename = "PREVIEW")]
-    pub preview: Option<String>,
-    /// Preview 2x
-    #[b24(rename = "PREVIEW2X")]
-    pub preview2x: Option<String>,
-    /// Preview 3x
-    #[b24(rename = "PREVIEW3X")]
-    pub preview3x: Option<String>,
-    /// Manifest of the template. In the original data, it is stored serialized, in the method
-    /// response it is returned as an object after `unserialize`. If the manifest is not specified,
-    /// it may return `false`
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`object | boolean`).
-    #[b24(rename = "MANIFEST")]
-    pub manifest: Option<crate::exports::serde_json::Value>,
-    /// Localization of the template. If the field is filled, it is returned in the response after
-    /// `unserialize`. The composition and keys of localization depend on the template. More details:
-    /// Template Localization
-    #[b24(rename = "LANG")]
-    pub lang: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the site template of the main module
-    #[b24(rename = "SITE_TEMPLATE_ID")]
-    pub site_template_id: Option<String>,
-    /// Identifier of the user who created the template
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the template
-    #[b24(rename = "MODIFIED_BY_ID")]
-    pub modified_by_id: Option<i64>,
-    /// Creation date. The method converts the value to a string
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date. The method converts the value to a string
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
-/// `field_n` — filtering field - `value_n` — filter value For a list of available fields for
-/// filtering, see the section Result element type. If `filter` is not provided or is not in
-/// `object` format, the method uses an empty filter `{}`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DemosGetListParamsFilter {
-    /// Identifier of the template
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "ID")]
-    pub id: Option<crate::exports::serde_json::Value>,
-    /// External code of the template
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Application code
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// Activity status (`Y`/`N`)
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Title of the template
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Description of the template
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Type of the template. Possible values: - `page` — templates for pages/sites - `store` —
-    /// templates for stores - `knowledge` — templates for knowledge bases - `group` — templates
-    /// for groups - `mainpage` — templates for main pages
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// Type of the wizard. Possible values: - `S` — site template - `P` — page template
-    #[b24(rename = "TPL_TYPE")]
-    pub tpl_type: Option<String>,
-    /// Indicator of display in the list (`Y`/`N`)
-    #[b24(rename = "SHOW_IN_LIST")]
-    pub show_in_list: Option<String>,
-    /// Link to preview
-    #[b24(rename = "PREVIEW_URL")]
-    pub preview_url: Option<String>,
-    /// Preview 1x
-    #[b24(rename = "PREVIEW")]
-    pub preview: Option<String>,
-    /// Preview 2x
-    #[b24(rename = "PREVIEW2X")]
-    pub preview2x: Option<String>,
-    /// Preview 3x
-    #[b24(rename = "PREVIEW3X")]
-    pub preview3x: Option<String>,
-    /// Manifest of the template. In the original data, it is stored serialized, in the method
-    /// response it is returned as an object after `unserialize`. If the manifest is not specified,
-    /// it may return `false`
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`object | boolean`).
-    #[b24(rename = "MANIFEST")]
-    pub manifest: Option<crate::exports::serde_json::Value>,
-    /// Localization of the template. If the field is filled, it is returned in the response after
-    /// `unserialize`. The composition and keys of localization depend on the template. More details:
-    /// Template Localization
-    #[b24(rename = "LANG")]
-    pub lang: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the site template of the main module
-    #[b24(rename = "SITE_TEMPLATE_ID")]
-    pub site_template_id: Option<String>,
-    /// Identifier of the user who created the template
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the template
-    #[b24(rename = "MODIFIED_BY_ID")]
-    pub modified_by_id: Option<i64>,
-    /// Creation date. The method converts the value to a string
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date. The method converts the value to a string
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
-/// `field_n` — sorting field - `value_n` — sorting direction: `ASC` or `DESC` For a list of
-/// available fields for sorting, see the section Result element type
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DemosGetListParamsOrder {
     /// Identifier of the template
     ///
     /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).

@@ -22,7 +22,7 @@ use crate::{b24_method, b24_object};
         SYSTEM_ERROR = "Internal error",
     ),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemosGetPageList {
     /// Template type. Possible values: - `page` — templates for pages - `store` — templates for
     /// stores - `knowledge` — templates for knowledge bases - `group` — templates for groups -
@@ -33,72 +33,11 @@ pub struct DemosGetPageList {
     /// `field_n` — filter field - `value_n` — filter value Filtering is applied to the top-level
     /// fields of the template object. You can filter by fields from the Page Template Type section.
     /// Nested fields (e.g., `DATA.*`) are not considered in the filter
-    #[b24(rename = "filter")]
-    pub filter: Option<DemosGetPageListFilter>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
-/// `field_n` — filter field - `value_n` — filter value Filtering is applied to the top-level
-/// fields of the template object. You can filter by fields from the Page Template Type section.
-/// Nested fields (e.g., `DATA.*`) are not considered in the filter
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DemosGetPageListFilter {
-    /// Template identifier
-    #[b24(rename = "ID")]
-    pub id: Option<String>,
-    /// External template code
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Types for which the template is available. For file templates, an array is usually returned;
-    /// for registered application templates — a string
     ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string[] | string`).
-    #[b24(rename = "TYPE")]
-    pub type_: Option<crate::exports::serde_json::Value>,
-    /// Template title
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Active status
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<bool>,
-    /// Publication availability status
-    #[b24(rename = "PUBLICATION")]
-    pub publication: Option<bool>,
-    /// Deletion prohibition status
-    #[b24(rename = "LOCK_DELETE")]
-    pub lock_delete: Option<bool>,
-    /// Template availability status
-    #[b24(rename = "AVAILABLE")]
-    pub available: Option<bool>,
-    /// Singleton status
-    #[b24(rename = "SINGLETON")]
-    pub singleton: Option<bool>,
-    /// Template sections
-    #[b24(rename = "SECTION")]
-    pub section: Option<Vec<String>>,
-    /// Template description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Preview 1x
-    #[b24(rename = "PREVIEW")]
-    pub preview: Option<String>,
-    /// Preview 2x
-    #[b24(rename = "PREVIEW2X")]
-    pub preview2x: Option<String>,
-    /// Preview 3x
-    #[b24(rename = "PREVIEW3X")]
-    pub preview3x: Option<String>,
-    /// Application code
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// REST template status
-    #[b24(rename = "REST")]
-    pub rest: Option<i64>,
-    /// Template data from file source more details. For registered application templates, an empty
-    /// array may be returned
-    #[b24(rename = "DATA")]
-    pub data: Option<DemosGetPageListFilterData>,
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    #[b24(rename = "filter")]
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }
 
 /// Map of page demo templates in the format: ` { "template_code": page_template } ` where: -
@@ -163,85 +102,6 @@ pub struct DemosGetPageListResult {
     /// array may be returned
     #[b24(rename = "DATA")]
     pub data: Option<DemosGetPageListResultData>,
-}
-
-/// Template data from file source more details. For registered application templates, an empty
-/// array may be returned
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DemosGetPageListFilterData {
-    /// Template code in export data
-    pub code: Option<String>,
-    /// Template name in export data
-    pub name: Option<String>,
-    /// Template types. Possible values: - `page` — templates for pages - `store` — templates for
-    /// stores - `knowledge` — templates for knowledge bases - `group` — templates for groups -
-    /// `mainpage` — templates for main pages
-    #[b24(rename = "type")]
-    pub type_: Option<Vec<String>>,
-    /// Template description
-    pub description: Option<String>,
-    /// Template active status in export data
-    pub active: Option<bool>,
-    /// Template publication status in export data
-    pub publication: Option<bool>,
-    /// Template singleton status in export data
-    pub singleton: Option<bool>,
-    /// Deletion prohibition status in export data
-    pub lock_delete: Option<bool>,
-    /// Preview 1x in export data
-    pub preview: Option<String>,
-    /// Preview 2x in export data
-    pub preview2x: Option<String>,
-    /// Preview 3x in export data
-    pub preview3x: Option<String>,
-    /// Preview link in export data
-    pub preview_url: Option<String>,
-    /// Show in list status (`Y`/`N`)
-    pub show_in_list: Option<String>,
-    /// Template sorting index
-    pub sort: Option<i64>,
-    /// Template sections in export data
-    pub section: Option<Vec<String>>,
-    /// Parent template/site code
-    pub parent: Option<String>,
-    /// Import prohibition flag in template data (e.g., `Y`)
-    pub disable_import: Option<String>,
-    /// CRM form page flag (e.g., `Y`)
-    pub is_webform_page: Option<String>,
-    /// Template fields more details. Codes for `fields.ADDITIONAL_FIELDS` can be found in the
-    /// Additional Page Fields section
-    pub fields: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Template composition more details
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`array | object`).
-    pub items: Option<crate::exports::serde_json::Value>,
-    /// Template layout data more details
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`array | object`).
-    pub layout: Option<crate::exports::serde_json::Value>,
-    /// Template folders more details
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`array | object`).
-    pub folders: Option<crate::exports::serde_json::Value>,
-    /// Template system pages more details
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`array | object`).
-    pub syspages: Option<crate::exports::serde_json::Value>,
-    /// List of template master pages more details
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub master_pages: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Data format version
-    pub version: Option<i64>,
-    /// Original identifier (may come as a number or string depending on the template)
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    pub old_id: Option<crate::exports::serde_json::Value>,
-    /// Added by the method with a value of `true` if the `DATA` contains the `items` field
-    pub encoded: Option<bool>,
-    /// Added by the method with a value of `UTF-8` if the `DATA` contains the `items` field
-    pub charset: Option<String>,
 }
 
 /// Template data from file source more details. For registered application templates, an empty

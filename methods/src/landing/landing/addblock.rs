@@ -84,64 +84,6 @@ pub struct LandingAddblockFields {
 
 /// Identifier of the created block. If `fields.RETURN_CONTENT = 'Y'` is passed, the method will
 /// return the block object (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LandingAddblockResult {
-    /// Identifier of the created block
-    pub id: Option<i64>,
-    /// Codes of the block sections from the manifest, concatenated into a single string with commas
-    pub sections: Option<String>,
-    /// Indicator of the block's activity
-    pub active: Option<bool>,
-    /// Access level to the block
-    pub access: Option<String>,
-    /// Local anchor of the block. By default, the new block receives an anchor in the form `b<ID>`,
-    /// for example `b28597`
-    pub anchor: Option<String>,
-    /// Indicator that there is PHP code in the block's content
-    pub php: Option<bool>,
-    /// Indicator of a designed block
-    pub designed: Option<bool>,
-    /// Identifier of the REST block from the repository or `null` if the block is not linked to a
-    /// REST repository
-    #[b24(rename = "repoId")]
-    pub repo_id: Option<i64>,
-    /// Prepared HTML code of the block
-    pub content: Option<String>,
-    /// Additional HTML code of connected extensions
-    pub content_ext: Option<String>,
-    /// List of CSS resources for the block
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub css: Option<Vec<crate::exports::serde_json::Value>>,
-    /// List of JS resources for the block. For standard blocks from the repository, this field may
-    /// contain connections. For REST blocks of the form `repo_<ID>` when `RETURN_CONTENT = 'Y'`,
-    /// this field returns an empty array
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub js: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Initialization strings for resources that need to be added to the page
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "assetStrings")]
-    pub asset_strings: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Language messages of connected extensions. If messages exist, the field returns as an object
-    /// in key-value form. If there are no additional messages, it may return an empty array
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`array | object`).
-    pub lang: Option<crate::exports::serde_json::Value>,
-    /// Manifest of the block. The format is described in the section Block Manifest
-    pub manifest: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Parameters of the dynamic block
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "dynamicParams")]
-    pub dynamic_params: Option<Vec<crate::exports::serde_json::Value>>,
-    /// The field contains the same data as `manifest.requiredUserAction`. It is returned only when
-    /// the user must perform an additional action on the client side after adding the block. The
-    /// specific data in the field depends on the block's manifest
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "requiredUserAction")]
-    pub required_user_action: Option<Vec<crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::landing::block::getcontent::BlockGetcontentResult`].
+pub type LandingAddblockResult = crate::landing::block::getcontent::BlockGetcontentResult;

@@ -47,9 +47,15 @@ pub struct LandingGetListParams {
     /// `CHECK_PERMISSIONS` are ignored. If `SITE_ID` is passed in the filter, the method
     /// additionally excludes pages that are in folders of that site marked as deleted. The site
     /// identifier can be obtained using the method landing.site.getList
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Sorting in the format `{"FIELD": "ASC"}` or `{"FIELD": "DESC"}`. If the parameter is not
     /// passed, no special sorting is applied.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Grouping in ORM format. The method does not have a default value.
     ///

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/landing/page/block-methods/landing-landing-move-block.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `landing.landing.moveblock` moves a block to the specified page and returns the
 /// identifier of the moved block. The block can be moved within the same page or to another
@@ -46,94 +46,12 @@ pub struct LandingMoveblock {
 }
 
 /// Additional parameters for the move (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LandingMoveblockParams {
-    /// Identifier of the block on the page `lid`, after which the moved block should be placed. If
-    /// the parameter is not provided, is set to `0`, or points to a block that does not exist on the
-    /// page `lid`, the block will be moved to the end of the page.
-    #[b24(rename = "AFTER_ID")]
-    pub after_id: Option<i64>,
-    /// If set to `Y`, the method will return an object with a success flag and data of the moved
-    /// block (detailed description). For any other value, the method will return only the identifier
-    /// of the moved block.
-    #[b24(rename = "RETURN_CONTENT")]
-    pub return_content: Option<String>,
-}
+///
+/// The same shape as [`crate::landing::landing::copyblock::LandingCopyblockParams`].
+pub type LandingMoveblockParams = crate::landing::landing::copyblock::LandingCopyblockParams;
 
 /// Identifier of the moved block. If `params.RETURN_CONTENT = 'Y'` is provided, the method will
 /// return an object with a success flag and block data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LandingMoveblockResult {
-    /// Success flag for the move. Returns `true` upon successful execution.
-    pub result: Option<bool>,
-    /// Data of the moved block (detailed description)
-    pub content: Option<LandingMoveblockResultContent>,
-}
-
-/// Data of the moved block (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LandingMoveblockResultContent {
-    /// Identifier of the moved block
-    pub id: Option<i64>,
-    /// Codes of the block sections from the manifest, concatenated into a single string separated by
-    /// commas
-    pub sections: Option<String>,
-    /// Active status of the block
-    pub active: Option<bool>,
-    /// Access level to the block. Possible values: `A` — the current user does not have permission
-    /// to edit the page, `D` — access denied, `V` — can only edit design, which is insufficient
-    /// for moving the block, `W` — can edit content and design without deletion, `X` — full
-    /// access
-    pub access: Option<String>,
-    /// Local anchor of the block
-    pub anchor: Option<String>,
-    /// Indicates whether there is PHP code in the block content
-    pub php: Option<bool>,
-    /// Indicates whether the block is a designed block
-    pub designed: Option<bool>,
-    /// Identifier of the REST block from the repository or `null` if the block is not linked to a
-    /// REST repository
-    #[b24(rename = "repoId")]
-    pub repo_id: Option<i64>,
-    /// Prepared HTML code of the block
-    pub content: Option<String>,
-    /// Additional HTML code of connected extensions
-    pub content_ext: Option<String>,
-    /// List of CSS resources for the block. If there are no separate CSS connections for the block,
-    /// an empty array is returned
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub css: Option<Vec<crate::exports::serde_json::Value>>,
-    /// List of JS resources for the block and related client libraries that need to be included for
-    /// its operation. For REST blocks of the type `repo_<ID>`, this field returns an empty array
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub js: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Initialization strings for resources that need to be added to the page
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "assetStrings")]
-    pub asset_strings: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Language messages of connected extensions. If messages exist, this field is returned as a
-    /// key-value object. If there are no additional messages, it may return an empty array
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`array | object`).
-    pub lang: Option<crate::exports::serde_json::Value>,
-    /// The complete manifest of the block. The format is described in the section Block Manifest
-    pub manifest: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Parameters of the dynamic block from `SOURCE_PARAMS`. For regular static blocks, this field
-    /// usually returns an empty array
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "dynamicParams")]
-    pub dynamic_params: Option<Vec<crate::exports::serde_json::Value>>,
-    /// This field contains the same data as `manifest.requiredUserAction`. It is returned when the
-    /// user needs to perform additional actions on the client side after moving the block
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "requiredUserAction")]
-    pub required_user_action: Option<Vec<crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::landing::landing::copyblock::LandingCopyblockResult`].
+pub type LandingMoveblockResult = crate::landing::landing::copyblock::LandingCopyblockResult;

@@ -44,11 +44,17 @@ pub struct RepoGetListParams {
     /// `field_n` — filtering field - `value_n` — filter value For a list of available fields for
     /// filtering, see the result element type section. If `filter` is not provided or is not in the
     /// `object` format, the method uses an empty filter `{}`
-    pub filter: Option<RepoGetListParamsFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
     /// `field_n` — sorting field - `value_n` — sorting direction: `ASC` or `DESC` For a list of
     /// available fields for sorting, see the result element type section
-    pub order: Option<RepoGetListParamsOrder>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Array of fields for grouping the result. Format: ` [ field_1, field_2, ..., field_n ] `
     /// where: - `field_n` — grouping field Examples: - `["ACTIVE"]` - `["APP_CODE", "ACTIVE"]` For
     /// a list of available fields, see the result element type section
@@ -63,119 +69,6 @@ pub struct RepoGetListParams {
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepoGetListResult {
-    /// Identifier of the block
-    #[b24(rename = "ID")]
-    pub id: Option<String>,
-    /// External code of the block
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Application code
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// Activity status (`Y`/`N`)
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Name of the block
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Description of the block
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Sections of the block
-    #[b24(rename = "SECTIONS")]
-    pub sections: Option<String>,
-    /// Identifier of the site template
-    #[b24(rename = "SITE_TEMPLATE_ID")]
-    pub site_template_id: Option<String>,
-    /// Link to preview
-    #[b24(rename = "PREVIEW")]
-    pub preview: Option<String>,
-    /// Manifest of the block. For more details on the manifest structure: Manifest format
-    /// description. Example of a manifest in the method response: landing.block.getManifestFile
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`object | array | boolean`).
-    #[b24(rename = "MANIFEST")]
-    pub manifest: Option<crate::exports::serde_json::Value>,
-    /// HTML of the block
-    #[b24(rename = "CONTENT")]
-    pub content: Option<String>,
-    /// Identifier of the author
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<String>,
-    /// Identifier of the user who modified the record
-    #[b24(rename = "MODIFIED_BY_ID")]
-    pub modified_by_id: Option<String>,
-    /// Creation date in the format `DD.MM.YYYY HH:MI:SS`
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date in the format `DD.MM.YYYY HH:MI:SS`
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
-/// `field_n` — filtering field - `value_n` — filter value For a list of available fields for
-/// filtering, see the result element type section. If `filter` is not provided or is not in the
-/// `object` format, the method uses an empty filter `{}`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepoGetListParamsFilter {
-    /// Identifier of the block
-    #[b24(rename = "ID")]
-    pub id: Option<String>,
-    /// External code of the block
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Application code
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// Activity status (`Y`/`N`)
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Name of the block
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Description of the block
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Sections of the block
-    #[b24(rename = "SECTIONS")]
-    pub sections: Option<String>,
-    /// Identifier of the site template
-    #[b24(rename = "SITE_TEMPLATE_ID")]
-    pub site_template_id: Option<String>,
-    /// Link to preview
-    #[b24(rename = "PREVIEW")]
-    pub preview: Option<String>,
-    /// Manifest of the block. For more details on the manifest structure: Manifest format
-    /// description. Example of a manifest in the method response: landing.block.getManifestFile
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`object | array | boolean`).
-    #[b24(rename = "MANIFEST")]
-    pub manifest: Option<crate::exports::serde_json::Value>,
-    /// HTML of the block
-    #[b24(rename = "CONTENT")]
-    pub content: Option<String>,
-    /// Identifier of the author
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<String>,
-    /// Identifier of the user who modified the record
-    #[b24(rename = "MODIFIED_BY_ID")]
-    pub modified_by_id: Option<String>,
-    /// Creation date in the format `DD.MM.YYYY HH:MI:SS`
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date in the format `DD.MM.YYYY HH:MI:SS`
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
-/// `field_n` — sorting field - `value_n` — sorting direction: `ASC` or `DESC` For a list of
-/// available fields for sorting, see the result element type section
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepoGetListParamsOrder {
     /// Identifier of the block
     #[b24(rename = "ID")]
     pub id: Option<String>,

@@ -29,7 +29,7 @@ pub struct RepowidgetGetlist {
 pub struct RepowidgetGetlistParams {
     /// Array with the list of fields to be selected. If not provided or an empty array is passed,
     /// all available widgets will be selected
-    pub select: Option<Vec<RepowidgetGetlistParamsSelect>>,
+    pub select: Option<Vec<String>>,
     /// Object for filtering the selected records in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` can be found in the table below. An
     /// additional prefix can be specified for the key to clarify the filter behavior. Possible
@@ -37,13 +37,19 @@ pub struct RepowidgetGetlistParams {
     /// than or equal to - `<` — less than - `@` — IN (an array is passed as the value) - `!@`—
     /// NOT IN (an array is passed as the value) - `%` — LIKE, substring search. The `%` symbol
     /// should not be included in the filter value. The search looks for …
-    pub filter: Option<RepowidgetGetlistParamsFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Array for grouping widgets. Grouping can be done by fields of the widget
     pub group: Option<Vec<RepowidgetGetlistParamsGroup>>,
     /// Object for sorting the selected records in the format `{"field_1": "order_1", ... "field_N":
     /// "order_N"}`. Possible values for `field` can be found in the table below. Possible values for
     /// `order`: - `asc` — in ascending order - `desc` — in descending order
-    pub order: Option<RepowidgetGetlistParamsOrder>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }
 
 /// Array of widgets. Each element of the array is an object, permissible fields are described
@@ -102,184 +108,10 @@ pub struct RepowidgetGetlistResult {
     pub site_template_id: Option<String>,
 }
 
-/// Array with the list of fields to be selected. If not provided or an empty array is passed,
-/// all available widgets will be selected
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepowidgetGetlistParamsSelect {
-    /// Widget identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Unique record code
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Code of the current application
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// Widget activity. Accepts values: - `Y` - widget is active and available - `N` - widget is
-    /// inactive and unavailable
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Widget name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Widget description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Code of the section where the widget will be added
-    #[b24(rename = "SECTIONS")]
-    pub sections: Option<String>,
-    /// URL of the widget cover image for the widget selection slider
-    #[b24(rename = "PREVIEW")]
-    pub preview: Option<String>,
-    /// Parameters for the Vue template engine
-    #[b24(rename = "WIDGET_PARAMS")]
-    pub widget_params: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Widget markup using Vue constructs
-    #[b24(rename = "CONTENT")]
-    pub content: Option<String>,
-    /// Widget manifest
-    #[b24(rename = "MANIFEST")]
-    pub manifest: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the user who created the record
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the record
-    #[b24(rename = "MODIFIED_BY_ID")]
-    pub modified_by_id: Option<i64>,
-    /// Creation date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-    /// Binding of the widget to a specific site template. Only for on-premise Bitrix24!
-    #[b24(rename = "SITE_TEMPLATE_ID")]
-    pub site_template_id: Option<String>,
-}
-
-/// Object for filtering the selected records in the format `{"field_1": "value_1", ...
-/// "field_N": "value_N"}`. Possible values for `field` can be found in the table below. An
-/// additional prefix can be specified for the key to clarify the filter behavior. Possible
-/// prefix values: - `>=` — greater than or equal to - `>` — greater than - `<=` — less
-/// than or equal to - `<` — less than - `@` — IN (an array is passed as the value) - `!@`—
-/// NOT IN (an array is passed as the value) - `%` — LIKE, substring search. The `%` symbol
-/// should not be included in the filter value. The search looks for …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepowidgetGetlistParamsFilter {
-    /// Widget identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Unique record code
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Code of the current application
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// Widget activity. Accepts values: - `Y` - widget is active and available - `N` - widget is
-    /// inactive and unavailable
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Widget name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Widget description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Code of the section where the widget will be added
-    #[b24(rename = "SECTIONS")]
-    pub sections: Option<String>,
-    /// URL of the widget cover image for the widget selection slider
-    #[b24(rename = "PREVIEW")]
-    pub preview: Option<String>,
-    /// Parameters for the Vue template engine
-    #[b24(rename = "WIDGET_PARAMS")]
-    pub widget_params: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Widget markup using Vue constructs
-    #[b24(rename = "CONTENT")]
-    pub content: Option<String>,
-    /// Widget manifest
-    #[b24(rename = "MANIFEST")]
-    pub manifest: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the user who created the record
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the record
-    #[b24(rename = "MODIFIED_BY_ID")]
-    pub modified_by_id: Option<i64>,
-    /// Creation date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-    /// Binding of the widget to a specific site template. Only for on-premise Bitrix24!
-    #[b24(rename = "SITE_TEMPLATE_ID")]
-    pub site_template_id: Option<String>,
-}
-
 /// Array for grouping widgets. Grouping can be done by fields of the widget
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepowidgetGetlistParamsGroup {
-    /// Widget identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Unique record code
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Code of the current application
-    #[b24(rename = "APP_CODE")]
-    pub app_code: Option<String>,
-    /// Widget activity. Accepts values: - `Y` - widget is active and available - `N` - widget is
-    /// inactive and unavailable
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Widget name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Widget description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Code of the section where the widget will be added
-    #[b24(rename = "SECTIONS")]
-    pub sections: Option<String>,
-    /// URL of the widget cover image for the widget selection slider
-    #[b24(rename = "PREVIEW")]
-    pub preview: Option<String>,
-    /// Parameters for the Vue template engine
-    #[b24(rename = "WIDGET_PARAMS")]
-    pub widget_params: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Widget markup using Vue constructs
-    #[b24(rename = "CONTENT")]
-    pub content: Option<String>,
-    /// Widget manifest
-    #[b24(rename = "MANIFEST")]
-    pub manifest: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Identifier of the user who created the record
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the record
-    #[b24(rename = "MODIFIED_BY_ID")]
-    pub modified_by_id: Option<i64>,
-    /// Creation date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-    /// Binding of the widget to a specific site template. Only for on-premise Bitrix24!
-    #[b24(rename = "SITE_TEMPLATE_ID")]
-    pub site_template_id: Option<String>,
-}
-
-/// Object for sorting the selected records in the format `{"field_1": "order_1", ... "field_N":
-/// "order_N"}`. Possible values for `field` can be found in the table below. Possible values for
-/// `order`: - `asc` — in ascending order - `desc` — in descending order
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepowidgetGetlistParamsOrder {
     /// Widget identifier
     #[b24(rename = "ID")]
     pub id: Option<i64>,

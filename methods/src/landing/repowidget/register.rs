@@ -49,8 +49,8 @@ pub struct RepowidgetRegisterFields {
     /// Code of the section where the widget will be added. List of available sections: -
     /// `widgets_company_life` — Company Life - `widgets_new_employees` — New Employees -
     /// `widgets_team` — Team - `widgets_automation` — Automation - `widgets_events` — Meetings
-    /// and Events - `widgets_profile` — Employee Profile - `widgets_tasks` — Tasks and Projects
-    /// - `widgets_sales` — Sales and Clients - `widgets_hr` — HR - `widgets_other` — Other -
+    /// and Events - `widgets_profile` — Employee Profile - `widgets_tasks` — Tasks and Projects -
+    /// `widgets_sales` — Sales and Clients - `widgets_hr` — HR - `widgets_other` — Other -
     /// `widgets_separators` — Transitions and Separators - `widgets_text` — Text -
     /// `widgets_image` — Images - `widgets_video` — Video
     #[b24(rename = "SECTIONS")]

@@ -25,9 +25,9 @@ pub struct SiteBindingToGroup {
     /// landing.site.getList method in the `ID` field
     #[b24(rename = "id")]
     pub id: i64,
-    /// Identifier of the Social Network group. `groupId` can be obtained from: - the group interface
-    /// - the result of the landing.site.getGroupBindings method in the `BINDING_ID` field for
-    /// existing bindings - the socialnetwork.api.workgroup.list method - the sonet_group.get method
+    /// Identifier of the Social Network group. `groupId` can be obtained from: - the group interface -
+    /// the result of the landing.site.getGroupBindings method in the `BINDING_ID` field for existing
+    /// bindings - the socialnetwork.api.workgroup.list method - the sonet_group.get method
     #[b24(rename = "groupId")]
     pub group_id: i64,
 }

@@ -215,15 +215,9 @@ pub struct SiteFullExportResultItemsPageCodeFields {
 
 /// Page template data. If the template is not linked, an empty array `[]` is returned (detailed
 /// description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SiteFullExportResultItemsPageCodeLayout {
-    /// XML_ID of the page template
-    pub code: Option<String>,
-    /// Codes of pages associated with the page template
-    #[b24(rename = "ref")]
-    pub ref_: Option<Vec<String>>,
-}
+///
+/// The same shape as [`crate::landing::site::full_export::SiteFullExportResultLayout`].
+pub type SiteFullExportResultItemsPageCodeLayout = crate::landing::site::full_export::SiteFullExportResultLayout;
 
 /// Page blocks (detailed description)
 #[b24_object]

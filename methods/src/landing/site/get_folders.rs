@@ -21,7 +21,7 @@ use crate::{b24_method, b24_object};
         SYSTEM_ERROR = "Internal error while executing the method",
     ),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteGetFolders {
     /// Internal scope of the landing pages. It is not related to the REST scope `landing` in the
     /// method name. The value of `scope` must correspond to the type of site (detailed description)
@@ -32,52 +32,11 @@ pub struct SiteGetFolders {
     #[b24(rename = "siteId")]
     pub site_id: i64,
     /// Filter by folder fields (detailed description)
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<SiteGetFoldersFilter>,
-}
-
-/// Filter by folder fields (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SiteGetFoldersFilter {
-    /// Identifier of the folder
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the parent folder. If `0`, `null`, `false`, or an empty string is passed, the
-    /// value will be converted to `null`, which selects top-level folders
-    #[b24(rename = "PARENT_ID")]
-    pub parent_id: Option<i64>,
-    /// Identifier of the folder's index page
-    #[b24(rename = "INDEX_ID")]
-    pub index_id: Option<i64>,
-    /// Active flag `Y/N`
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Deletion flag `Y/N`
-    #[b24(rename = "DELETED")]
-    pub deleted: Option<String>,
-    /// Exact match for the deletion flag. If `DELETED` and `=DELETED` are not present in the
-    /// request, the method automatically adds `=DELETED: "N"`
-    #[b24(rename = "=DELETED")]
-    pub deleted_2: Option<String>,
-    /// Title of the folder
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Symbolic code of the folder
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Identifier of the user who created the folder
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the folder
-    #[b24(rename = "MODIFIED_BY_ID")]
-    pub modified_by_id: Option<i64>,
-    /// Date and time of folder creation
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Date and time of folder modification
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }
 
 /// List of site folders (detailed description). The method may return `result: []` without an

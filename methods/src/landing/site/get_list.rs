@@ -45,9 +45,15 @@ pub struct SiteGetListParams {
     /// the public method converts it to `["STORE", "SMN"]`. Exact filtering by type works only for
     /// one value that is allowed in the current internal `scope`. If an array or a value not
     /// available in the current scope is passed, the method will substitute a list of allowed types.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Sorting in the format `{"FIELD": "ASC DESC"}`. If the parameter is not passed, no special
     /// sorting is applied.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Grouping in ORM format. If not an array, the parameter is converted to an empty array. When
     /// filtering by access rights, `ID` is added to the grouping.

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/landing/site/landing-site-get-additional-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `landing.site.getadditionalfields` retrieves additional fields of the site.
 ///
@@ -36,16 +36,6 @@ pub struct SiteGetadditionalfields {
 /// A set of additional fields of the site in the format `{"<FIELD_CODE>": "<VALUE>"}`. If there
 /// are no available fields, the method may return `null` or an empty array `[]` (detailed
 /// description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SiteGetadditionalfieldsResult {
-    /// Pair "field code → field value". The value can be a string (`"Y"`, `"#03c1fe"`), a number
-    /// (`1`), or an array (for example, `["BASE"]`). The composition and type of the value depend on
-    /// the specific additional field. Available field codes are described in the list of additional
-    /// fields of the site
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string | integer | boolean |
-    /// array | object`).
-    #[b24(rename = "<FIELD_CODE>")]
-    pub field_code: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::landing::landing::getadditionalfields::LandingGetadditionalfieldsResult`].
+pub type SiteGetadditionalfieldsResult = crate::landing::landing::getadditionalfields::LandingGetadditionalfieldsResult;

@@ -26,9 +26,9 @@ pub struct SiteUnbindingFromGroup {
     /// landing.site.getList in the `ID` field
     #[b24(rename = "id")]
     pub id: i64,
-    /// Identifier of the Social Network group. `groupId` can be obtained from: - the group interface
-    /// - the result of the method landing.site.getGroupBindings in the `BINDING_ID` field - the
-    /// method socialnetwork.api.workgroup.list - the method sonet_group.get
+    /// Identifier of the Social Network group. `groupId` can be obtained from: - the group interface -
+    /// the result of the method landing.site.getGroupBindings in the `BINDING_ID` field - the method
+    /// socialnetwork.api.workgroup.list - the method sonet_group.get
     #[b24(rename = "groupId")]
     pub group_id: i64,
 }

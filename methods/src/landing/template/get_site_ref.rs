@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/landing/template/landing-template-get-site-ref.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `landing.template.getSiteRef` retrieves a list of included areas associated with
 /// the site.
@@ -32,11 +32,6 @@ pub struct TemplateGetSiteRef {
 /// Bindings of the included areas of the site in the format `{"<AREA_ID>": <PAGE_ID>}`. If
 /// bindings are saved for the site, the method returns an object. If there are no bindings, the
 /// method returns `true` (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateGetSiteRefResult {
-    /// Identifier of the included area of the template. The value for this key contains the
-    /// identifier of the page assigned to this area
-    #[b24(rename = "<AREA_ID>")]
-    pub area_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::landing::template::get_landing_ref::TemplateGetLandingRefResult`].
+pub type TemplateGetSiteRefResult = crate::landing::template::get_landing_ref::TemplateGetLandingRefResult;

@@ -35,31 +35,9 @@ pub struct TemplateGetlist {
 /// `json { "select": ["field_1", "field_2"], "filter": { "field": "value" }, "order": { "field":
 /// "ASC" }, "group": ["field"], "limit": 50, "offset": 0 } ` The list of available fields is
 /// described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateGetlistParams {
-    /// A list of fields from the fields of the View Template object. If the parameter is not
-    /// provided, the method returns all available fields of the template. Fields like
-    /// `CREATED_BY.NAME` are not supported
-    pub select: Option<Vec<String>>,
-    /// A filter for fields from the fields of the View Template object. If the parameter is not
-    /// provided, the method returns all templates of the current account, including inactive ones.
-    /// Fields like `CREATED_BY.NAME` are not supported
-    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Sorting in the format `{"FIELD": "ASC"}` or `{"FIELD": "DESC"}`. Multiple fields can be
-    /// provided. If the parameter is not provided, the method does not apply any sorting
-    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// An array of field names for grouping, such as `["ACTIVE"]` or `["ACTIVE", "SORT"]`.
-    /// Calculated fields via `runtime` are not supported
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub group: Option<Vec<crate::exports::serde_json::Value>>,
-    /// The maximum number of items in the response. If `limit` is not specified, the method returns
-    /// all found templates without restriction. Use together with `offset` for pagination
-    pub limit: Option<i64>,
-    /// The offset from the start of the selection. Use together with `limit` for pagination
-    pub offset: Option<i64>,
-}
+///
+/// The same shape as [`crate::landing::site::get_list::SiteGetListParams`].
+pub type TemplateGetlistParams = crate::landing::site::get_list::SiteGetListParams;
 
 /// A list of view templates (detailed description). If nothing is found by the filter, the
 /// method returns `result: []`

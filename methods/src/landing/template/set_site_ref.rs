@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/landing/template/landing-template-set-site-ref.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `landing.template.setSiteRef` saves the bindings of included areas for the site.
 /// It only works with site bindings and does not change the bindings of individual pages.
@@ -35,16 +35,6 @@ pub struct TemplateSetSiteRef {
 /// A set of bindings for the included areas of the site (detailed description). If the parameter
 /// is not provided or an empty object `{}` or array `[]` is passed, the method will remove all
 /// current bindings of included areas for this site.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateSetSiteRefData {
-    /// Identifier of the page to be assigned to the corresponding included area. The key is the
-    /// identifier of the template area, and the value is the page identifier. Area identifiers
-    /// depend on the site template. They can be determined by the template, for example, through the
-    /// landing.template.getlist method and the `CONTENT` field: in the markup, areas are denoted as
-    /// `#AREA_1#`, `#AREA_2#`, and so on. In `data`, only the numeric part of such an identifier
-    /// should be passed: `1`, `2`. If a key is not provided for a saved area in `data` or if a value
-    /// of `0`, an empty string, `null`, or a negative …
-    #[b24(rename = "<AREA_ID>")]
-    pub area_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::landing::template::set_landing_ref::TemplateSetLandingRefData`].
+pub type TemplateSetSiteRefData = crate::landing::template::set_landing_ref::TemplateSetLandingRefData;

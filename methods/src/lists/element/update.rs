@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/lists/elements/lists-element-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `lists.element.update` updates a list element.
 ///
@@ -46,19 +46,6 @@ pub struct ElementUpdate {
 }
 
 /// Array of fields. Detailed description
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ElementUpdateFields {
-    /// Name of the element
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Custom properties. Any property of the element can be configured as multiple. For multiple
-    /// properties, pass an array, even if there is only one value. To pass a value in a File type
-    /// field, specify: - for File type — base64 or an array with the name and base64 - for File
-    /// type (Drive) — file identifier from Drive More about working with files in the article How
-    /// to Update and Delete Files
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "PROPERTY_PropertyId")]
-    pub property_property_id: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::lists::element::add::ElementAddFields`].
+pub type ElementUpdateFields = crate::lists::element::add::ElementAddFields;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/lists/fields/lists-field-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `lists.field.update` updates a list field.
 ///
@@ -43,86 +43,6 @@ pub struct FieldUpdate {
 }
 
 /// Array of parameters. Detailed description
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldUpdateFields {
-    /// Field name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Field type. The type cannot be changed; please provide the one that was specified when the
-    /// field was created. Custom fields: - `S` — String - `N` — Number - `L` — List - `F` —
-    /// File - `G` — Section binding - `E` — Element binding - `S:Date` — Date - `S:DateTime`
-    /// — Date/Time - `S:HTML` — HTML/text - `E:EList` — Element binding in list form -
-    /// `N:Sequence` — Counter - `S:ECrm` — CRM element binding - `S:Money` — Money -
-    /// `S:DiskFile` — File (Disk) - `S:employee` — Employee binding System fields: - `SORT` —
-    /// Sorting - `ACTIVE_FROM` — Start of activity - `ACTIVE_TO` …
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// Field required flag. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_REQUIRED")]
-    pub is_required: Option<String>,
-    /// Field multiplicity flag. Possible values: - `Y` — yes - `N` — no System fields cannot be
-    /// multiple.
-    #[b24(rename = "MULTIPLE")]
-    pub multiple: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Default value. If the `ADD_READ_ONLY_FIELD` setting is enabled in `SETTINGS`, this parameter
-    /// becomes required.
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<crate::exports::serde_json::Value>,
-    /// Values for the List type field. An array in the format `{'ID': { 'VALUE': 'Value_1', 'SORT':
-    /// 10, 'DEF': 'N' }}`, where `'ID'` — identifier, `VALUE` — displayed text, `SORT` —
-    /// sorting order, `DEF` — default value indicator. The identifier can be obtained using the
-    /// lists.field.get method.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "LIST")]
-    pub list: Option<Vec<crate::exports::serde_json::Value>>,
-    /// An alternative way to specify values for the List type field. A string where values are
-    /// separated by the newline character `\n`. {% note info "" %} When updating a List type field,
-    /// you can use either `LIST`, `LIST_TEXT_VALUES`, or both parameters together. In this case, the
-    /// values from the string will be added to those already in the array. {% endnote %}
-    #[b24(rename = "LIST_TEXT_VALUES")]
-    pub list_text_values: Option<String>,
-    /// Default value for the List type field. The array accepts the identifier from `LIST`.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "LIST_DEF")]
-    pub list_def: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Symbolic code of the field. Required for custom fields. Not used for system fields.
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Display and behavior settings. Supported values: - `SHOW_ADD_FORM` — show in the add form -
-    /// `SHOW_EDIT_FORM` — show in the edit form - `ADD_READ_ONLY_FIELD` — read-only (add form) -
-    /// `EDIT_READ_ONLY_FIELD` — read-only (edit form) - `SHOW_FIELD_PREVIEW` — show the field
-    /// when generating a link to the list item To enable a setting, use `Y`, to disable it — `N`.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Array of settings for custom fields. The structure depends on the field type: - HTML/text —
-    /// array in the format `{'height': 200}`, where `height` — height of the editor window -
-    /// Element binding in list form — array in the format `{'size': 1, 'width': 0, 'group': 'N',
-    /// 'multiple': 'N'}`, where `size` — height of the list, `width` — width limit (`0` - no
-    /// limit), `group` — grouping by sections, `multiple` — display as a multiple choice list -
-    /// Counter — array in the format `{'write': 'N', 'VALUE': 1}`, where `write` — permission to
-    /// change values, `VALUE` — current counter value …
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "USER_TYPE_SETTINGS")]
-    pub user_type_settings: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Height of the field.
-    #[b24(rename = "ROW_COUNT")]
-    pub row_count: Option<i64>,
-    /// Width of the field.
-    #[b24(rename = "COL_COUNT")]
-    pub col_count: Option<i64>,
-    /// Identifier of the related list. Required for types Binding to sections, Binding to elements,
-    /// and Binding to elements in list form.
-    #[b24(rename = "LINK_IBLOCK_ID")]
-    pub link_iblock_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::lists::field::add::FieldAddFields`].
+pub type FieldUpdateFields = crate::lists::field::add::FieldAddFields;

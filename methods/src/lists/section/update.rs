@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/lists/sections/lists-section-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `lists.section.update` updates a list section.
 ///
@@ -44,48 +44,6 @@ pub struct SectionUpdate {
 }
 
 /// Array of fields. Detailed description
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SectionUpdateFields {
-    /// Name of the section
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// External identifier of the section
-    #[b24(rename = "EXTERNAL_ID")]
-    pub external_id: Option<String>,
-    /// External identifier (XML ID)
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Activity status. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Deprecated. Image. Object in the format `{fileData: [value1, value2]}`, where `value1` —
-    /// name of the image file with extension, `value2` — image in base64 format. To delete the
-    /// image, use the object in the format `{remove: 'Y'}`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "PICTURE")]
-    pub picture: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Deprecated. Description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Deprecated. Description type. Possible values: - `text` — text - `html` — HTML Defaults
-    /// to `text`
-    #[b24(rename = "DESCRIPTION_TYPE")]
-    pub description_type: Option<String>,
-    /// Deprecated. Detail image. Object in the format `{fileData: [value1, value2]}`, where `value1`
-    /// — name of the image file with extension, `value2` — image in base64 format. To delete the
-    /// image, use the object in the format `{remove: 'Y'}`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "DETAIL_PICTURE")]
-    pub detail_picture: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Deprecated. User properties
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "SECTION_PROPERTY")]
-    pub section_property: Option<Vec<crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::lists::section::add::SectionAddFields`].
+pub type SectionUpdateFields = crate::lists::section::add::SectionAddFields;

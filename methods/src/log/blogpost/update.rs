@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/log/log-blogpost-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `log.blogpost.update` updates a message in the News Feed.
 ///
@@ -64,40 +64,6 @@ pub struct BlogpostUpdate {
 }
 
 /// Custom fields. A specific set of fields is supported, depending on the account settings.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BlogpostUpdateUf {
-    /// Alternative to `FILES`. Pass a list of Drive file identifiers in the format
-    /// `['n<ID_drive_file>']`. You can obtain the identifier using the disk.storage.getchildren and
-    /// disk.folder.getchildren methods. To clear the list of files from the message, pass
-    /// `['empty']`. The files will not be physically deleted from the Drive; only the attachment to
-    /// the message will be removed. {% note info "" %} When specifying `FILES`, the
-    /// `UF_BLOG_POST_FILE` parameter is ignored. {% endnote %}
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "UF_BLOG_POST_FILE")]
-    pub uf_blog_post_file: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Indicator of an important message. Automatically filled when `IMPORTANT = 'Y'`.
-    #[b24(rename = "UF_BLOG_POST_IMPRTNT")]
-    pub uf_blog_post_imprtnt: Option<i64>,
-    /// Expiration date of the important message. Automatically filled when `IMPORTANT_DATE_END` is
-    /// provided.
-    #[b24(rename = "UF_IMPRTANT_DATE_END")]
-    pub uf_imprtant_date_end: Option<String>,
-    /// Preview link from the message text. Automatically filled when `PARSE_PREVIEW = 'Y'`, if the
-    /// preview was successfully generated.
-    #[b24(rename = "UF_BLOG_POST_URL_PRV")]
-    pub uf_blog_post_url_prv: Option<i64>,
-    /// Data for the Gratitude functionality in the format: `js GRATITUDE_MEDAL: '<XML_ID_medal>',
-    /// GRATITUDE_EMPLOYEES: [<user_ID>] `
-    #[b24(rename = "UF_GRATITUDE")]
-    pub uf_gratitude: Option<i64>,
-    /// Survey data in the format: `js UF_BLOG_POST_VOTE: 'n<ID_survey>',
-    /// 'UF_BLOG_POST_VOTE_n<ID_survey>_DATA': { QUESTIONS: [ { QUESTION: 'Question', FIELD_TYPE: 0,
-    /// // Selection type: 0 — single option, 1 — multiple options ANSWERS: [ { MESSAGE: 'Answer
-    /// 1' }, { MESSAGE: 'Answer 2' } ] } ], ANONYMITY: 0, // Voting anonymity: 0 — no, 1 — yes
-    /// OPTIONS: 0 // Re-voting: 0 — prohibited, 1 — allowed } ` You can obtain the identifier of
-    /// an existing survey using the log.blogpost.get method.
-    #[b24(rename = "UF_BLOG_POST_VOTE")]
-    pub uf_blog_post_vote: Option<i64>,
-}
+///
+/// The same shape as [`crate::log::blogpost::add::BlogpostAddUf`].
+pub type BlogpostUpdateUf = crate::log::blogpost::add::BlogpostAddUf;

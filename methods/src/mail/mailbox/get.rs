@@ -23,8 +23,6 @@ pub struct MailboxGet {
     pub id: i64,
     /// A list of mailbox fields to be returned. Available fields: - `id` — mailbox identifier -
     /// `name` — mailbox name - `email` — email address - `senderName` — sender name
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

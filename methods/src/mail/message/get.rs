@@ -26,8 +26,6 @@ pub struct MessageGet {
     /// — e-mail subject - `from` — sender - `to` — recipient - `cc` — copy - `date` —
     /// e-mail date - `isSeen` — read flag - `hasAttachments` — attachment flag - `url` — link
     /// to the e-mail - `bindings` — object bindings - `body` — e-mail text
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

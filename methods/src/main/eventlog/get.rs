@@ -27,8 +27,6 @@ pub struct EventlogGet {
     /// object identifier - `remoteAddr` — IP address - `userAgent` — User-Agent of the request -
     /// `requestUri` — request URI - `siteId` — site identifier - `userId` — user identifier -
     /// `guestId` — guest identifier - `description` — event description
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

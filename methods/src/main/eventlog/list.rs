@@ -25,10 +25,8 @@ pub struct EventlogList {
     /// identifier - `remoteAddr` — IP address - `userAgent` — request User-Agent - `requestUri`
     /// — request URI - `siteId` — site identifier - `userId` — user identifier - `guestId` —
     /// guest identifier - `description` — event description
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Conditions for filtering entries in the format: - `["field", "operator", value]` - `["field",
     /// value]`, default operator `=` Available fields are similar to those in `select`. More about
     /// filtering in REST 3.0
@@ -36,8 +34,11 @@ pub struct EventlogList {
     /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "filter")]
     pub filter: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Sorting results in the format `{ "field": "value" }`. Available values: - `ASC` — ascending
-    /// - `DESC` — descending Available fields for sorting are similar to those in `select`.
+    /// Sorting results in the format `{ "field": "value" }`. Available values: - `ASC` — ascending -
+    /// `DESC` — descending Available fields for sorting are similar to those in `select`.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Pagination parameters: - `page` — page number - `limit` — number of entries per page,

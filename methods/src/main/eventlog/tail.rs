@@ -24,10 +24,8 @@ pub struct EventlogTail {
     /// identifier - `remoteAddr` — IP address - `userAgent` — request User-Agent - `requestUri`
     /// — request URI - `siteId` — site identifier - `userId` — user identifier - `guestId` —
     /// guest identifier - `description` — event description
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Conditions for filtering records in the format: - `["field", "operator", value]` - `["field",
     /// value]`, default operator `=` Available fields are similar to those in `select`. More about
     /// filtering in REST 3.0

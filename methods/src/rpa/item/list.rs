@@ -26,10 +26,16 @@ pub struct ItemList {
     #[b24(rename = "typeId")]
     pub type_id: Option<i64>,
     /// List for sorting, where the key is the field and the value is `ASC` or `DESC`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// List for filtering. Keys for filtering by custom fields should be in `UPPER_CASE`, while
     /// others should be in `camelCase`. Examples of filters are provided below
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Offset for pagination.

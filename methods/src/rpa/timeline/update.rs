@@ -7,7 +7,7 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method updates the timeline entry with the identifier `id`.
 ///
@@ -30,11 +30,6 @@ pub struct TimelineUpdate {
 }
 
 /// Object containing the fields of the entry
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TimelineUpdateFields {
-    /// Title of the entry
-    pub title: Option<String>,
-    /// Description of the entry. HTML tags can be used
-    pub description: Option<String>,
-}
+///
+/// The same shape as [`crate::rpa::timeline::add::TimelineAddFields`].
+pub type TimelineUpdateFields = crate::rpa::timeline::add::TimelineAddFields;

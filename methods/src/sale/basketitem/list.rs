@@ -24,10 +24,8 @@ use crate::b24_method;
 pub struct BasketitemList {
     /// An array of fields to be selected (see fields of the sale_basket_item object). If the array
     /// is not provided or is empty, all available fields from the trade catalogs will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected records in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// sale_basket_item object. An additional prefix can be specified for the key to clarify the
@@ -35,12 +33,18 @@ pub struct BasketitemList {
     /// greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an array is
     /// passed as the value - `!@` — NOT IN, an array is passed as the value - `%` — LIKE,
     /// substring search. The `%` character does not need to be passed in the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected records in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
     /// sale_basket_item object. Possible values for `order`: - `asc` — in ascending order - `desc`
     /// — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static — 50

@@ -25,10 +25,8 @@ pub struct BasketpropertiesList {
     /// An array containing the list of fields to be selected (see fields of the object
     /// `sale_basket_item_property`). If the array is not provided or an empty array is passed, all
     /// available fields of the basket item properties will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected catalog sections in the format `{"field_1": "value_1",
     /// ... "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// object `sale_basket_item_property`. An additional prefix can be specified for the key to
@@ -36,12 +34,18 @@ pub struct BasketpropertiesList {
     /// `>` — greater than - `<=` — less than or equal to - `<` — less than - `@` — IN (an
     /// array is passed as the value) - `!@` — NOT IN (an array is passed as the value) - `%` —
     /// LIKE, substring search. The % symbol in the filter value …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected groups of properties in the format `{"field_1": "order_1",
     /// ... "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
     /// object `sale_basket_item_property`. Possible values for `order`: - `asc` — in ascending
     /// order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static - 50

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sale/business-value-person-domain/sale-business-value-person-domain-delete-by-filter.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sale.businessValuePersonDomain.deleteByFilter` removes the correspondence with a
 /// natural or legal person.
@@ -31,14 +31,6 @@ pub struct BusinessValuePersonDomainDeleteByFilter {
 }
 
 /// Field values for deleting the correspondence with a natural or legal person
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BusinessValuePersonDomainDeleteByFilterFields {
-    /// ID of the payer type. Unique parameter. You can obtain the identifiers of payer types using
-    /// the method sale.persontype.list
-    #[b24(rename = "personTypeId")]
-    pub person_type_id: Option<i64>,
-    /// Value corresponding to the payer type: natural person or legal entity. - `I` — natural
-    /// person - `E` — legal entity
-    pub domain: Option<String>,
-}
+///
+/// The same shape as [`crate::sale::business_value_person_domain::add::BusinessValuePersonDomainAddFields`].
+pub type BusinessValuePersonDomainDeleteByFilterFields = crate::sale::business_value_person_domain::add::BusinessValuePersonDomainAddFields;

@@ -25,10 +25,8 @@ pub struct BusinessValuePersonDomainList {
     /// The array contains a list of fields to select. If not provided or an empty array is passed,
     /// all available fields for matching a natural or legal person will be selected. Possible values
     /// for array elements: - `personTypeId` - `domain`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected matches for a natural or legal person in the format
     /// `{"field_1": "value_1", ... "field_N": "value_N"}`. Possible values for `field`: -
     /// `personTypeId` - `domain` An additional prefix can be specified for the key to clarify the
@@ -36,12 +34,18 @@ pub struct BusinessValuePersonDomainList {
     /// greater than - `<=` — less than or equal to - `<` — less than - `@` — IN (an array is
     /// passed as the value) - `!@`— NOT IN (an array is passed as the value) - `=` — equals,
     /// exact match (used by default) - `!=` - not equal
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected matches for a natural or legal person in the format
     /// `{"field_1": "order_1", ... "field_N": "order_N"}`. Possible values for `field`: -
     /// `personTypeId` - `domain` Possible values for `order`: - `asc` — in ascending order -
     /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// The parameter is used to manage pagination. The page size of results is always static: 50

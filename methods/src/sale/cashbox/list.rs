@@ -24,9 +24,7 @@ use crate::b24_method;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CashboxList {
     /// An array with the list of fields to select (see fields of the sale_cashbox object)
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering selected cash registers in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// sale_cashbox object. When specifying multiple fields, the `AND` logic is used. An additional
@@ -34,9 +32,15 @@ pub struct CashboxList {
     /// `>=` — greater than or equal to - `>` — greater than - `<=` — less than or equal to -
     /// `<` — less than - `@` — IN, an array is passed as the value - `!@` — NOT IN, an array
     /// is passed as the value - `%` — LIKE, substring search. …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting selected records in the format `{"field_1": "order_1", ... "field_N":
     /// "order_N"}`. Possible values for `field` correspond to the fields of the sale_cashbox object.
     /// Possible values for `order`: - `asc` — in ascending order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

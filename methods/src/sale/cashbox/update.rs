@@ -68,27 +68,6 @@ pub struct CashboxUpdateFields {
 }
 
 /// OFD settings (detailed description provided below)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CashboxUpdateFieldsOfdSettings {
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "Settings for all OFDs")]
-    pub settings_for_all_of_ds: Option<crate::exports::serde_json::Value>,
-    /// Settings related to the OFD operation mode. The `IS_TEST` parameter (`string` with values
-    /// `Y/N`) is passed — OFD operation mode: - `Y` — test mode - `N` — working mode
-    #[b24(rename = "OFD_MODE")]
-    pub ofd_mode: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "Additional settings for OFD.RU")]
-    pub additional_settings_for_ofd_ru: Option<crate::exports::serde_json::Value>,
-    /// Settings for the "Seller Information" section. The required parameter `INN` (`string`) is
-    /// passed — seller's INN
-    #[b24(rename = "SELLER_INFO")]
-    pub seller_info: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "Additional settings for YARUS OFD")]
-    pub additional_settings_for_yarus_ofd: Option<crate::exports::serde_json::Value>,
-    /// Authorization settings. The `INN` parameter (`string`) is passed — security key
-    #[b24(rename = "AUTH")]
-    pub auth: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::sale::cashbox::add::CashboxAddOfdSettings`].
+pub type CashboxUpdateFieldsOfdSettings = crate::sale::cashbox::add::CashboxAddOfdSettings;

@@ -27,9 +27,7 @@ pub struct DeliveryGetlist {
     /// An array containing the list of fields to select (see fields of the object
     /// `sale_delivery_service`). If not provided or an empty array is passed, all available fields
     /// of delivery services will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected delivery services in the format `{"field_1": "value_1",
     /// ... "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// object `sale_delivery_service`. An additional prefix can be assigned to the key to specify
@@ -37,10 +35,16 @@ pub struct DeliveryGetlist {
     /// `%` — LIKE, substring search. The % symbol in the filter value does not need to be passed.
     /// The search looks for the substring at any position in the string. - `>` — greater than -
     /// `<` — less than - `!=` — not equal - `!%` — …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected delivery services in the format `{"field_1": "order_1",
     /// ... "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
     /// object `sale_delivery_service`. Possible values for `order`: - `asc` — in ascending order -
     /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

@@ -25,10 +25,8 @@ pub struct PaymentitembasketList {
     /// An array with the list of fields to be selected (see fields of the sale_payment_item_basket
     /// object). If the array is not provided or an empty array is passed, all available fields of
     /// the bindings of basket items to payments will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected bindings of basket items to payments in the format
     /// `{"field_1": "value_1", ... "field_N": "value_N"}`. Possible values for `field` correspond to
     /// the fields of the sale_payment_item_basket object. An additional prefix can be assigned to
@@ -36,12 +34,18 @@ pub struct PaymentitembasketList {
     /// equal to - `>` — greater than - `<=` — less than or equal to - `<` — less than - `%`
     /// — LIKE, substring search. The `%` symbol in the filter value does not need to be passed.
     /// The search looks for a substring at any position in …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected bindings of basket items to payments in the format
     /// `{"field_1": "order_1", ... "field_N": "order_N"}`. Possible values for `field` correspond to
     /// the fields of the sale_payment_item_basket object. Possible values for `order`: - `asc` —
     /// in ascending order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for managing pagination. The page size of results is always static —

@@ -27,9 +27,7 @@ pub struct PaysystemList {
     /// An array containing the list of fields to select (see fields of the `sale_paysystem` object).
     /// If the array is not provided or an empty array is passed, all available fields of the payment
     /// systems will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected payment systems in the format `{"field_1": "value_1",
     /// ... "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// sale_paysystem object. An additional prefix can be specified for the key to clarify the
@@ -37,10 +35,16 @@ pub struct PaysystemList {
     /// greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an array is
     /// passed as the value - `!@` — NOT IN, an array is passed as the value - `%` — LIKE,
     /// substring search. The `%` character does not need to be passed in …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected payment systems in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
     /// sale_paysystem object. Possible values for `order`: - `ASC` — in ascending order - `DESC`
     /// — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sale/person-type/sale-person-type-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sale.persontype.update` modifies the fields of the payer type.
 ///
@@ -35,19 +35,6 @@ pub struct PersontypeUpdate {
 /// Field values (detailed description provided below) for updating the payer type field in the
 /// form of a structure: `js fields: { name: 'value', code: 'value', sort: 'value', active:
 /// 'value', xmlId: 'value' } `
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PersontypeUpdateFields {
-    /// The name of the payer type
-    pub name: Option<String>,
-    /// The code of the payer type. Must be unique
-    pub code: Option<String>,
-    /// Sorting. Default value is `150`
-    pub sort: Option<String>,
-    /// Activity flag. Can take values `Y` / `N`. Default is set to `Y`
-    pub active: Option<String>,
-    /// External identifier. Can be used to synchronize the current payer type with a similar
-    /// position in an external system
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-}
+///
+/// The same shape as [`crate::sale::persontype::add::PersontypeAddFields`].
+pub type PersontypeUpdateFields = crate::sale::persontype::add::PersontypeAddFields;

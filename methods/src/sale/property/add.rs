@@ -35,8 +35,8 @@ pub struct PropertyAddFields {
     pub props_group_id: Option<i64>,
     /// Name of the order property
     pub name: Option<String>,
-    /// Type of the order property. Possible values: - `STRING` - `Y/N` - `NUMBER` - `ENUM` - `FILE`
-    /// - `DATE` - `LOCATION` - `ADDRESS`
+    /// Type of the order property. Possible values: - `STRING` - `Y/N` - `NUMBER` - `ENUM` - `FILE` -
+    /// `DATE` - `LOCATION` - `ADDRESS`
     #[b24(rename = "type")]
     pub type_: Option<String>,
     /// Symbolic code of the order property
@@ -48,8 +48,8 @@ pub struct PropertyAddFields {
     /// displayed in the public part. Possible values: - `Y` — yes - `N` — no If not provided,
     /// the default value is `N`
     pub util: Option<String>,
-    /// Indicator of whether the order property is included in the customer profile. Possible values:
-    /// - `Y` — yes - `N` — no If not provided, the default value is `N`
+    /// Indicator of whether the order property is included in the customer profile. Possible values: -
+    /// `Y` — yes - `N` — no If not provided, the default value is `N`
     #[b24(rename = "userProps")]
     pub user_props: Option<String>,
     /// Indicator of whether the order property is available in the filter on the order list page.

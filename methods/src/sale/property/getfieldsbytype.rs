@@ -24,8 +24,8 @@ use crate::b24_method;
 )]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PropertyGetfieldsbytype {
-    /// Order property type Possible values: - `STRING` - `Y/N` - `NUMBER` - `ENUM` - `FILE` - `DATE`
-    /// - `LOCATION` - `ADDRESS`
+    /// Order property type Possible values: - `STRING` - `Y/N` - `NUMBER` - `ENUM` - `FILE` - `DATE` -
+    /// `LOCATION` - `ADDRESS`
     #[b24(rename = "type")]
     pub type_: String,
 }

@@ -24,10 +24,8 @@ pub struct PropertyList {
     /// An array containing the list of fields to select (see the fields of the sale_order_property
     /// object). If not provided or an empty array is passed, all available property fields will be
     /// selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected payment bindings to shipments in the format `{"field_1":
     /// "value_1", ... "field_N": "value_N"}`. Possible values for `field` correspond to the fields
     /// of the sale_order_property object. An additional prefix can be specified for the key to
@@ -35,12 +33,18 @@ pub struct PropertyList {
     /// well) - `%` — LIKE, substring search. The % symbol in the filter value does not need to be
     /// passed. The search looks for a substring at any position in the string. - `>` — greater
     /// than - `<` — less than - `!=` — not equal - …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected items in the shipment table in the format `{"field_1":
     /// "order_1", ... "field_N": "order_N"}`. Possible values for `field` correspond to the fields
     /// of the sale_order_property. Possible values for `order`: - `asc` — in ascending order -
     /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static: 50

@@ -54,8 +54,8 @@ pub struct PropertyUpdateFields {
     /// displayed in the public part. Possible values: - `Y` — yes - `N` — no If not provided,
     /// the default value is `N`
     pub util: Option<String>,
-    /// Indicator of whether the order property is included in the customer profile. Possible values:
-    /// - `Y` — yes - `N` — no If not provided, the default value is `N`
+    /// Indicator of whether the order property is included in the customer profile. Possible values: -
+    /// `Y` — yes - `N` — no If not provided, the default value is `N`
     #[b24(rename = "userProps")]
     pub user_props: Option<String>,
     /// Indicator of whether the order property is available in the filter on the order list page.

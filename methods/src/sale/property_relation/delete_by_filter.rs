@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sale/property-relation/sale-property-relation-delete-by-filter.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sale.propertyRelation.deleteByFilter` removes the property relation.
 ///
@@ -28,17 +28,6 @@ pub struct PropertyRelationDeleteByFilter {
 }
 
 /// Field values for removing the property relation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PropertyRelationDeleteByFilterFields {
-    /// Entity identifier
-    #[b24(rename = "entityId")]
-    pub entity_id: Option<i64>,
-    /// Entity type: - `P` — payment system - `D` — delivery - `L` — landing - `T` — trading
-    /// platform
-    #[b24(rename = "entityType")]
-    pub entity_type: Option<String>,
-    /// Property identifier
-    #[b24(rename = "propertyId")]
-    pub property_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::sale::property_relation::add::PropertyRelationAddFields`].
+pub type PropertyRelationDeleteByFilterFields = crate::sale::property_relation::add::PropertyRelationAddFields;

@@ -23,23 +23,27 @@ use crate::b24_method;
 pub struct PropertygroupList {
     /// An array of fields to select (see fields of the sale_order_property_group object). If the
     /// array is not provided or is empty, all available fields of property groups will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected property groups in the format `{"field_1": "value_1",
     /// ... "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// sale_order_property_group object. An additional prefix can be specified for the key to
     /// clarify the filter behavior. Possible prefix values: - `+` — filtering by the exact value
-    /// of the specified field; this also includes elements where the field value is undefined (NULL)
-    /// - `>=` — greater than or equal to - `>` — greater than - `<=` — less than or equal to -
+    /// of the specified field; this also includes elements where the field value is undefined (NULL) -
+    /// `>=` — greater than or equal to - `>` — greater than - `<=` — less than or equal to -
     /// `<` — less than - `%` — LIKE, substring search. …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected property groups in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
-    /// sale_order_property_group object. Possible values for `order`: - `asc` — in ascending order
-    /// - `desc` — in descending order
+    /// sale_order_property_group object. Possible values for `order`: - `asc` — in ascending order -
+    /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

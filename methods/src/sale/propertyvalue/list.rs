@@ -24,10 +24,8 @@ pub struct PropertyvalueList {
     /// An array of fields to be selected (see fields of the sale_order_property_value object). If
     /// the array is not provided or an empty array is passed, all available property value fields
     /// will be selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering selected property values in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// sale_order_property_value object. An additional prefix can be assigned to the key to clarify
@@ -35,12 +33,18 @@ pub struct PropertyvalueList {
     /// greater than - `<=` — less than or equal to - `<` — less than - `%` — LIKE, substring
     /// search. The `%` symbol in the filter value does not need to be passed. The search looks for a
     /// substring at any position in the string. - `=%` — …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting selected property values in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
-    /// sale_order_property_value object. Possible values for `order`: - `asc` — in ascending order
-    /// - `desc` — in descending order
+    /// sale_order_property_value object. Possible values for `order`: - `asc` — in ascending order -
+    /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static: 50

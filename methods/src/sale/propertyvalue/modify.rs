@@ -32,39 +32,12 @@ pub struct PropertyvalueModify {
 /// "order": { "id": "value", "propertyValues": { "orderPropsId": "value", "value": "value" }, }
 /// } `
 #[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PropertyvalueModifyFields {
     /// An object containing the order ID and property values in the form of a structure: `json "id":
     /// "value", "propertyValues": { "orderPropsId": "value", "value": "value" }, `
-    pub order: Option<PropertyvalueModifyFieldsOrder>,
-}
-
-/// An object containing the order ID and property values in the form of a structure: `json "id":
-/// "value", "propertyValues": { "orderPropsId": "value", "value": "value" }, `
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PropertyvalueModifyFieldsOrder {
-    /// Order identifier
-    pub id: Option<i64>,
-    /// An array of objects (see the description of the `propertyValues` object below), containing
-    /// the order property identifier and property value
-    #[b24(rename = "propertyValues")]
-    pub property_values: Option<Vec<PropertyvalueModifyFieldsOrderPropertyValues>>,
-}
-
-/// An array of objects (see the description of the `propertyValues` object below), containing
-/// the order property identifier and property value
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PropertyvalueModifyFieldsOrderPropertyValues {
-    /// Order property identifier
-    #[b24(rename = "orderPropsId")]
-    pub order_props_id: Option<i64>,
-    /// Order property value. For multiple order properties, an array of values can be transmitted.
-    /// For properties of type `file`, an object in the format `{"fileData": ["value1", "value2"]}`
-    /// should be provided: - `value1` — file name with extension, - `value2` — file in base64
-    /// format. To delete a file, use an object in the format `{"remove": "Y"}`
     ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    pub value: Option<crate::exports::serde_json::Value>,
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

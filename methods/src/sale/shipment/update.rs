@@ -39,8 +39,8 @@ pub struct ShipmentUpdateFields {
     /// no (delivery not allowed)
     #[b24(rename = "allowDelivery")]
     pub allow_delivery: Option<String>,
-    /// Indicator of whether the shipment has been shipped. Possible values: - `Y` – yes (shipped)
-    /// - `N` – no (not shipped)
+    /// Indicator of whether the shipment has been shipped. Possible values: - `Y` – yes (shipped) -
+    /// `N` – no (not shipped)
     pub deducted: Option<String>,
     /// Delivery service identifier
     ///

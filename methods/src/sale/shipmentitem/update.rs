@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sale/shipment-item/sale-shipment-item-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sale.shipmentitem.update` updates an item in the shipment table part collection.
 ///
@@ -31,13 +31,6 @@ pub struct ShipmentitemUpdate {
 }
 
 /// Field values for updating the shipment table part item
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ShipmentitemUpdateFields {
-    /// Quantity of the product
-    pub quantity: Option<f64>,
-    /// External identifier. Can be used to synchronize the current product position of the delivery
-    /// with a similar position in an external system
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-}
+///
+/// The same shape as [`crate::sale::paymentitembasket::update::PaymentitembasketUpdateFields`].
+pub type ShipmentitemUpdateFields = crate::sale::paymentitembasket::update::PaymentitembasketUpdateFields;

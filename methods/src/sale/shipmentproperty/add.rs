@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sale/shipment-property/sale-shipment-property-add.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sale.shipmentproperty.add` adds a shipment property.
 ///
@@ -24,62 +24,6 @@ pub struct ShipmentpropertyAdd {
 }
 
 /// Field values for creating a shipment property
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShipmentpropertyAddFields {
-    /// Identifier of the payer type
-    #[b24(rename = "personTypeId")]
-    pub person_type_id: Option<i64>,
-    /// Identifier of the property group
-    #[b24(rename = "propsGroupId")]
-    pub props_group_id: Option<i64>,
-    /// Name of the shipment property
-    pub name: Option<String>,
-    /// Type of the shipment property. Possible values: - `STRING` - `Y/N` - `NUMBER` - `ENUM` -
-    /// `FILE` - `DATE` - `LOCATION` - `ADDRESS`
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Symbolic code of the shipment property
-    pub code: Option<String>,
-    /// Indicator of the activity status of the shipment property. Possible values: - `Y` — yes -
-    /// `N` — no If not provided, the default value is `Y` (the property is added as active)
-    pub active: Option<String>,
-    /// Indicator of whether the shipment property is a system property. System properties are not
-    /// displayed in the public part. Possible values: - `Y` — yes - `N` — no If not provided,
-    /// the default value is `N`
-    pub util: Option<String>,
-    /// Indicator of whether the shipment property is included in the customer profile. Possible
-    /// values: - `Y` — yes - `N` — no If not provided, the default value is `N`
-    #[b24(rename = "userProps")]
-    pub user_props: Option<String>,
-    /// Indicator of whether the shipment property is available in the filter on the shipment list
-    /// page. Possible values: - `Y` — yes - `N` — no If not provided, the default value is `N`
-    #[b24(rename = "isFiltered")]
-    pub is_filtered: Option<String>,
-    /// Sorting
-    pub sort: Option<i64>,
-    /// Description of the shipment property
-    pub description: Option<String>,
-    /// Indicator of whether the value of the shipment property is required. Possible values: - `Y`
-    /// — yes - `N` — no If not provided, the default value is `N`
-    pub required: Option<String>,
-    /// Indicator of whether the shipment property is multiple. For multiple properties, it is
-    /// possible to specify several values. Possible values: - `Y` — yes - `N` — no If not
-    /// provided, the default value is `N`
-    pub multiple: Option<String>,
-    /// External identifier of the shipment property
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-    /// Default value of the shipment property. For multiple shipment properties (multiple), an array
-    /// of values is supported
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "defaultValue")]
-    pub default_value: Option<crate::exports::serde_json::Value>,
-    /// An object in the format `{"field_1": "value_1", ... "field_N": "value_N"}` for passing
-    /// additional settings for the shipment property. The list of supported keys for this object
-    /// depends on the property type. For some property types (e.g., Y/N), additional properties are
-    /// not provided. The description of the settings parameter for different property types is
-    /// provided below
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::sale::property::add::PropertyAddFields`].
+pub type ShipmentpropertyAddFields = crate::sale::property::add::PropertyAddFields;

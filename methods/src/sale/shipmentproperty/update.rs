@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sale/shipment-property/sale-shipment-property-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sale.shipmentproperty.update` updates the shipment property.
 ///
@@ -40,52 +40,6 @@ pub struct ShipmentpropertyUpdate {
 }
 
 /// Field values for updating the shipment property
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShipmentpropertyUpdateFields {
-    /// Name of the shipment property
-    pub name: Option<String>,
-    /// Symbolic code of the shipment property
-    pub code: Option<String>,
-    /// Indicator of whether the shipment property is active. Possible values: - `Y` — yes - `N`
-    /// — no If not provided, the default value is `Y`
-    pub active: Option<String>,
-    /// Indicator of whether the shipment property is a system property. System properties are not
-    /// displayed in the public part. Possible values: - `Y` — yes - `N` — no If not provided,
-    /// the default value is `N`
-    pub util: Option<String>,
-    /// Indicator of whether the shipment property is included in the customer profile. Possible
-    /// values: - `Y` — yes - `N` — no If not provided, the default value is `N`
-    #[b24(rename = "userProps")]
-    pub user_props: Option<String>,
-    /// Indicator of whether the shipment property is available in the filter on the shipment list
-    /// page. Possible values: - `Y` — yes - `N` — no If not provided, the default value is `N`
-    #[b24(rename = "isFiltered")]
-    pub is_filtered: Option<String>,
-    /// Sorting
-    pub sort: Option<i64>,
-    /// Description of the shipment property
-    pub description: Option<String>,
-    /// Indicator of whether filling in the shipment property value is mandatory. Possible values: -
-    /// `Y` — yes - `N` — no If not provided, the default value is `N`
-    pub required: Option<String>,
-    /// Indicator of whether the order property is multiple. For multiple properties, it is possible
-    /// to specify several values. Possible values: - `Y` — yes - `N` — no If not provided, the
-    /// default value is `N`
-    pub multiple: Option<String>,
-    /// External identifier of the shipment property
-    #[b24(rename = "xmlId")]
-    pub xml_id: Option<String>,
-    /// Default value of the shipment property. For multiple shipment properties (multiple), an array
-    /// of values is supported
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "defaultValue")]
-    pub default_value: Option<crate::exports::serde_json::Value>,
-    /// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for passing
-    /// additional settings for the shipment property. The list of supported keys for this object
-    /// depends on the property type. For some property types (e.g., Y/N), additional properties are
-    /// not provided. The description of the settings parameter for different property types is
-    /// provided in the description of the method `sale.shipmentproperty.add`
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::sale::property::update::PropertyUpdateFields`].
+pub type ShipmentpropertyUpdateFields = crate::sale::property::update::PropertyUpdateFields;

@@ -24,10 +24,8 @@ pub struct TradeBindingList {
     /// An array containing the list of fields to select (see fields of the sale_order_trade_binding
     /// object). If not provided or an empty array is passed, all available order fields will be
     /// selected.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected orders in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. When multiple fields are specified, AND logic is used. Possible
     /// values for `field` correspond to the fields of the sale_order_trade_binding object. An
@@ -35,12 +33,18 @@ pub struct TradeBindingList {
     /// values: - `=` — equals (works with arrays as well) - `!=` - not equals - `>` — greater
     /// than - `<=` — less than or equal to - `<` — less than - `%` — LIKE, substring search.
     /// The `%` character in the filter value does not need to be …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected orders in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
-    /// sale_order_trade_binding object. Possible values for `order`: - `asc` — in ascending order
-    /// - `desc` — in descending order
+    /// sale_order_trade_binding object. Possible values for `order`: - `asc` — in ascending order -
+    /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for managing pagination. The page size of results is always static: 50

@@ -22,10 +22,8 @@ use crate::b24_method;
 pub struct TradePlatformList {
     /// An array containing the list of fields to select (see fields of the sale_order_trade_platform
     /// object)
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// A list of fields for filtering. When specifying multiple fields, AND logic is applied. The
     /// fields correspond to the fields of the sale_order_trade_platform object. An additional prefix
     /// can be assigned to the key to clarify the filter's behavior. Possible prefix values: - `=`
@@ -33,10 +31,16 @@ pub struct TradePlatformList {
     /// filter value does not need to be passed. The search looks for the substring in any position
     /// of the string. - `>` — greater than - `<` — less than - `!=` — not equal - `!%` — NOT
     /// LIKE, substring search. The % symbol in the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Sorting parameters. Format: `{field: direction (ASC, DESC)}`. The fields correspond to the
     /// fields of the sale_order_trade_platform object.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for pagination control. The page size of results is always static: 50

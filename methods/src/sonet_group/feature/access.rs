@@ -24,12 +24,12 @@ pub struct FeatureAccess {
     /// `calendar` — calendar - `tasks` — tasks - `files` — Drive - `blog` — messages
     /// Additional values may be available depending on the installed modules and event handlers
     pub feature: String,
-    /// Symbolic code of the operation within the functionality. Allowed values depend on `FEATURE`:
-    /// - for `photo`: - `view` — view the photo gallery - `write` — modify the photo gallery -
-    /// for `calendar`: - `view` — view the calendar - `write` — modify the calendar - for
-    /// `tasks`: - `view` — view own tasks - `view_all` — view all tasks - `sort` — sort and
-    /// move tasks - `create_tasks` — create tasks - `edit_tasks` — modify all tasks -
-    /// `delete_tasks` — delete all tasks - for `files`: - `view` — view files - `write` —
-    /// modify files - for `blog`: - `view_post` — view messages - …
+    /// Symbolic code of the operation within the functionality. Allowed values depend on `FEATURE`: -
+    /// for `photo`: - `view` — view the photo gallery - `write` — modify the photo gallery - for
+    /// `calendar`: - `view` — view the calendar - `write` — modify the calendar - for `tasks`: -
+    /// `view` — view own tasks - `view_all` — view all tasks - `sort` — sort and move tasks -
+    /// `create_tasks` — create tasks - `edit_tasks` — modify all tasks - `delete_tasks` —
+    /// delete all tasks - for `files`: - `view` — view files - `write` — modify files - for
+    /// `blog`: - `view_post` — view messages - …
     pub operation: String,
 }

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/checklist-item/task-checklist-item-get-list.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `task.checklistitem.getlist` retrieves a list of checklist items in a task.
 ///
@@ -30,101 +30,13 @@ pub struct ChecklistitemGetlist {
     /// status of the item - `IS_IMPORTANT` — importance mark of the item - `TOGGLED_BY` —
     /// identifier of the user who last changed the item's status - `TOGGLED_DATE` — date and time
     /// of the item's status change The sort direction can take the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }
 
 /// A list of objects with description of checklist item fields
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ChecklistitemGetlistResult {
-    /// Identifier of the checklist item
-    #[b24(rename = "ID")]
-    pub id: Option<String>,
-    /// Identifier of the task to which the item belongs
-    #[b24(rename = "TASK_ID")]
-    pub task_id: Option<String>,
-    /// Identifier of the parent item. A value of `0` indicates a root item
-    #[b24(rename = "PARENT_ID")]
-    pub parent_id: Option<String>,
-    /// Identifier of the item author
-    #[b24(rename = "CREATED_BY")]
-    pub created_by: Option<String>,
-    /// Text of the checklist item. If `PARENT_ID = 0`, the field contains the name of the checklist
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Sort index. The smaller the value, the higher the item in the list or sublist
-    #[b24(rename = "SORT_INDEX")]
-    pub sort_index: Option<String>,
-    /// Completion status of the item. Possible values: - `Y` — completed, - `N` — not completed
-    #[b24(rename = "IS_COMPLETE")]
-    pub is_complete: Option<bool>,
-    /// Importance mark of the item. Possible values: - `Y` — important, - `N` — regular
-    #[b24(rename = "IS_IMPORTANT")]
-    pub is_important: Option<bool>,
-    /// Identifier of the user who last changed the item's status. Can be `null` if the status has
-    /// not been changed
-    #[b24(rename = "TOGGLED_BY")]
-    pub toggled_by: Option<String>,
-    /// Date and time of the item's status change in `ISO 8601` format
-    #[b24(rename = "TOGGLED_DATE")]
-    pub toggled_date: Option<String>,
-    /// A list of objects with description of participants
-    #[b24(rename = "MEMBERS")]
-    pub members: Option<Vec<ChecklistitemGetlistResultMembers>>,
-    /// An object with description of attached files. The key is the identifier of the attached file
-    /// `ATTACHMENT_ID`
-    #[b24(rename = "ATTACHMENTS")]
-    pub attachments: Option<ChecklistitemGetlistResultAttachments>,
-}
-
-/// A list of objects with description of participants
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChecklistitemGetlistResultMembers {
-    /// Identifier of the user
-    #[b24(rename = "ID")]
-    pub id: Option<String>,
-    /// User's role in the checklist item. Possible values: - `A` — Participant, - `U` — Observer
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// User's name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Identifier of the user's avatar file on Drive
-    #[b24(rename = "PERSONAL_PHOTO")]
-    pub personal_photo: Option<String>,
-    /// User's gender. Possible values: - `M` — male, - `F` — female
-    #[b24(rename = "PERSONAL_GENDER")]
-    pub personal_gender: Option<String>,
-    /// Link to the user's avatar
-    #[b24(rename = "IMAGE")]
-    pub image: Option<String>,
-    /// Indicates that the user is an external participant
-    #[b24(rename = "IS_COLLABER")]
-    pub is_collaber: Option<bool>,
-}
-
-/// An object with description of attached files. The key is the identifier of the attached file
-/// `ATTACHMENT_ID`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChecklistitemGetlistResultAttachments {
-    /// Identifier of the attachment
-    #[b24(rename = "ATTACHMENT_ID")]
-    pub attachment_id: Option<i64>,
-    /// File name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// File size in bytes
-    #[b24(rename = "SIZE")]
-    pub size: Option<String>,
-    /// Identifier of the file on Drive
-    #[b24(rename = "FILE_ID")]
-    pub file_id: Option<String>,
-    /// Link to download the file
-    #[b24(rename = "DOWNLOAD_URL")]
-    pub download_url: Option<String>,
-    /// Link to view the file in the browser
-    #[b24(rename = "VIEW_URL")]
-    pub view_url: Option<String>,
-}
+///
+/// The same shape as [`crate::task::checklistitem::get::ChecklistitemGetResult`].
+pub type ChecklistitemGetlistResult = crate::task::checklistitem::get::ChecklistitemGetResult;

@@ -31,16 +31,22 @@ pub struct CommentitemGetlist {
     /// An object for sorting the result in the form `{"field": "sort value", ... }`. You can sort by
     /// the following fields: - `ID` — comment identifier - `AUTHOR_ID` — comment author's
     /// identifier - `AUTHOR_NAME` — author's name - `AUTHOR_EMAIL` — author's email address -
-    /// `POST_DATE` — comment publication date The sorting direction can take the following values:
-    /// - `asc` — ascending - `desc` — descending By default, the result is sorted in descending
+    /// `POST_DATE` — comment publication date The sorting direction can take the following values: -
+    /// `asc` — ascending - `desc` — descending By default, the result is sorted in descending
     /// order by comment identifier.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for filtering the result in the form `{"field": "filter value", ... }`. The value
     /// of the filtered field can be a single value or an array of values. You can filter by the
-    /// following fields: - `ID` — comment identifier - `AUTHOR_ID` — comment author's identifier
-    /// - `AUTHOR_NAME` — author's name - `POST_DATE` — comment publication date You can specify
-    /// a prefix for the filtered field indicating the type of filtering: - `!` — not equal - `<=`
+    /// following fields: - `ID` — comment identifier - `AUTHOR_ID` — comment author's identifier -
+    /// `AUTHOR_NAME` — author's name - `POST_DATE` — comment publication date You can specify a
+    /// prefix for the filtered field indicating the type of filtering: - `!` — not equal - `<=`
     /// — less than or equal to - `<` — less than - `>=` — greater than or equal to - `>` —
     /// greater than By default, records are not …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

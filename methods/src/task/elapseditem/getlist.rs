@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/elapsed-item/task-elapsed-item-get-list.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `task.elapseditem.getlist` returns a list of time tracking records for a task.
 ///
@@ -23,66 +23,26 @@ use crate::{b24_method, b24_object};
         "0x000100" = "Invalid method parameters provided",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ElapseditemGetlist {
     /// Task identifier. The task identifier can be obtained when creating a new task or by using the
     /// get task list method
     pub taskid: Option<i64>,
     /// Object for sorting the result (detailed description provided below)
-    pub order: Option<ElapseditemGetlistOrder>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object for filtering the result (detailed description provided below)
-    pub filter: Option<ElapseditemGetlistFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Array of fields of records that will be returned by the method. You can specify only the
     /// fields you need. If the array contains the value `"*"`, all available fields will be
     /// returned. By default, all fields of the main request table will be returned
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Object for call options. The element is an object `NAV_PARAMS` of the form `{'call option':
     /// 'value' [, ...]}` (detailed description provided below) in structure
     pub params: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
-
-/// Object for sorting the result (detailed description provided below)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ElapseditemGetlistOrder {
-    /// Identifier of the time tracking record. Can take values: - `asc` — ascending - `desc` —
-    /// descending
-    #[b24(rename = "ID")]
-    pub id: Option<String>,
-    /// Identifier of the user on behalf of whom the time tracking record was made. Can take values:
-    /// - `asc` — ascending - `desc` — descending
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<String>,
-    /// Time spent, in minutes. Can take values: - `asc` — ascending - `desc` — descending
-    #[b24(rename = "MINUTES")]
-    pub minutes: Option<String>,
-    /// Time spent, in seconds. Can take values: - `asc` — ascending - `desc` — descending
-    #[b24(rename = "SECONDS")]
-    pub seconds: Option<String>,
-    /// Record creation date. Can take values: - `asc` — ascending - `desc` — descending
-    #[b24(rename = "CREATED_DATE")]
-    pub created_date: Option<String>,
-    /// Start date. Can take values: - `asc` — ascending - `desc` — descending
-    #[b24(rename = "DATE_START")]
-    pub date_start: Option<String>,
-    /// End date. Can take values: - `asc` — ascending - `desc` — descending
-    #[b24(rename = "DATE_STOP")]
-    pub date_stop: Option<String>,
-}
-
-/// Object for filtering the result (detailed description provided below)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ElapseditemGetlistFilter {
-    /// Identifier of the time tracking record
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the user on behalf of whom the time tracking record was made
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<i64>,
-    /// Record creation date
-    #[b24(rename = "CREATED_DATE")]
-    pub created_date: Option<String>,
 }

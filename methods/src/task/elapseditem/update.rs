@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/elapsed-item/task-elapsed-item-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `task.elapseditem.update` updates the parameters of the specified time entry.
 ///
@@ -39,16 +39,6 @@ pub struct ElapseditemUpdate {
 /// An object containing user records, time, and comments (detailed description provided below)
 /// in the following structure: `js "ARFIELDS": { "SECONDS": "value", "COMMENT_TEXT": "value",
 /// "USER_ID": "value" }, `
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ElapseditemUpdateArfields {
-    /// Amount of time spent in seconds
-    #[b24(rename = "SECONDS")]
-    pub seconds: Option<i64>,
-    /// Comment text
-    #[b24(rename = "COMMENT_TEXT")]
-    pub comment_text: Option<String>,
-    /// User identifier
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::task::elapseditem::add::ElapseditemAddArfields`].
+pub type ElapseditemUpdateArfields = crate::task::elapseditem::add::ElapseditemAddArfields;

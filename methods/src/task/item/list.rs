@@ -30,14 +30,20 @@ pub struct ItemList {
     /// working group The sorting direction can take the following values: - `asc` — ascending -
     /// `desc` — descending Optional parameter. By default, it is sorted in descending order by
     /// task ID.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array of the form `{'filter_field': 'filter_value' [, ...]}`. The filter field can take
     /// the following values: - `ID` — task ID - `PARENT_ID` — parent task ID - `GROUP_ID` —
     /// working group ID - `CREATED_BY` — Creator - `STATUS_CHANGED_BY` — user who last changed
     /// the task status - `PRIORITY` — priority - `FORUM_TOPIC_ID` — forum topic ID -
     /// `RESPONSIBLE_ID` — Participant - `TITLE` — task title (can be searched using the pattern
-    /// `[%_]`) - `TAG` — tag - `REAL_STATUS` — task status. Constants reflecting task statuses:
-    /// - `STATE_NEW` = 1 - `STATE_PENDING` = 2 - …
+    /// `[%_]`) - `TAG` — tag - `REAL_STATUS` — task status. Constants reflecting task statuses: -
+    /// `STATE_NEW` = 1 - `STATE_PENDING` = 2 - …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array for call options. The element is an array `NAV_PARAMS` of the form `{'call_option':
     /// 'value' [, ...]}`, containing the following options: - `nPageSize` — number of items per
@@ -49,7 +55,5 @@ pub struct ItemList {
     /// An array of record fields that will be returned by the method. If the array contains the
     /// value `"*"`, all available fields will be returned. The default value (empty array `array()`)
     /// means that all fields of the main query table will be returned.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

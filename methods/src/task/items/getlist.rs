@@ -30,6 +30,9 @@ pub struct ItemsGetlist {
     /// working group The sorting direction can take the following values: - `asc` — ascending -
     /// `desc` — descending Optional parameter. By default, it is sorted in descending order by
     /// task ID. Sorting by custom fields is allowed
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array in the form `{'filter_field': "filter_value" [, ...]}`. The filter field can take
     /// the following values: - `ID` — task ID - `PARENT_ID` — parent task ID - `GROUP_ID` —
@@ -38,6 +41,9 @@ pub struct ItemsGetlist {
     /// `RESPONSIBLE_ID` — Participant - `TITLE` — task title (can be searched using the pattern
     /// `[%_]`) - `TAG` — tag - `REAL_STATUS` — task status with possible values: - `STATE_NEW` =
     /// 1 - `STATE_PENDING` = 2 - `STATE_IN_PROGRESS` = 3 - …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array of returned task fields
     ///

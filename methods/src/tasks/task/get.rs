@@ -32,8 +32,6 @@ pub struct TaskGet {
     /// `UF_CRM_TASK`, `UF_TASK_WEBDAV_FILES`, and `UF_MAIL_MESSAGE` are not returned by default.
     /// Specify one of these fields in `SELECT` to get their values. To retrieve custom fields,
     /// specify them in `SELECT`. You can find the names of custom fields using …
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

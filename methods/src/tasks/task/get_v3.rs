@@ -27,8 +27,6 @@ pub struct TaskGetV3 {
     /// task fields without related objects is returned. For related objects, use a nested path with
     /// a dot, for example `["responsible.name","responsible.email"]` - the response will include the
     /// `responsible` object with the requested fields. List of fields with related objects
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -27,25 +27,29 @@ pub struct TaskList {
     /// `TIME_SPENT_IN_LOGS` — time spent recorded in the change history - `DATE_START` — task
     /// start date - `CREATED_DATE` — task creation date - `CHANGED_DATE` — last task
     /// modification date - `CLOSED_DATE` — task completion date - …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for filtering the task list in the format `{"field_1": "value_1", ... "field_N":
-    /// "value_N"}`. The filterable fields can take the following values: - `ID` — task identifier
-    /// - `PARENT_ID` — parent task identifier - `GROUP_ID` — working group identifier -
+    /// "value_N"}`. The filterable fields can take the following values: - `ID` — task identifier -
+    /// `PARENT_ID` — parent task identifier - `GROUP_ID` — working group identifier -
     /// `CREATED_BY` — Creator - `STATUS_CHANGED_BY` — user who last changed the task status -
     /// `PRIORITY` — priority - `FORUM_TOPIC_ID` — forum topic identifier - `RESPONSIBLE_ID` —
     /// Participant - `TITLE` — task title (can search by pattern [%_]) - `TAG` — task tag -
     /// `REAL_STATUS` — task status. Corresponds to the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array containing a list of fields to select. By default, the system returns only those
     /// fields stored in the record — without additional data calculated on the fly. {% note
     /// warning %} Always specify fields in `select`. The default set of fields may change. {%
     /// endnote %}
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Additional information that can be retrieved about the task: - `WITH_RESULT_INFO` —
     /// information about the result in the task - `WITH_TIMER_INFO` — data on time spent -
     /// `WITH_PARSED_DESCRIPTION` — description with HTML markup

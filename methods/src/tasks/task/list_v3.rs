@@ -22,10 +22,8 @@ pub struct TaskListV3 {
     /// List of fields to be returned in the response. If `select` is not specified, the method
     /// returns only the `id` of the task. Field names for `select` match the keys of the task object
     /// from the Task object block
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Task filtering conditions in the format: - `["field", "operator", value]` - `["field",
     /// value]`, default operator `=` In REST 3.0, filtering by the `id` field is supported for
     /// tasks. More details about filtering in REST 3.0
@@ -39,6 +37,9 @@ pub struct TaskListV3 {
     /// `status`, `started`, `estimatedTime`, `changed`, `closed`, `activity`, `mark`,
     /// `allowsChangeDeadline`, `allowsTimeTracking`. See the field descriptions in the Task object
     /// block By default, tasks are sorted by `id` in ascending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Pagination parameters: - `page` — page number - `limit` — number of tasks per page,

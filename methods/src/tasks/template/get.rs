@@ -35,13 +35,11 @@ pub struct TemplateGet {
 pub struct TemplateGetParams {
     /// An array of fields to return. By default, `['*', 'UF_*']` is used — select all fields and
     /// custom fields
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }
 
-/// Task template data (detailed description). Returns `false`: - if `templateId` is passed empty
-/// - if a template with the specified `templateId` does not exist - if the user does not have
+/// Task template data (detailed description). Returns `false`: - if `templateId` is passed empty -
+/// if a template with the specified `templateId` does not exist - if the user does not have
 /// permission to view the template
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq)]

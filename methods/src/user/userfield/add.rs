@@ -36,8 +36,8 @@ pub struct UserfieldAddFields {
     pub field_name: Option<String>,
     /// Custom field type. Possible values: - `string` — string - `integer` — integer - `double`
     /// — number - `date` — date - `datetime` — date with time - `boolean` — Yes / No -
-    /// `file` — file - `enumeration` — list - `url` — link - `address` — Google Maps address
-    /// - `money` — money - `iblock_section` — Link to infoblock section - `iblock_element` —
+    /// `file` — file - `enumeration` — list - `url` — link - `address` — Google Maps address -
+    /// `money` — money - `iblock_section` — Link to infoblock section - `iblock_element` —
     /// Link to infoblock item - `employee` — Link to user - `crm` — Link to CRM item -
     /// `crm_status` — Link to CRM directory
     #[b24(rename = "USER_TYPE_ID")]

@@ -20,10 +20,10 @@ pub struct UserfieldList {
     /// Sorting of selected custom fields in `{"field_1": "order_1", ... "field_N": "order_N"}`
     /// format. Possible values for `field_N`: - `ID` — custom field identifier - `FIELD_NAME` —
     /// field name - `USER_TYPE_ID` — field data type - `XML_ID` — external code - `SORT` —
-    /// field sorting order - `MULTIPLE` — multi-value capability - `MANDATORY` — mandatory field
-    /// - `SHOW_FILTER` — show field in user list filter - `SHOW_IN_LIST` — show field in user
-    /// list - `EDIT_IN_LIST` — field editing capability in user list - `IS_SEARCHABLE` — field
-    /// search capability Possible values for `order_N`: - …
+    /// field sorting order - `MULTIPLE` — multi-value capability - `MANDATORY` — mandatory field -
+    /// `SHOW_FILTER` — show field in user list filter - `SHOW_IN_LIST` — show field in user list -
+    /// `EDIT_IN_LIST` — field editing capability in user list - `IS_SEARCHABLE` — field search
+    /// capability Possible values for `order_N`: - …
     ///
     /// Untyped (`serde_json::Value`): the docs give several types (`string|array`).
     #[b24(rename = "order")]

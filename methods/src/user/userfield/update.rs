@@ -88,13 +88,6 @@ pub struct UserfieldUpdateFields {
 
 /// An object in `{"field_1": "value_1", ... "field_N": "value_N"}` format to pass additional
 /// custom field settings. Settings are described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserfieldUpdateFieldsSettings {
-    /// Default value. Default `''`
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<String>,
-    /// Number of lines in the input field. Must be greater than 0. Default `1`
-    #[b24(rename = "ROWS")]
-    pub rows: Option<i64>,
-}
+///
+/// The same shape as [`crate::user::userfield::add::UserfieldAddFieldsSettings`].
+pub type UserfieldUpdateFieldsSettings = crate::user::userfield::add::UserfieldAddFieldsSettings;

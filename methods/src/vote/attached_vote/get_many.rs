@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/vote/vote.attachedvote.getMany.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `vote.AttachedVote.getMany` returns data for multiple votes based on the
 /// identifiers of the entities to which the vote is attached.
@@ -34,59 +34,6 @@ pub struct AttachedVoteGetMany {
 
 /// Root element of the response. Contains information about the requested votes, structure
 /// described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AttachedVoteGetManyResult {
-    /// Identifier of the attached vote
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the vote itself
-    #[b24(rename = "VOTE_ID")]
-    pub vote_id: Option<i64>,
-    /// Vote counter
-    #[b24(rename = "COUNTER")]
-    pub counter: Option<i64>,
-    /// Array of poll questions
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "QUESTIONS")]
-    pub questions: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Level of poll anonymity
-    #[b24(rename = "ANONYMITY")]
-    pub anonymity: Option<i64>,
-    /// Availability of revoting
-    #[b24(rename = "OPTIONS")]
-    pub options: Option<i64>,
-    /// Map of the current user's answers
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "userAnswerMap")]
-    pub user_answer_map: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Can the current user edit the poll
-    #[b24(rename = "canEdit")]
-    pub can_edit: Option<bool>,
-    /// Can the current user vote
-    #[b24(rename = "canVote")]
-    pub can_vote: Option<bool>,
-    /// Can the current user revote
-    #[b24(rename = "canRevote")]
-    pub can_revote: Option<bool>,
-    /// Has the current user already voted
-    #[b24(rename = "isVoted")]
-    pub is_voted: Option<bool>,
-    /// Signed identifier
-    #[b24(rename = "signedAttachId")]
-    pub signed_attach_id: Option<String>,
-    /// URL to view the poll results
-    #[b24(rename = "resultUrl")]
-    pub result_url: Option<String>,
-    /// URL to download the poll results
-    #[b24(rename = "downloadUrl")]
-    pub download_url: Option<String>,
-    /// Identifier of the entity to which the poll is attached
-    #[b24(rename = "entityId")]
-    pub entity_id: Option<i64>,
-    /// Is the poll completed
-    #[b24(rename = "isFinished")]
-    pub is_finished: Option<bool>,
-}
+///
+/// The same shape as [`crate::vote::attached_vote::get::AttachedVoteGetResult`].
+pub type AttachedVoteGetManyResult = crate::vote::attached_vote::get::AttachedVoteGetResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/vote/vote.attachedvote.recall.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `vote.AttachedVote.recall` allows a user to withdraw their vote in an active
 /// voting session. This method only works with votes where the option Allow Re-voting is
@@ -30,59 +30,6 @@ pub struct AttachedVoteRecall {
 
 /// The root element of the response. Contains the `attach` object with information about the
 /// voting, structure described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AttachedVoteRecallResult {
-    /// The ID of the attached vote
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// The ID of the vote itself
-    #[b24(rename = "VOTE_ID")]
-    pub vote_id: Option<i64>,
-    /// The vote counter
-    #[b24(rename = "COUNTER")]
-    pub counter: Option<i64>,
-    /// An array of the poll questions
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "QUESTIONS")]
-    pub questions: Option<Vec<crate::exports::serde_json::Value>>,
-    /// The level of anonymity of the poll
-    #[b24(rename = "ANONYMITY")]
-    pub anonymity: Option<i64>,
-    /// Availability of re-voting
-    #[b24(rename = "OPTIONS")]
-    pub options: Option<i64>,
-    /// Map of the current user's answers
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "userAnswerMap")]
-    pub user_answer_map: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Can the current user edit the poll
-    #[b24(rename = "canEdit")]
-    pub can_edit: Option<bool>,
-    /// Can the current user vote
-    #[b24(rename = "canVote")]
-    pub can_vote: Option<bool>,
-    /// Can the current user re-vote
-    #[b24(rename = "canRevote")]
-    pub can_revote: Option<bool>,
-    /// Has the current user already voted
-    #[b24(rename = "isVoted")]
-    pub is_voted: Option<bool>,
-    /// The signed ID
-    #[b24(rename = "signedAttachId")]
-    pub signed_attach_id: Option<String>,
-    /// URL to view the poll results
-    #[b24(rename = "resultUrl")]
-    pub result_url: Option<String>,
-    /// URL to download the poll results
-    #[b24(rename = "downloadUrl")]
-    pub download_url: Option<String>,
-    /// The ID of the element to which the poll is attached
-    #[b24(rename = "entityId")]
-    pub entity_id: Option<i64>,
-    /// Is the poll finished
-    #[b24(rename = "isFinished")]
-    pub is_finished: Option<bool>,
-}
+///
+/// The same shape as [`crate::vote::attached_vote::get::AttachedVoteGetResult`].
+pub type AttachedVoteRecallResult = crate::vote::attached_vote::get::AttachedVoteGetResult;

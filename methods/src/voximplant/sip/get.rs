@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/telephony/voximplant/sip/voximplant-sip-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `voximplant.sip.get` returns a list of SIP lines created by the current
 /// application.
@@ -19,7 +19,7 @@ use crate::{b24_method, b24_object};
         ACCESS_DENIED = "`Access denied!`",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SipGet {
     /// Object for filtering in the format `{"field_1": "value_1", ... "field_N": "value_N"}`. See
     /// the list of available fields for filtering below. Supported operators in the filter key: -
@@ -28,7 +28,10 @@ pub struct SipGet {
     /// between (outside the range) - `?` — string search - `=` — equal, exact match (used by
     /// default) - `!=` — not equal - `%` — LIKE, substring search - `!%` — NOT LIKE, substring
     /// search By default — no filtering. The method …
-    pub filter: Option<SipGetFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Sorting field. Uses fields from the list of fields for filtering. By default — no sorting.
     pub sort: Option<String>,
     /// Sorting direction. Possible values: - `ASC` — ascending order - `DESC` — descending order
@@ -39,73 +42,4 @@ pub struct SipGet {
     /// page number.
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// Object for filtering in the format `{"field_1": "value_1", ... "field_N": "value_N"}`. See
-/// the list of available fields for filtering below. Supported operators in the filter key: -
-/// `!` — not equal - `>=` — greater than or equal to - `>` — greater than - `<=` — less
-/// than or equal to - `<` — less than - `><` — between (inclusive range) - `!><` — not
-/// between (outside the range) - `?` — string search - `=` — equal, exact match (used by
-/// default) - `!=` — not equal - `%` — LIKE, substring search - `!%` — NOT LIKE, substring
-/// search By default — no filtering. The method …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SipGetFilter {
-    /// Internal identifier of the SIP line record. This field is not returned in the method
-    /// response.
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Type of PBX. Possible values: - `cloud` — cloud PBX - `office` — office PBX
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// Connection name.
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Identifier of the SIP line configuration.
-    #[b24(rename = "CONFIG_ID")]
-    pub config_id: Option<i64>,
-    /// Identifier of the SIP registration. Relevant for cloud PBX.
-    #[b24(rename = "REG_ID")]
-    pub reg_id: Option<i64>,
-    /// Application identifier. Filtering by this field is forcibly limited to the current
-    /// application.
-    #[b24(rename = "APP_ID")]
-    pub app_id: Option<String>,
-    /// Address of the SIP registration server.
-    #[b24(rename = "SERVER")]
-    pub server: Option<String>,
-    /// Login for connecting to the server.
-    #[b24(rename = "LOGIN")]
-    pub login: Option<String>,
-    /// Password for connecting to the server.
-    #[b24(rename = "PASSWORD")]
-    pub password: Option<String>,
-    /// Address of the server for incoming calls. Relevant for office PBX.
-    #[b24(rename = "INCOMING_SERVER")]
-    pub incoming_server: Option<String>,
-    /// Login for incoming calls. Relevant for office PBX.
-    #[b24(rename = "INCOMING_LOGIN")]
-    pub incoming_login: Option<String>,
-    /// Password for incoming calls. Relevant for office PBX.
-    #[b24(rename = "INCOMING_PASSWORD")]
-    pub incoming_password: Option<String>,
-    /// Username for authentication.
-    #[b24(rename = "AUTH_USER")]
-    pub auth_user: Option<String>,
-    /// Address of the SIP proxy for outgoing connection to the operator or PBX.
-    #[b24(rename = "OUTBOUND_PROXY")]
-    pub outbound_proxy: Option<String>,
-    /// Indicator for line number detection. Possible values: - `Y` — line number detection enabled
-    /// - `N` — line number detection disabled.
-    #[b24(rename = "DETECT_LINE_NUMBER")]
-    pub detect_line_number: Option<String>,
-    /// Order of headers for line number detection.
-    #[b24(rename = "LINE_DETECT_HEADER_ORDER")]
-    pub line_detect_header_order: Option<String>,
-    /// SIP registration status code.
-    #[b24(rename = "REGISTRATION_STATUS_CODE")]
-    pub registration_status_code: Option<i64>,
-    /// SIP registration error message.
-    #[b24(rename = "REGISTRATION_ERROR_MESSAGE")]
-    pub registration_error_message: Option<String>,
 }

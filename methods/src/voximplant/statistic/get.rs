@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/telephony/voximplant/voximplant-statistic-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `voximplant.statistic.get` returns a list of calls from telephony statistics.
 ///
@@ -20,7 +20,7 @@ use crate::{b24_method, b24_object};
         ACCESS_DENIED = "Access denied!",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatisticGet {
     /// An object for filtering in the format `{"field_1": "value_1", ... "field_N": "value_N"}`. See
     /// the list of available fields for filtering below. Supported operators in the filter key: -
@@ -29,7 +29,10 @@ pub struct StatisticGet {
     /// between (outside range) - `?` — string search - `=` — equal, exact match (used by
     /// default) - `!=` — not equal - `%` — LIKE, substring search - `!%` — NOT LIKE, substring
     /// search By default — no filtering
-    pub filter: Option<StatisticGetFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Sorting field. The same fields as in the list of fields for filtering are used, except for
     /// `CALL_TYPE`. By default — no sorting
     pub sort: Option<String>,
@@ -41,108 +44,4 @@ pub struct StatisticGet {
     /// page number
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// An object for filtering in the format `{"field_1": "value_1", ... "field_N": "value_N"}`. See
-/// the list of available fields for filtering below. Supported operators in the filter key: -
-/// `!` — not equal - `>=` — greater than or equal - `>` — greater than - `<=` — less
-/// than or equal - `<` — less than - `><` — between (inclusive range) - `!><` — not
-/// between (outside range) - `?` — string search - `=` — equal, exact match (used by
-/// default) - `!=` — not equal - `%` — LIKE, substring search - `!%` — NOT LIKE, substring
-/// search By default — no filtering
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StatisticGetFilter {
-    /// Internal identifier of the statistics record
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Call identifier
-    #[b24(rename = "CALL_ID")]
-    pub call_id: Option<String>,
-    /// Call identifier on the external PBX/integration side
-    #[b24(rename = "EXTERNAL_CALL_ID")]
-    pub external_call_id: Option<String>,
-    /// Call category
-    #[b24(rename = "CALL_CATEGORY")]
-    pub call_category: Option<String>,
-    /// User identifier. The identifier can be obtained using the user.get method
-    #[b24(rename = "PORTAL_USER_ID")]
-    pub portal_user_id: Option<i64>,
-    /// Line number through which the call was made
-    #[b24(rename = "PORTAL_NUMBER")]
-    pub portal_number: Option<String>,
-    /// Subscriber number
-    #[b24(rename = "PHONE_NUMBER")]
-    pub phone_number: Option<String>,
-    /// Type of call. Possible values: - `1` — outgoing - `2` — incoming - `3` — incoming with
-    /// redirection - `4` — callback - `5` — informational call
-    #[b24(rename = "CALL_TYPE")]
-    pub call_type: Option<i64>,
-    /// Duration of the call in seconds
-    #[b24(rename = "CALL_DURATION")]
-    pub call_duration: Option<i64>,
-    /// Date and time of the call start in ISO-8601 format with timezone indication
-    #[b24(rename = "CALL_START_DATE")]
-    pub call_start_date: Option<String>,
-    /// Call log URL
-    #[b24(rename = "CALL_LOG")]
-    pub call_log: Option<String>,
-    /// Call recording URL
-    #[b24(rename = "CALL_RECORD_URL")]
-    pub call_record_url: Option<String>,
-    /// Call rating. Possible values: - `1`, `2`, `3`, `4`, `5` If the rating is absent — `0` or
-    /// `null`
-    #[b24(rename = "CALL_VOTE")]
-    pub call_vote: Option<i64>,
-    /// Cost of the call
-    #[b24(rename = "COST")]
-    pub cost: Option<f64>,
-    /// Currency of the call cost
-    #[b24(rename = "COST_CURRENCY")]
-    pub cost_currency: Option<String>,
-    /// Call result code. Possible values: - `200` — successful call - `304` — missed call -
-    /// `603` — declined - `603-S` — call canceled - `403` — forbidden - `404` — invalid
-    /// number - `486` — busy - `484` — direction unavailable - `503` — direction unavailable -
-    /// `480` — temporarily unavailable - `402` — insufficient funds - `423` — blocked -
-    /// `OTHER` — undefined
-    #[b24(rename = "CALL_FAILED_CODE")]
-    pub call_failed_code: Option<String>,
-    /// Text of the reason/result of the call
-    #[b24(rename = "CALL_FAILED_REASON")]
-    pub call_failed_reason: Option<String>,
-    /// Type of CRM object. Possible values: - `CONTACT` — contact - `COMPANY` — company - `LEAD`
-    /// — lead
-    #[b24(rename = "CRM_ENTITY_TYPE")]
-    pub crm_entity_type: Option<String>,
-    /// Identifier of the CRM object from `CRM_ENTITY_TYPE`
-    #[b24(rename = "CRM_ENTITY_ID")]
-    pub crm_entity_id: Option<i64>,
-    /// Identifier of the CRM activity for the call
-    #[b24(rename = "CRM_ACTIVITY_ID")]
-    pub crm_activity_id: Option<i64>,
-    /// Application identifier
-    #[b24(rename = "REST_APP_ID")]
-    pub rest_app_id: Option<i64>,
-    /// Application name
-    #[b24(rename = "REST_APP_NAME")]
-    pub rest_app_name: Option<String>,
-    /// Identifier of the call transcript
-    #[b24(rename = "TRANSCRIPT_ID")]
-    pub transcript_id: Option<i64>,
-    /// Indicator of pending transcription. Possible values: - `Y` — transcription pending - `N`
-    /// — transcription available or absent
-    #[b24(rename = "TRANSCRIPT_PENDING")]
-    pub transcript_pending: Option<String>,
-    /// Session identifier on the telephony side
-    #[b24(rename = "SESSION_ID")]
-    pub session_id: Option<i64>,
-    /// Number of redial attempts (for callback scenarios)
-    #[b24(rename = "REDIAL_ATTEMPT")]
-    pub redial_attempt: Option<i64>,
-    /// Comment on the call
-    #[b24(rename = "COMMENT")]
-    pub comment: Option<String>,
-    /// Duration of the call recording file
-    #[b24(rename = "RECORD_DURATION")]
-    pub record_duration: Option<i64>,
 }

@@ -19,11 +19,11 @@ use crate::{b24_method, b24_object};
         ACCESS_DENIED = "The method was not executed by an administrator",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkflowTemplateList {
     /// The array contains a list of fields to select. You can specify only the fields that are
     /// necessary. Default value — `['ID']`
-    pub select: Option<Vec<WorkflowTemplateListSelect>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the list of business process templates in the format `{"field_1":
     /// "value_1", ... "field_N": "value_N"}`, where - `field_N` — field of the template for
     /// filtering - `value_N` — field value You can specify the type of filtering before the name
@@ -31,240 +31,25 @@ pub struct WorkflowTemplateList {
     /// — less than or equal to - `>` — greater than - `>=` — greater than or equal to Without
     /// a prefix, the filter compares the value for equality. The field name can be passed in any
     /// case
-    pub filter: Option<WorkflowTemplateListFilter>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the list of launched business processes in the format `{"field_1":
     /// "value_1", ... "field_N": "value_N"}`, where - `field_N` — field of the template for
     /// sorting - `value_N` — sorting direction Sorting direction can take the values: - `asc` —
     /// ascending - `desc` — descending You can specify multiple fields for sorting, for example,
     /// `{NAME: 'ASC', ID: 'DESC'}`. Default value — `{ID: 'ASC'}`
-    pub order: Option<WorkflowTemplateListOrder>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for managing pagination. The page size of results is always static —
     /// 50 records. To select the second page of results, you need to pass the value `50`. To select
     /// the third page of results — the value `100`, and so on. The formula for calculating the
     /// `start` parameter value: `start = (N - 1) * 50`, where `N` — the number of the desired page
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// The array contains a list of fields to select. You can specify only the fields that are
-/// necessary. Default value — `['ID']`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WorkflowTemplateListSelect {
-    /// Identifier of the business process template
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the module by document. Possible values: - `crm` — CRM - `lists` —
-    /// universal lists - `disk` — drive
-    #[b24(rename = "MODULE_ID")]
-    pub module_id: Option<String>,
-    /// Identifier of the object by document. Possible values: CRM - `CCrmDocumentLead` — leads -
-    /// `CCrmDocumentContact` — contacts - `CCrmDocumentCompany` — companies - `CCrmDocumentDeal`
-    /// — deals - `Bitrix\Crm\Integration\BizProc\Document\Quote` — estimates -
-    /// `Bitrix\Crm\Integration\BizProc\Document\SmartInvoice` — invoices -
-    /// `Bitrix\Crm\Integration\BizProc\Document\Dynamic` — SPAs Lists - `BizprocDocument` —
-    /// processes in the news feed - `Bitrix\Lists\BizprocDocumentLists` — lists in groups Drive -
-    /// `Bitrix\Disk\BizProcDocument`
-    #[b24(rename = "ENTITY")]
-    pub entity: Option<String>,
-    /// Document type. Possible values: crm: - `LEAD` — leads - `CONTACT` — contacts - `COMPANY`
-    /// — companies - `DEAL` — deals - `QUOTE` — estimates - `SMART_INVOICE` — invoices -
-    /// `DYNAMIC_XXX` — SPAs, where XXX — identifier of the SPA lists: - `iblock_XXX` —
-    /// information block, where XXX — identifier of the information block drive: - `STORAGE_XXX`
-    /// — drive storage, where XXX — identifier of the storage
-    #[b24(rename = "DOCUMENT_TYPE")]
-    pub document_type: Option<String>,
-    /// Auto-execute flag. Can take values: - `0` — no auto-execute - `1` — execute on creation -
-    /// `2` — execute on modification - `3` — execute on creation and modification
-    #[b24(rename = "AUTO_EXECUTE")]
-    pub auto_execute: Option<i64>,
-    /// Template name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Array with the description of the template's action structure
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "TEMPLATE")]
-    pub template: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template parameters
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "PARAMETERS")]
-    pub parameters: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template variables
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "VARIABLES")]
-    pub variables: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template constants
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "CONSTANTS")]
-    pub constants: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Date of last modification
-    #[b24(rename = "MODIFIED")]
-    pub modified: Option<String>,
-    /// Whether the template has been modified. Possible values: - `Y` — yes, it has been modified
-    /// - `N` — no This option is needed for typical templates of business processes
-    #[b24(rename = "IS_MODIFIED")]
-    pub is_modified: Option<bool>,
-    /// Identifier of the user who created or modified the template
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<i64>,
-    /// System code of the template. Needed for identifying typical business process templates or
-    /// templates created by the application
-    #[b24(rename = "SYSTEM_CODE")]
-    pub system_code: Option<String>,
-}
-
-/// An object for filtering the list of business process templates in the format `{"field_1":
-/// "value_1", ... "field_N": "value_N"}`, where - `field_N` — field of the template for
-/// filtering - `value_N` — field value You can specify the type of filtering before the name
-/// of the filtered field: - `=` — equal - `!` or `!=` — not equal - `<` — less than - `<=`
-/// — less than or equal to - `>` — greater than - `>=` — greater than or equal to Without
-/// a prefix, the filter compares the value for equality. The field name can be passed in any
-/// case
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WorkflowTemplateListFilter {
-    /// Identifier of the business process template
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the module by document. Possible values: - `crm` — CRM - `lists` —
-    /// universal lists - `disk` — drive
-    #[b24(rename = "MODULE_ID")]
-    pub module_id: Option<String>,
-    /// Identifier of the object by document. Possible values: CRM - `CCrmDocumentLead` — leads -
-    /// `CCrmDocumentContact` — contacts - `CCrmDocumentCompany` — companies - `CCrmDocumentDeal`
-    /// — deals - `Bitrix\Crm\Integration\BizProc\Document\Quote` — estimates -
-    /// `Bitrix\Crm\Integration\BizProc\Document\SmartInvoice` — invoices -
-    /// `Bitrix\Crm\Integration\BizProc\Document\Dynamic` — SPAs Lists - `BizprocDocument` —
-    /// processes in the news feed - `Bitrix\Lists\BizprocDocumentLists` — lists in groups Drive -
-    /// `Bitrix\Disk\BizProcDocument`
-    #[b24(rename = "ENTITY")]
-    pub entity: Option<String>,
-    /// Document type. Possible values: crm: - `LEAD` — leads - `CONTACT` — contacts - `COMPANY`
-    /// — companies - `DEAL` — deals - `QUOTE` — estimates - `SMART_INVOICE` — invoices -
-    /// `DYNAMIC_XXX` — SPAs, where XXX — identifier of the SPA lists: - `iblock_XXX` —
-    /// information block, where XXX — identifier of the information block drive: - `STORAGE_XXX`
-    /// — drive storage, where XXX — identifier of the storage
-    #[b24(rename = "DOCUMENT_TYPE")]
-    pub document_type: Option<String>,
-    /// Auto-execute flag. Can take values: - `0` — no auto-execute - `1` — execute on creation -
-    /// `2` — execute on modification - `3` — execute on creation and modification
-    #[b24(rename = "AUTO_EXECUTE")]
-    pub auto_execute: Option<i64>,
-    /// Template name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Array with the description of the template's action structure
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "TEMPLATE")]
-    pub template: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template parameters
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "PARAMETERS")]
-    pub parameters: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template variables
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "VARIABLES")]
-    pub variables: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template constants
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "CONSTANTS")]
-    pub constants: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Date of last modification
-    #[b24(rename = "MODIFIED")]
-    pub modified: Option<String>,
-    /// Whether the template has been modified. Possible values: - `Y` — yes, it has been modified
-    /// - `N` — no This option is needed for typical templates of business processes
-    #[b24(rename = "IS_MODIFIED")]
-    pub is_modified: Option<bool>,
-    /// Identifier of the user who created or modified the template
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<i64>,
-    /// System code of the template. Needed for identifying typical business process templates or
-    /// templates created by the application
-    #[b24(rename = "SYSTEM_CODE")]
-    pub system_code: Option<String>,
-}
-
-/// An object for sorting the list of launched business processes in the format `{"field_1":
-/// "value_1", ... "field_N": "value_N"}`, where - `field_N` — field of the template for
-/// sorting - `value_N` — sorting direction Sorting direction can take the values: - `asc` —
-/// ascending - `desc` — descending You can specify multiple fields for sorting, for example,
-/// `{NAME: 'ASC', ID: 'DESC'}`. Default value — `{ID: 'ASC'}`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WorkflowTemplateListOrder {
-    /// Identifier of the business process template
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the module by document. Possible values: - `crm` — CRM - `lists` —
-    /// universal lists - `disk` — drive
-    #[b24(rename = "MODULE_ID")]
-    pub module_id: Option<String>,
-    /// Identifier of the object by document. Possible values: CRM - `CCrmDocumentLead` — leads -
-    /// `CCrmDocumentContact` — contacts - `CCrmDocumentCompany` — companies - `CCrmDocumentDeal`
-    /// — deals - `Bitrix\Crm\Integration\BizProc\Document\Quote` — estimates -
-    /// `Bitrix\Crm\Integration\BizProc\Document\SmartInvoice` — invoices -
-    /// `Bitrix\Crm\Integration\BizProc\Document\Dynamic` — SPAs Lists - `BizprocDocument` —
-    /// processes in the news feed - `Bitrix\Lists\BizprocDocumentLists` — lists in groups Drive -
-    /// `Bitrix\Disk\BizProcDocument`
-    #[b24(rename = "ENTITY")]
-    pub entity: Option<String>,
-    /// Document type. Possible values: crm: - `LEAD` — leads - `CONTACT` — contacts - `COMPANY`
-    /// — companies - `DEAL` — deals - `QUOTE` — estimates - `SMART_INVOICE` — invoices -
-    /// `DYNAMIC_XXX` — SPAs, where XXX — identifier of the SPA lists: - `iblock_XXX` —
-    /// information block, where XXX — identifier of the information block drive: - `STORAGE_XXX`
-    /// — drive storage, where XXX — identifier of the storage
-    #[b24(rename = "DOCUMENT_TYPE")]
-    pub document_type: Option<String>,
-    /// Auto-execute flag. Can take values: - `0` — no auto-execute - `1` — execute on creation -
-    /// `2` — execute on modification - `3` — execute on creation and modification
-    #[b24(rename = "AUTO_EXECUTE")]
-    pub auto_execute: Option<i64>,
-    /// Template name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Array with the description of the template's action structure
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "TEMPLATE")]
-    pub template: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template parameters
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "PARAMETERS")]
-    pub parameters: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template variables
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "VARIABLES")]
-    pub variables: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Template constants
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "CONSTANTS")]
-    pub constants: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Date of last modification
-    #[b24(rename = "MODIFIED")]
-    pub modified: Option<String>,
-    /// Whether the template has been modified. Possible values: - `Y` — yes, it has been modified
-    /// - `N` — no This option is needed for typical templates of business processes
-    #[b24(rename = "IS_MODIFIED")]
-    pub is_modified: Option<bool>,
-    /// Identifier of the user who created or modified the template
-    #[b24(rename = "USER_ID")]
-    pub user_id: Option<i64>,
-    /// System code of the template. Needed for identifying typical business process templates or
-    /// templates created by the application
-    #[b24(rename = "SYSTEM_CODE")]
-    pub system_code: Option<String>,
 }
 
 /// The root element of the response. Contains an array of objects with information about
@@ -326,8 +111,8 @@ pub struct WorkflowTemplateListResult {
     /// Date of last modification
     #[b24(rename = "MODIFIED")]
     pub modified: Option<crate::DateTime>,
-    /// Whether the template has been modified. Possible values: - `Y` — yes, it has been modified
-    /// - `N` — no This option is needed for typical templates of business processes
+    /// Whether the template has been modified. Possible values: - `Y` — yes, it has been modified -
+    /// `N` — no This option is needed for typical templates of business processes
     #[b24(rename = "IS_MODIFIED")]
     pub is_modified: Option<bool>,
     /// Identifier of the user who created or modified the template

@@ -15,37 +15,14 @@ use crate::{b24_method, b24_object};
     response = Vec<ResourceBookingListResult>,
     idempotent,
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceBookingList {
     /// Filter fields
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: ResourceBookingListFilter,
-}
-
-/// Filter fields
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ResourceBookingListFilter {
-    /// List of resource identifiers. Identifiers can be obtained using the method
-    /// calendar.resource.list
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "resourceTypeIdList")]
-    pub resource_type_id_list: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Start date of the period
-    pub from: Option<String>,
-    /// End date of the period
-    pub to: Option<String>,
-    /// List of resource booking identifiers from the custom field of type `resourcebooking` in leads
-    /// or deals in CRM. Identifiers can be obtained via: - universal methods — crm.item.get,
-    /// crm.item.list - methods for leads — crm.lead.get, crm.lead.list - methods for deals —
-    /// crm.deal.get, crm.deal.list To find out which custom fields have the type `resourcebooking`,
-    /// you can use the method crm.lead.userfield.list for leads and the method
-    /// crm.deal.userfield.list for deals
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "resourceIdList")]
-    pub resource_id_list: Option<Vec<crate::exports::serde_json::Value>>,
+    pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
 }
 
 /// Array of objects. Each object describes a booking

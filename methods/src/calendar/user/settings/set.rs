@@ -91,25 +91,11 @@ pub struct UserSettingsSetSettingsDefaultReminders {
 }
 
 /// Array of standard reminder settings for all-day events
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserSettingsSetSettingsDefaultRemindersFullDay {
-    /// Time type of reminder. Possible values: - `min` — minutes - `hour` — hours - `day` —
-    /// days
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Numeric value of the time interval
-    pub count: Option<i64>,
-}
+///
+/// The same shape as [`crate::calendar::event::add::EventAddRemind`].
+pub type UserSettingsSetSettingsDefaultRemindersFullDay = crate::calendar::event::add::EventAddRemind;
 
 /// Array of standard reminder settings for timed events
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserSettingsSetSettingsDefaultRemindersWithTime {
-    /// Time type of reminder. Possible values: - `min` — minutes - `hour` — hours - `day` —
-    /// days
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Numeric value of the time interval
-    pub count: Option<i64>,
-}
+///
+/// The same shape as [`crate::calendar::event::add::EventAddRemind`].
+pub type UserSettingsSetSettingsDefaultRemindersWithTime = crate::calendar::event::add::EventAddRemind;

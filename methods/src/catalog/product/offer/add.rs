@@ -144,9 +144,9 @@ pub struct ProductOfferAddFields {
     /// sales
     #[b24(rename = "recurSchemeLength")]
     pub recur_scheme_length: Option<i64>,
-    /// Time unit of the payment period. Possible values: - `H` — hour - `D` — day - `W` — week
-    /// - `M` — month - `Q` — quarter - `S` — half-year - `Y` — year Defaults to `D`. Used
-    /// only in on-premise version for content sales
+    /// Time unit of the payment period. Possible values: - `H` — hour - `D` — day - `W` — week -
+    /// `M` — month - `Q` — quarter - `S` — half-year - `Y` — year Defaults to `D`. Used only
+    /// in on-premise version for content sales
     #[b24(rename = "recurSchemeType")]
     pub recur_scheme_type: Option<String>,
     /// Product for trial payment. Used only in on-premise version for content sales

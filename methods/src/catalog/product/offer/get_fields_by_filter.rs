@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/catalog/product/offer/catalog-product-offer-get-fields-by-filter.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method returns the fields of a product variation based on the filter.
 ///
@@ -20,20 +20,12 @@ use crate::{b24_method, b24_object};
         "0" = "Information block identifier is not specified",
     ),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductOfferGetFieldsByFilter {
     /// Filter to retrieve all fields of the product variation
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: ProductOfferGetFieldsByFilterFilter,
-}
-
-/// Filter to retrieve all fields of the product variation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProductOfferGetFieldsByFilterFilter {
-    /// Identifier of the information block of the trade catalog for variations. To obtain existing
-    /// identifiers of information blocks of trade catalogs, use catalog.catalog.list. The variation
-    /// information block has the `productIblockId` field filled in.
-    #[b24(rename = "iblockId")]
-    pub iblock_id: Option<i64>,
+    pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
 }

@@ -23,10 +23,8 @@ use crate::b24_method;
 pub struct ProductOfferList {
     /// An array containing a list of fields that must be selected (see the fields of the
     /// catalog_product_offer object). Required fields: `id`, `iblockId`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering selected product variations in `{"field_1": "value_1", ... "field_N":
     /// "value_N"}` format. Possible values for `field` correspond to the fields of the
     /// catalog_product_offer object. Required fields: `iblockId` — the identifier of the trade
@@ -34,12 +32,18 @@ pub struct ProductOfferList {
     /// information blocks, you must use catalog.catalog.list. The variations information block has
     /// the `productIblockId` field populated. A prefix can be assigned to the key to specify the
     /// filter behavior. Possible prefix values: - `>=` — greater …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting selected product variations in `{"field_1": "order_1", ... "field_N":
     /// "order_N"}` format. Possible values for `field` correspond to the fields of the
     /// catalog_product_offer object. Possible values for `order`: - `asc` — in ascending order -
     /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// The parameter is used to control pagination. The results page size is always static — 50

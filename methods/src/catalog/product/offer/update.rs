@@ -140,8 +140,8 @@ pub struct ProductOfferUpdateFields {
     /// Length of the payment period. Used only in the on-premise version for content sales
     #[b24(rename = "recurSchemeLength")]
     pub recur_scheme_length: Option<i64>,
-    /// Time unit of the payment period. Possible values: - `H` — hour - `D` — day - `W` — week
-    /// - `M` — month - `Q` — quarter - `S` — half-year - `Y` — year Used only in the
+    /// Time unit of the payment period. Possible values: - `H` — hour - `D` — day - `W` — week -
+    /// `M` — month - `Q` — quarter - `S` — half-year - `Y` — year Used only in the
     /// on-premise version for content sales
     #[b24(rename = "recurSchemeType")]
     pub recur_scheme_type: Option<String>,

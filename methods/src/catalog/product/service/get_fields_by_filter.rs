@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/catalog/product/service/catalog-product-service-get-fields-by-filter.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method returns service fields based on the filter.
 ///
@@ -20,19 +20,12 @@ use crate::{b24_method, b24_object};
         "0" = "Information block identifier is not specified",
     ),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductServiceGetFieldsByFilter {
     /// Filter to retrieve all service fields
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: ProductServiceGetFieldsByFilterFilter,
-}
-
-/// Filter to retrieve all service fields
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProductServiceGetFieldsByFilterFilter {
-    /// Identifier of the information block. To obtain existing identifiers of information blocks,
-    /// use catalog.catalog.list
-    #[b24(rename = "iblockId")]
-    pub iblock_id: Option<i64>,
+    pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
 }

@@ -23,23 +23,27 @@ use crate::b24_method;
 pub struct ProductServiceList {
     /// An array containing a list of fields that must be selected (see the fields of the
     /// catalog_product_service object). Required fields: `id`, `iblockId`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering selected services in `{"field_1": "value_1", ... "field_N":
     /// "value_N"}` format. Possible values for `field` correspond to the fields of the
     /// catalog_product_service object. Required fields: `iblockId`. A key can be assigned an
     /// additional prefix to specify the filter behavior. Possible prefix values: - `>=` — greater
-    /// than or equal to - `>` — greater than - `<=` — less than or equal to - `<` — less than
-    /// - `%` — LIKE, substring search. The `%` character does not need to be passed in the filter
+    /// than or equal to - `>` — greater than - `<=` — less than or equal to - `<` — less than -
+    /// `%` — LIKE, substring search. The `%` character does not need to be passed in the filter
     /// value. The search looks for a substring in any position of the string …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting selected services in `{"field_1": "order_1", ... "field_N": "order_N"}`
     /// format. Possible values for `field` correspond to the fields of the catalog_product_service
     /// object. Possible values for `order`: - `asc` — in ascending order - `desc` — in
     /// descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// The parameter is used to control pagination. The results page size is always static — 50

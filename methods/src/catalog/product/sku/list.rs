@@ -23,10 +23,8 @@ use crate::b24_method;
 pub struct ProductSkuList {
     /// An array of fields to be selected (see the fields of the catalog_product_sku object).
     /// Required fields: `id`, `iblockId`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected parent products in the format `{"field_1": "value_1",
     /// ... "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// catalog_product_sku object. Required fields: `iblockId`. An additional prefix can be set for
@@ -34,12 +32,18 @@ pub struct ProductSkuList {
     /// equal to - `>` — greater than - `<=` — less than or equal to - `<` — less than - `%`
     /// — LIKE, substring search. The `%` character in the filter value does not need to be passed.
     /// The search looks for the substring in any position …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected parent products in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to the fields of the
     /// catalog_product_sku object. Possible values for `order`: - `asc` — in ascending order -
     /// `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static — 50

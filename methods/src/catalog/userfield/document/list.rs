@@ -24,23 +24,27 @@ pub struct UserfieldDocumentList {
     /// An array containing the list of fields to select (see the fields of the
     /// catalog_userfield_document object). Make sure to include `documentType` — the type of
     /// inventory accounting document
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Vec<crate::exports::serde_json::Value>,
+    pub select: Vec<String>,
     /// An object for filtering the selected records in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to the fields of the
     /// catalog_userfield_document object. You must specify `documentType` — the type of inventory
     /// accounting document. You can add an additional prefix to the key to clarify the filter's
-    /// behavior. Possible prefix values: - `>=` — greater than or equal to - `>` — greater than
-    /// - `<=` — less than or equal to - `<` — less than - `%` — LIKE, substring search. The
-    /// `%` symbol should not be included in the filter value - `=%` …
+    /// behavior. Possible prefix values: - `>=` — greater than or equal to - `>` — greater than -
+    /// `<=` — less than or equal to - `<` — less than - `%` — LIKE, substring search. The `%`
+    /// symbol should not be included in the filter value - `=%` …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
     /// A sorting object in the format `{"field_1": "order_1", ..., "field_N": "order_N"}`. Possible
     /// values for `field` correspond to the fields of the catalog_userfield_document object.
     /// Possible values for `order`: - `asc` — in ascending order - `desc` — in descending order
     /// If the parameter is not provided, the sorting `documentId ASC` is applied
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size for results is always static —

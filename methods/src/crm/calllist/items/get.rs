@@ -31,5 +31,8 @@ pub struct CalllistItemsGet {
     pub list_id: i64,
     /// Filter by the call status of the item: `{ STATUS: "status_code" }`. You can get the status
     /// code values using the method crm.calllist.statuslist
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

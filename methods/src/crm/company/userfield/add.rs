@@ -32,8 +32,8 @@ pub struct CompanyUserfieldAdd {
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompanyUserfieldAddFields {
-    /// Data type of the custom field. Possible values: - `string` — string - `integer` — integer
-    /// - `double` — number - `boolean` — yes/no - `datetime` — date/time - `date` — date -
+    /// Data type of the custom field. Possible values: - `string` — string - `integer` — integer -
+    /// `double` — number - `boolean` — yes/no - `datetime` — date/time - `date` — date -
     /// `money` — money - `url` — link - `address` — address - `enumeration` — list - `file`
     /// — file - `employee` — link to employee - `crm_status` — link to CRM directory -
     /// `iblock_section` — link to information block sections - `iblock_element` — link to
@@ -41,8 +41,8 @@ pub struct CompanyUserfieldAddFields {
     #[b24(rename = "USER_TYPE_ID")]
     pub user_type_id: Option<String>,
     /// Field code. Unique within companies. The prefix `UF_CRM_` is always added to the code, and
-    /// the system builds the full field name itself: - `MANAGER_NOTE` becomes `UF_CRM_MANAGER_NOTE`
-    /// - `UF_MANAGER_NOTE` becomes `UF_CRM_MANAGER_NOTE` — the prefix `UF_` is replaced with
+    /// the system builds the full field name itself: - `MANAGER_NOTE` becomes `UF_CRM_MANAGER_NOTE` -
+    /// `UF_MANAGER_NOTE` becomes `UF_CRM_MANAGER_NOTE` — the prefix `UF_` is replaced with
     /// `UF_CRM_` - `UF_CRM_MANAGER_NOTE` remains unchanged The length limit is `50` characters
     /// including the prefix, that is, up to `43` characters for the code. If a longer value is
     /// passed, the method returns the error `ERROR_CORE`. Allowed characters: `A-Z`, `0-9`, and `_`.

@@ -107,33 +107,11 @@ pub struct CompanyUserfieldUpdateFields {
 
 /// Additional field parameters. Each field type `USER_TYPE_ID` has its own pool of available
 /// settings, which are described below. The field only overwrites the passed values
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CompanyUserfieldUpdateFieldsSettings {
-    /// Default value
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<String>,
-    /// Number of lines in the input field. Must be greater than 0
-    #[b24(rename = "ROWS")]
-    pub rows: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::company::userfield::add::CompanyUserfieldAddFieldsSettings`].
+pub type CompanyUserfieldUpdateFieldsSettings = crate::crm::company::userfield::add::CompanyUserfieldAddFieldsSettings;
 
 /// List of possible values for the user field of type `enumeration`, description below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CompanyUserfieldUpdateFieldsList {
-    /// Value of the list element. List elements with an empty or missing `VALUE` will be ignored
-    #[b24(rename = "VALUE")]
-    pub value: Option<String>,
-    /// Sort index. Must be greater than or equal to 0
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Is the list element the default value? Possible values: - `Y` — yes - `N` — no For a
-    /// multiple field, several `DEF = Y` are allowed. For a non-multiple field, the first passed
-    /// list element with `DEF = Y` will be considered default
-    #[b24(rename = "DEF")]
-    pub def: Option<bool>,
-    /// External code of the value. Must be unique within the elements of the user field list
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::company::userfield::add::CompanyUserfieldAddFieldsList`].
+pub type CompanyUserfieldUpdateFieldsList = crate::crm::company::userfield::add::CompanyUserfieldAddFieldsList;

@@ -109,17 +109,9 @@ pub struct ContactUserfieldUpdateFields {
 
 /// Additional field parameters. Each field type (`USER_TYPE_ID`) has its own set of available
 /// settings, which are described below. The field only overwrites the passed values
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContactUserfieldUpdateFieldsSettings {
-    /// Default value
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<String>,
-    /// Number of rows in the input field. Must be greater than 0 and less than 50. If a value <= 0
-    /// is passed, the value `1` will be set. If a value >= 50 is passed, the value `50` will be set
-    #[b24(rename = "ROWS")]
-    pub rows: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::company::userfield::add::CompanyUserfieldAddFieldsSettings`].
+pub type ContactUserfieldUpdateFieldsSettings = crate::crm::company::userfield::add::CompanyUserfieldAddFieldsSettings;
 
 /// List of possible values for the custom field of type `enumeration`. For custom fields of
 /// other types, this parameter is meaningless

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/deals/contacts/crm-deal-contact-add.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.deal.contact.add` adds a contact to the specified deal.
 ///
@@ -32,19 +32,6 @@ pub struct DealContactAdd {
 /// Object in the format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } `
 /// where: - `field_n` — field name - `value_n` — field value The list of available fields is
 /// described in (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DealContactAddFields {
-    /// Identifier of the contact to be linked to the deal. The identifier can be obtained using the
-    /// methods crm.contact.list or crm.contact.add
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<String>,
-    /// Indicates whether the link is primary. Possible values: - `Y` — yes - `N` — no If the
-    /// parameter is not provided and the deal does not have a primary link, the added link will be
-    /// marked as primary.
-    #[b24(rename = "IS_PRIMARY")]
-    pub is_primary: Option<String>,
-    /// Sort index
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::add::CompanyContactAddFields`].
+pub type DealContactAddFields = crate::crm::company::contact::add::CompanyContactAddFields;

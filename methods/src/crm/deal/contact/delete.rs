@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/deals/contacts/crm-deal-contact-delete.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.deal.contact.delete` removes a contact from the specified deal.
 ///
@@ -30,11 +30,6 @@ pub struct DealContactDelete {
 
 /// An object containing information about which contact needs to be removed from the bindings
 /// (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DealContactDeleteFields {
-    /// Identifier of the contact to be removed from the bindings. The identifier can be obtained
-    /// using the methods crm.contact.list or crm.contact.add
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::delete::CompanyContactDeleteFields`].
+pub type DealContactDeleteFields = crate::crm::company::contact::delete::CompanyContactDeleteFields;

@@ -26,6 +26,9 @@ pub struct DealRecurringList {
     /// `field_n` — the name of the field to sort by - `value_n` — sort direction: `ASC` or
     /// `DESC` The list of fields available for sorting can be obtained using the method
     /// crm.deal.recurring.fields
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Filter object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } `
@@ -35,6 +38,9 @@ pub struct DealRecurringList {
     /// less than or equal to - `<` — less than - `@` — IN, an array is passed as the value -
     /// `!@` — NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%`
     /// symbol does not need to be included in the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Pagination parameter. The page size is fixed: `50` records. The formula for obtaining the

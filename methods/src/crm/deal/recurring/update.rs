@@ -60,35 +60,6 @@ pub struct DealRecurringUpdateFields {
 }
 
 /// Recurrence parameters (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DealRecurringUpdateFieldsParams {
-    /// The recurrence mode: - `single` — single - `multiple` — multiple
-    #[b24(rename = "MODE")]
-    pub mode: Option<String>,
-    /// The period type for `MODE = multiple`: - `day` - `week` - `month` - `year`
-    #[b24(rename = "MULTIPLE_TYPE")]
-    pub multiple_type: Option<String>,
-    /// The recurrence interval for `MODE = multiple`
-    #[b24(rename = "MULTIPLE_INTERVAL")]
-    pub multiple_interval: Option<i64>,
-    /// The offset type for `MODE = single`: - `day` - `week` - `month` - `year`
-    #[b24(rename = "SINGLE_BEFORE_START_DATE_TYPE")]
-    pub single_before_start_date_type: Option<String>,
-    /// The offset value for `MODE = single`
-    #[b24(rename = "SINGLE_BEFORE_START_DATE_VALUE")]
-    pub single_before_start_date_value: Option<i64>,
-    /// The offset type for the start date of the created deal: - `day` - `week` - `month` - `year`
-    #[b24(rename = "OFFSET_BEGINDATE_TYPE")]
-    pub offset_begindate_type: Option<String>,
-    /// The offset value for the start date of the created deal
-    #[b24(rename = "OFFSET_BEGINDATE_VALUE")]
-    pub offset_begindate_value: Option<i64>,
-    /// The offset type for the completion date of the created deal: - `day` - `week` - `month` -
-    /// `year`
-    #[b24(rename = "OFFSET_CLOSEDATE_TYPE")]
-    pub offset_closedate_type: Option<String>,
-    /// The offset value for the completion date of the created deal
-    #[b24(rename = "OFFSET_CLOSEDATE_VALUE")]
-    pub offset_closedate_value: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::deal::recurring::add::DealRecurringAddFieldsParams`].
+pub type DealRecurringUpdateFieldsParams = crate::crm::deal::recurring::add::DealRecurringAddFieldsParams;

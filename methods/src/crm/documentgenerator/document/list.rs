@@ -20,7 +20,7 @@ use crate::{b24_method, b24_object};
         ACCESS_DENIED = "Access denied",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocumentgeneratorDocumentList {
     /// A list of fields that should be populated in the documents returned. You can use: - `'*'` —
     /// to select all standard fields of the document - an explicit list of fields, for example,
@@ -30,195 +30,30 @@ pub struct DocumentgeneratorDocumentList {
     pub select: Option<Vec<String>>,
     /// An object in the following format: ` { field_1: value_1, field_2: value_2, ..., field_n:
     /// value_n } ` where: - `field_n` — the name of the field for filtering - `value_n` — the
-    /// filter value You can add prefixes to the keys `field_n`: - `>=` — greater than or equal to
-    /// - `>` — greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an
+    /// filter value You can add prefixes to the keys `field_n`: - `>=` — greater than or equal to -
+    /// `>` — greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an
     /// array is passed as the value - `!@` — NOT IN, an array is passed as the value - `=` —
     /// equal (default) - `!=` or `!` — not equal Refer to the Document Type section for the list
     /// of available fields for filtering.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<DocumentgeneratorDocumentListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object in the following format: ` { field_1: value_1, field_2: value_2, ..., field_n:
     /// value_n } ` where: - `field_n` — the name of the sorting field - `value_n` — the sorting
     /// direction: `ASC` or `DESC` Refer to the Document Type section for the list of fields for
     /// sorting. Example: `{"id":"DESC","createTime":"ASC"}`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<DocumentgeneratorDocumentListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Pagination parameter. The page size is fixed: `50` records. The formula for obtaining the
     /// N-th page: `start = (N - 1) * 50` For more details, refer to the article Features of List
     /// Methods
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// An object in the following format: ` { field_1: value_1, field_2: value_2, ..., field_n:
-/// value_n } ` where: - `field_n` — the name of the field for filtering - `value_n` — the
-/// filter value You can add prefixes to the keys `field_n`: - `>=` — greater than or equal to
-/// - `>` — greater than - `<=` — less than or equal to - `<` — less than - `@` — IN, an
-/// array is passed as the value - `!@` — NOT IN, an array is passed as the value - `=` —
-/// equal (default) - `!=` or `!` — not equal Refer to the Document Type section for the list
-/// of available fields for filtering.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentgeneratorDocumentListFilter {
-    /// Document identifier
-    pub id: Option<String>,
-    /// Document name
-    pub title: Option<String>,
-    /// Document number
-    pub number: Option<String>,
-    /// Identifier of the document template
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "templateId")]
-    pub template_id: Option<crate::exports::serde_json::Value>,
-    /// Identifier of the CRM object type
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "entityTypeId")]
-    pub entity_type_id: Option<crate::exports::serde_json::Value>,
-    /// Identifier of the CRM object
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "entityId")]
-    pub entity_id: Option<crate::exports::serde_json::Value>,
-    /// Document DOCX file identifier
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "fileId")]
-    pub file_id: Option<crate::exports::serde_json::Value>,
-    /// Document image identifier
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "imageId")]
-    pub image_id: Option<crate::exports::serde_json::Value>,
-    /// Document PDF file identifier
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "pdfId")]
-    pub pdf_id: Option<crate::exports::serde_json::Value>,
-    /// Date of document creation
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// Document update date
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
-    /// Identifier of the user who created the document
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string | null`).
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<crate::exports::serde_json::Value>,
-    /// Identifier of the user who updated the document
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string | null`).
-    #[b24(rename = "updatedBy")]
-    pub updated_by: Option<crate::exports::serde_json::Value>,
-    /// Field values of the document
-    pub values: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Link to download the document
-    #[b24(rename = "downloadUrl")]
-    pub download_url: Option<String>,
-    /// Link to the document image
-    #[b24(rename = "imageUrl")]
-    pub image_url: Option<String>,
-    /// Link to the PDF document
-    #[b24(rename = "pdfUrl")]
-    pub pdf_url: Option<String>,
-    /// Link to download the document for machine access
-    #[b24(rename = "downloadUrlMachine")]
-    pub download_url_machine: Option<String>,
-    /// Link to the PDF document for machine access
-    #[b24(rename = "pdfUrlMachine")]
-    pub pdf_url_machine: Option<String>,
-    /// Link to the document image for machine access
-    #[b24(rename = "imageUrlMachine")]
-    pub image_url_machine: Option<String>,
-    /// Stamp and signature inclusion flag
-    #[b24(rename = "stampsEnabled")]
-    pub stamps_enabled: Option<bool>,
-}
-
-/// An object in the following format: ` { field_1: value_1, field_2: value_2, ..., field_n:
-/// value_n } ` where: - `field_n` — the name of the sorting field - `value_n` — the sorting
-/// direction: `ASC` or `DESC` Refer to the Document Type section for the list of fields for
-/// sorting. Example: `{"id":"DESC","createTime":"ASC"}`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentgeneratorDocumentListOrder {
-    /// Document identifier
-    pub id: Option<String>,
-    /// Document name
-    pub title: Option<String>,
-    /// Document number
-    pub number: Option<String>,
-    /// Identifier of the document template
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "templateId")]
-    pub template_id: Option<crate::exports::serde_json::Value>,
-    /// Identifier of the CRM object type
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "entityTypeId")]
-    pub entity_type_id: Option<crate::exports::serde_json::Value>,
-    /// Identifier of the CRM object
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "entityId")]
-    pub entity_id: Option<crate::exports::serde_json::Value>,
-    /// Document DOCX file identifier
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "fileId")]
-    pub file_id: Option<crate::exports::serde_json::Value>,
-    /// Document image identifier
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "imageId")]
-    pub image_id: Option<crate::exports::serde_json::Value>,
-    /// Document PDF file identifier
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string`).
-    #[b24(rename = "pdfId")]
-    pub pdf_id: Option<crate::exports::serde_json::Value>,
-    /// Date of document creation
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// Document update date
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
-    /// Identifier of the user who created the document
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string | null`).
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<crate::exports::serde_json::Value>,
-    /// Identifier of the user who updated the document
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`integer | string | null`).
-    #[b24(rename = "updatedBy")]
-    pub updated_by: Option<crate::exports::serde_json::Value>,
-    /// Field values of the document
-    pub values: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Link to download the document
-    #[b24(rename = "downloadUrl")]
-    pub download_url: Option<String>,
-    /// Link to the document image
-    #[b24(rename = "imageUrl")]
-    pub image_url: Option<String>,
-    /// Link to the PDF document
-    #[b24(rename = "pdfUrl")]
-    pub pdf_url: Option<String>,
-    /// Link to download the document for machine access
-    #[b24(rename = "downloadUrlMachine")]
-    pub download_url_machine: Option<String>,
-    /// Link to the PDF document for machine access
-    #[b24(rename = "pdfUrlMachine")]
-    pub pdf_url_machine: Option<String>,
-    /// Link to the document image for machine access
-    #[b24(rename = "imageUrlMachine")]
-    pub image_url_machine: Option<String>,
-    /// Stamp and signature inclusion flag
-    #[b24(rename = "stampsEnabled")]
-    pub stamps_enabled: Option<bool>,
 }
 
 /// Root object of the response. Contains the structure `result`

@@ -102,8 +102,8 @@ pub struct DocumentgeneratorNumeratorAddFieldsSettingsBitrixMainNumeratorGenerat
     /// The left padding character when `length > 0`. Default is `'0'`
     #[b24(rename = "padString")]
     pub pad_string: Option<String>,
-    /// The reset period for the counter: - `''` — no reset - `day` — daily - `month` — monthly
-    /// - `year` — yearly
+    /// The reset period for the counter: - `''` — no reset - `day` — daily - `month` — monthly -
+    /// `year` — yearly
     #[b24(rename = "periodicBy")]
     pub periodic_by: Option<String>,
     /// The timezone identifier for periodic reset, for example `Europe/Berlin`

@@ -37,24 +37,6 @@ pub struct DocumentgeneratorNumeratorListResult {
 }
 
 /// Saved settings for sequential numbering of type `settings`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentgeneratorNumeratorListResultSettings {
-    /// The initial value of the counter
-    pub start: Option<i64>,
-    /// The increment step of the counter
-    pub step: Option<i64>,
-    /// The minimum length of the number
-    pub length: Option<i64>,
-    /// The left padding character
-    #[b24(rename = "padString")]
-    pub pad_string: Option<String>,
-    /// The reset period for the counter: `null`, `day`, `month`, or `year`
-    #[b24(rename = "periodicBy")]
-    pub periodic_by: Option<String>,
-    /// The timezone identifier for periodic reset. Can be `null`
-    pub timezone: Option<String>,
-    /// Indicator of direct numbering
-    #[b24(rename = "isDirectNumeration")]
-    pub is_direct_numeration: Option<bool>,
-}
+///
+/// The same shape as [`crate::crm::documentgenerator::numerator::add::DocumentgeneratorNumeratorAddResultSettings`].
+pub type DocumentgeneratorNumeratorListResultSettings = crate::crm::documentgenerator::numerator::add::DocumentgeneratorNumeratorAddResultSettings;

@@ -47,73 +47,11 @@ pub struct DocumentgeneratorNumeratorUpdateFields {
 /// Root element of the response. Contains numerator data directly in the format `result`,
 /// without additional wrapping `numerator` — unlike the methods
 /// crm.documentgenerator.numerator.add and crm.documentgenerator.numerator.get
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DocumentgeneratorNumeratorUpdateResult {
-    /// The identifier of the numerator
-    pub id: Option<String>,
-    /// The name of the numerator
-    pub name: Option<String>,
-    /// The number template
-    pub template: Option<String>,
-    /// The symbolic code of the numerator. Can be `null`
-    pub code: Option<String>,
-    /// Saved settings for sequential numbering of type `settings`
-    pub settings: Option<DocumentgeneratorNumeratorUpdateResultSettings>,
-}
+///
+/// The same shape as [`crate::crm::documentgenerator::numerator::get::DocumentgeneratorNumeratorGetResult`].
+pub type DocumentgeneratorNumeratorUpdateResult = crate::crm::documentgenerator::numerator::get::DocumentgeneratorNumeratorGetResult;
 
 /// Generator settings. Description of parameters is below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DocumentgeneratorNumeratorUpdateFieldsSettings {
-    /// Settings for sequential numbering. Parameter descriptions are below
-    #[b24(rename = "Bitrix_Main_Numerator_Generator_SequentNumberGenerator")]
-    pub bitrix_main_numerator_generator_sequent_number_generator: Option<DocumentgeneratorNumeratorUpdateFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator>,
-}
-
-/// Saved settings for sequential numbering of type `settings`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentgeneratorNumeratorUpdateResultSettings {
-    /// The initial value of the counter
-    pub start: Option<i64>,
-    /// The increment step of the counter
-    pub step: Option<i64>,
-    /// The minimum length of the number
-    pub length: Option<i64>,
-    /// The left padding character
-    #[b24(rename = "padString")]
-    pub pad_string: Option<String>,
-    /// The reset period for the counter: `null`, `day`, `month`, or `year`
-    #[b24(rename = "periodicBy")]
-    pub periodic_by: Option<String>,
-    /// The timezone identifier for periodic reset. Can be `null`
-    pub timezone: Option<String>,
-    /// Indicator of direct numbering
-    #[b24(rename = "isDirectNumeration")]
-    pub is_direct_numeration: Option<bool>,
-}
-
-/// Settings for sequential numbering. Parameter descriptions are below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentgeneratorNumeratorUpdateFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator {
-    /// The initial value of the counter. Default is `1`
-    pub start: Option<i64>,
-    /// The increment step of the counter. Default is `1`
-    pub step: Option<i64>,
-    /// The minimum length of the number. Default is `0`
-    pub length: Option<i64>,
-    /// The left padding character when `length > 0`. Default is `'0'`
-    #[b24(rename = "padString")]
-    pub pad_string: Option<String>,
-    /// The reset period for the counter: - `''` — no reset - `day` — daily - `month` — monthly
-    /// - `year` — yearly
-    #[b24(rename = "periodicBy")]
-    pub periodic_by: Option<String>,
-    /// Timezone identifier for periodic reset, for example `Europe/Berlin`
-    pub timezone: Option<String>,
-    /// Indicator of direct numbering. Default is `false`
-    #[b24(rename = "isDirectNumeration")]
-    pub is_direct_numeration: Option<bool>,
-}
+///
+/// The same shape as [`crate::crm::documentgenerator::numerator::add::DocumentgeneratorNumeratorAddFieldsSettings`].
+pub type DocumentgeneratorNumeratorUpdateFieldsSettings = crate::crm::documentgenerator::numerator::add::DocumentgeneratorNumeratorAddFieldsSettings;

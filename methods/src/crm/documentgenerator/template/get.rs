@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/document-generator/templates/crm-document-generator-template-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.documentgenerator.template.get` returns information about a template by its
 /// identifier.
@@ -28,49 +28,6 @@ pub struct DocumentgeneratorTemplateGet {
 }
 
 /// Root element of the response. Contains the object `template`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DocumentgeneratorTemplateGetResult {
-    /// Identifier of the template
-    pub id: Option<String>,
-    /// Template name
-    pub name: Option<String>,
-    /// Template region
-    pub region: Option<String>,
-    /// Symbolic code of the template
-    pub code: Option<String>,
-    /// Link to download the template file
-    pub download: Option<String>,
-    /// Link to download the template file for the application
-    #[b24(rename = "downloadMachine")]
-    pub download_machine: Option<String>,
-    /// Template activity: `Y` or `N`
-    pub active: Option<String>,
-    /// Module identifier
-    #[b24(rename = "moduleId")]
-    pub module_id: Option<String>,
-    /// The identifier of the numerator
-    #[b24(rename = "numeratorId")]
-    pub numerator_id: Option<String>,
-    /// Include stamp and signature: `Y` or `N`
-    #[b24(rename = "withStamps")]
-    pub with_stamps: Option<String>,
-    /// Object of access permission codes in the format `{"UA":"UA"}`
-    pub users: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Template deletion flag: `Y` or `N`
-    #[b24(rename = "isDeleted")]
-    pub is_deleted: Option<String>,
-    /// Sorting index
-    pub sort: Option<String>,
-    /// Array of CRM object identifiers for which the template is available
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "entityTypeId")]
-    pub entity_type_id: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Date and time of template creation
-    #[b24(rename = "createTime")]
-    pub create_time: Option<crate::DateTime>,
-    /// Date and time of the last template update
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<crate::DateTime>,
-}
+///
+/// The same shape as [`crate::crm::documentgenerator::template::add::DocumentgeneratorTemplateAddResult`].
+pub type DocumentgeneratorTemplateGetResult = crate::crm::documentgenerator::template::add::DocumentgeneratorTemplateAddResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/document-generator/templates/crm-document-generator-template-list.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.documentgenerator.template.list` returns a list of document templates.
 ///
@@ -18,7 +18,7 @@ use crate::{b24_method, b24_object};
         DOCGEN_ACCESS_ERROR = "Access denied",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocumentgeneratorTemplateList {
     /// A list of fields to return for the templates. You can use: - `'*'` — to select all standard
     /// fields of the template - an explicit list of fields, for example
@@ -28,7 +28,7 @@ pub struct DocumentgeneratorTemplateList {
     /// `numeratorId`, `withStamps`, `isDeleted`, `sort`, `createTime`, `updateTime` See the list of
     /// template fields in the Type template section. By default, `["*"]` is used.
     #[b24(rename = "select")]
-    pub select: Option<Vec<DocumentgeneratorTemplateListSelect>>,
+    pub select: Option<Vec<String>>,
     /// An object in the format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } `
     /// where: - `field_n` — the name of the field for filtering - `value_n` — the filter value
     /// You can add prefixes to the keys `field_n`: - `>=` — greater than or equal to - `>` —
@@ -36,6 +36,9 @@ pub struct DocumentgeneratorTemplateList {
     /// passed as the value - `!@` — NOT IN, an array is passed as the value - `=` — equal
     /// (default) - `!=` or `!` — not equal Features: - if `isDeleted` is not provided, the filter
     /// `isDeleted = "N"` is applied - the `moduleId` …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object in the format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } `
@@ -43,6 +46,9 @@ pub struct DocumentgeneratorTemplateList {
     /// `ASC` or `DESC` Main fields for `order`: `id`, `name`, `region`, `code`, `active`,
     /// `moduleId`, `numeratorId`, `withStamps`, `isDeleted`, `sort`, `createTime`, `updateTime`
     /// Example: `{"id":"DESC","sort":"ASC"}`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Pagination parameter. The page size is fixed: `50` records. The formula for obtaining the
@@ -50,60 +56,4 @@ pub struct DocumentgeneratorTemplateList {
     /// Methods
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// A list of fields to return for the templates. You can use: - `'*'` — to select all standard
-/// fields of the template - an explicit list of fields, for example
-/// `["id","name","region","active"]` Additionally, the following are supported: - `entityTypeId`
-/// — an array of template bindings to CRM entities - `users` — an array of access permission
-/// codes Main fields for `select`: `id`, `name`, `region`, `code`, `active`, `moduleId`,
-/// `numeratorId`, `withStamps`, `isDeleted`, `sort`, `createTime`, `updateTime` See the list of
-/// template fields in the Type template section. By default, `["*"]` is used.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentgeneratorTemplateListSelect {
-    /// Identifier of the template
-    pub id: Option<String>,
-    /// Template name
-    pub name: Option<String>,
-    /// Template region
-    pub region: Option<String>,
-    /// The link to download the template
-    pub download: Option<String>,
-    /// An array of user or access group codes
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub users: Option<Vec<crate::exports::serde_json::Value>>,
-    /// An array of bindings to object types
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "entityTypeId")]
-    pub entity_type_id: Option<Vec<crate::exports::serde_json::Value>>,
-    /// The link for machine downloading of the template
-    #[b24(rename = "downloadMachine")]
-    pub download_machine: Option<String>,
-    /// The symbolic code of the template. Can be `null`
-    pub code: Option<String>,
-    /// The activity status (`Y`/`N`)
-    pub active: Option<String>,
-    /// The identifier of the template owner module
-    #[b24(rename = "moduleId")]
-    pub module_id: Option<String>,
-    /// The identifier of the numerator
-    #[b24(rename = "numeratorId")]
-    pub numerator_id: Option<i64>,
-    /// The indication of stamp usage (`Y`/`N`)
-    #[b24(rename = "withStamps")]
-    pub with_stamps: Option<String>,
-    /// The indication of deletion (`Y`/`N`)
-    #[b24(rename = "isDeleted")]
-    pub is_deleted: Option<String>,
-    /// Sorting index
-    pub sort: Option<i64>,
-    /// The creation time of the template
-    #[b24(rename = "createTime")]
-    pub create_time: Option<String>,
-    /// The last update time of the template
-    #[b24(rename = "updateTime")]
-    pub update_time: Option<String>,
 }

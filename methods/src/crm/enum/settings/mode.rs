@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/auxiliary/enum/crm-enum-settings-mode.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.enum.settings.mode` returns a list of CRM operation modes. Use this method to
 /// decode the `ID` value of the type returned by the method crm.settings.mode.get.
@@ -19,19 +19,6 @@ use crate::{b24_method, b24_object};
 pub struct EnumSettingsMode {}
 
 /// Array of CRM operation modes (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnumSettingsModeResult {
-    /// Identifier of the operation mode
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Name of the operation mode
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Symbolic code
-    #[b24(rename = "SYMBOL_CODE")]
-    pub symbol_code: Option<String>,
-    /// Short symbolic code
-    #[b24(rename = "SYMBOL_CODE_SHORT")]
-    pub symbol_code_short: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+pub type EnumSettingsModeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

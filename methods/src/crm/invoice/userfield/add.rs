@@ -32,9 +32,9 @@ pub struct InvoiceUserfieldAdd {
     /// creating/updating the field. Each value is an array with the following fields: - VALUE - the
     /// value of the list item. This field is required when creating a new item. - SORT - sorting
     /// order. - DEF - if set to Y, the list item is the default value. For multiple fields, multiple
-    /// DEF=Y values are allowed. For non-multiple fields, the first one will be considered default.
-    /// - XML_ID - external code of the value. This parameter is only considered when updating
-    /// existing list item values. - ID - identifier of the …
+    /// DEF=Y values are allowed. For non-multiple fields, the first one will be considered default. -
+    /// XML_ID - external code of the value. This parameter is only considered when updating existing
+    /// list item values. - ID - identifier of the …
     ///
     /// Untyped (`serde_json::Value`): the docs give no type.
     pub list: Option<crate::exports::serde_json::Value>,

@@ -33,10 +33,16 @@ pub struct ItemDeliveryList {
     /// Additional filter for cases when you need to get not all deliveries of the CRM object, but
     /// based on a more specific filter. The format of the `filter` parameter corresponds to what is
     /// described in the `sale.shipment.list` method
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// The format of the `order` parameter corresponds to what is described in the
     /// `sale.shipment.list` method
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

@@ -33,9 +33,15 @@ pub struct ItemPaymentList {
     /// Additional filter for cases when you need to get not all payments of the entity, but based on
     /// a more specific filter. The format description is provided in the filter parameter of the
     /// `sale.payment.list` method
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// The format description is provided in the order parameter of the `sale.payment.list` method
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

@@ -30,12 +30,18 @@ pub struct ItemProductrowList {
     /// that specifies the behavior of the filter. Possible prefix values: - `=` — equals (works
     /// with arrays as well) - `%` — LIKE, substring search. The % symbol in the filter value does
     /// not need to be passed. The search looks for the substring in any …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
     /// Object for sorting selected elements of the shipment table in the format `{"field_1":
     /// "order_1", ... "field_N": "order_N"}`. Possible values for `field` correspond to the fields
     /// of the `crm_item_product_row` object. Possible values for `order`: - `asc` — in ascending
     /// order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for pagination control. The page size of results is always static: 50

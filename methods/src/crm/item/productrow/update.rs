@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/universal/product-rows/crm-item-productrow-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// Updates the product row of a CRM object.
 ///
@@ -33,38 +33,6 @@ pub struct ItemProductrowUpdate {
 }
 
 /// Object containing field values for updating the product row of the CRM object
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ItemProductrowUpdateFields {
-    /// Identifier of the product from the catalog.
-    #[b24(rename = "productId")]
-    pub product_id: Option<i64>,
-    /// Name of the product in the product row.
-    #[b24(rename = "productName")]
-    pub product_name: Option<String>,
-    /// Price per unit of the product row, including discounts and taxes.
-    pub price: Option<f64>,
-    /// Quantity of the product
-    pub quantity: Option<f64>,
-    /// Type of discount. Possible values: - `1` — absolute value - `2` — percentage value
-    #[b24(rename = "discountTypeId")]
-    pub discount_type_id: Option<i64>,
-    /// The discount value in percentage (if using the percentage discount type)
-    #[b24(rename = "discountRate")]
-    pub discount_rate: Option<f64>,
-    /// The absolute value of the discount (if using the absolute discount type)
-    #[b24(rename = "discountSum")]
-    pub discount_sum: Option<f64>,
-    /// Tax rate in percentage.
-    #[b24(rename = "taxRate")]
-    pub tax_rate: Option<f64>,
-    /// Indicator of whether tax is included in the price. Possible values: - `Y` – tax included -
-    /// `N` – tax not included
-    #[b24(rename = "taxIncluded")]
-    pub tax_included: Option<String>,
-    /// Code of the unit of measurement
-    #[b24(rename = "measureCode")]
-    pub measure_code: Option<String>,
-    /// Sorting
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::item::productrow::set::ItemProductrowSetProductRows`].
+pub type ItemProductrowUpdateFields = crate::crm::item::productrow::set::ItemProductrowSetProductRows;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/quote/contacts/crm-quote-contact-add.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.quote.contact.add` adds a contact to the specified estimate.
 ///
@@ -29,21 +29,6 @@ pub struct QuoteContactAdd {
 }
 
 /// Object with information about which contact to link to the estimate (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QuoteContactAddFields {
-    /// Identifier of the contact to be linked to the estimate This can be obtained using the methods
-    /// crm.contact.list or crm.contact.add
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<String>,
-    /// Indicates whether the link is primary. Possible values: - `Y` — yes - `N` — no If the
-    /// estimate does not have a primary link yet, the link being added becomes the primary one
-    /// regardless of the value you pass. If a primary link already exists and you pass `Y`, the link
-    /// being added becomes the primary one, and the previous one gets `N`
-    #[b24(rename = "IS_PRIMARY")]
-    pub is_primary: Option<String>,
-    /// Sort index By default — the highest `SORT` among the contacts already linked plus 10. The
-    /// first link of an estimate gets `SORT = 10`
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::add::CompanyContactAddFields`].
+pub type QuoteContactAddFields = crate::crm::company::contact::add::CompanyContactAddFields;

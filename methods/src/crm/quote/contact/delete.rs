@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/quote/contacts/crm-quote-contact-delete.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.quote.contact.delete` removes a contact from the specified estimate.
 ///
@@ -29,11 +29,6 @@ pub struct QuoteContactDelete {
 }
 
 /// Object with information about which contact to remove from the links (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QuoteContactDeleteFields {
-    /// Identifier of the contact to be removed from the links The identifier of a linked contact can
-    /// be obtained using the method crm.quote.contact.items.get
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::delete::CompanyContactDeleteFields`].
+pub type QuoteContactDeleteFields = crate::crm::company::contact::delete::CompanyContactDeleteFields;

@@ -7,7 +7,7 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.quote.productrows.get` returns the product rows of an estimate.
 ///
@@ -27,94 +27,6 @@ pub struct QuoteProductrowsGet {
 }
 
 /// Root element of the response containing an array of product rows of the estimate
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct QuoteProductrowsGetResult {
-    /// Identifier of the product row
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the element to which the product is linked. For this method, it equals the `id`
-    /// of the estimate
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// String identifier of the CRM object type to which the product is linked. For this method, it
-    /// is always `Q`
-    #[b24(rename = "OWNER_TYPE")]
-    pub owner_type: Option<String>,
-    /// Identifier of the product in the catalog. `0` if the product is not from the catalog. To get
-    /// detailed information about the product, use catalog.product.get
-    #[b24(rename = "PRODUCT_ID")]
-    pub product_id: Option<i64>,
-    /// Name of the product row
-    #[b24(rename = "PRODUCT_NAME")]
-    pub product_name: Option<String>,
-    /// Name of the product row in the catalog
-    #[b24(rename = "ORIGINAL_PRODUCT_NAME")]
-    pub original_product_name: Option<String>,
-    /// Description of the product row
-    #[b24(rename = "PRODUCT_DESCRIPTION")]
-    pub product_description: Option<String>,
-    /// Final cost of the product per unit
-    #[b24(rename = "PRICE")]
-    pub price: Option<f64>,
-    /// Cost per unit considering discounts, excluding taxes
-    #[b24(rename = "PRICE_EXCLUSIVE")]
-    pub price_exclusive: Option<f64>,
-    /// Cost per unit excluding discounts and taxes
-    #[b24(rename = "PRICE_NETTO")]
-    pub price_netto: Option<f64>,
-    /// Cost per unit excluding discounts but including taxes
-    #[b24(rename = "PRICE_BRUTTO")]
-    pub price_brutto: Option<f64>,
-    /// Cost of the product in reporting currency
-    #[b24(rename = "PRICE_ACCOUNT")]
-    pub price_account: Option<String>,
-    /// Quantity of product units
-    #[b24(rename = "QUANTITY")]
-    pub quantity: Option<f64>,
-    /// Type of discount: - `1` — absolute - `2` — percentage
-    #[b24(rename = "DISCOUNT_TYPE_ID")]
-    pub discount_type_id: Option<i64>,
-    /// Discount value in percentage
-    #[b24(rename = "DISCOUNT_RATE")]
-    pub discount_rate: Option<f64>,
-    /// Absolute value of the discount
-    #[b24(rename = "DISCOUNT_SUM")]
-    pub discount_sum: Option<f64>,
-    /// Tax rate in percentage
-    #[b24(rename = "TAX_RATE")]
-    pub tax_rate: Option<f64>,
-    /// Whether tax is included in the price: - `Y` — yes - `N` — no
-    #[b24(rename = "TAX_INCLUDED")]
-    pub tax_included: Option<String>,
-    /// Indicator of manual modification of the product row: - `Y` — yes - `N` — no
-    #[b24(rename = "CUSTOMIZED")]
-    pub customized: Option<String>,
-    /// Unit of measure code
-    #[b24(rename = "MEASURE_CODE")]
-    pub measure_code: Option<String>,
-    /// Text representation of the unit of measure
-    #[b24(rename = "MEASURE_NAME")]
-    pub measure_name: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// External code of the product row
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Type of product: - `1` — simple product - `4` — trade offer (variation) - `7` — service
-    #[b24(rename = "TYPE")]
-    pub type_: Option<i64>,
-    /// Identifier of the warehouse
-    #[b24(rename = "STORE_ID")]
-    pub store_id: Option<i64>,
-    /// Identifier of the reserve
-    #[b24(rename = "RESERVE_ID")]
-    pub reserve_id: Option<i64>,
-    /// Date of reservation end
-    #[b24(rename = "DATE_RESERVE_END")]
-    pub date_reserve_end: Option<String>,
-    /// Quantity of reserved product units
-    #[b24(rename = "RESERVE_QUANTITY")]
-    pub reserve_quantity: Option<f64>,
-}
+///
+/// The same shape as [`crate::crm::lead::productrows::get::LeadProductrowsGetResult`].
+pub type QuoteProductrowsGetResult = crate::crm::lead::productrows::get::LeadProductrowsGetResult;

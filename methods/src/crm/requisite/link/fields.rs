@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/requisites/links/crm-requisite-link-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.requisite.link.fields` returns a formal description of the requisite link
 /// fields.
@@ -21,27 +21,6 @@ pub struct RequisiteLinkFields {}
 
 /// An object in the format `{"field_1": "value_1", ... "field_N": "value_N"}`, where `field` is
 /// the field identifier and `value` is the object with field attributes
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisiteLinkFieldsResult {
-    /// Field type
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// "Required" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isRequired")]
-    pub is_required: Option<bool>,
-    /// "Read-only" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isReadOnly")]
-    pub is_read_only: Option<bool>,
-    /// "Immutable" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isImmutable")]
-    pub is_immutable: Option<bool>,
-    /// "Immutable" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isMultiple")]
-    pub is_multiple: Option<bool>,
-    /// "Custom" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isDynamic")]
-    pub is_dynamic: Option<bool>,
-    /// Field identifier
-    pub title: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::address::fields::AddressFieldsResult`].
+pub type RequisiteLinkFieldsResult = crate::crm::address::fields::AddressFieldsResult;

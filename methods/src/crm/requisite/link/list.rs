@@ -16,12 +16,12 @@ use crate::{b24_method, b24_object};
     idempotent,
     list(item = RequisiteLinkListResult),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequisiteLinkList {
     /// An array of fields to select (see requisite link fields). If the array is not provided or an
     /// empty array is passed, all available fields for requisite links will be selected.
     #[b24(rename = "select")]
-    pub select: Option<Vec<RequisiteLinkListSelect>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected requisite links in the format `{"field_1": "value_1",
     /// ... "field_N": "value_N"}`. Possible values for `field` correspond to requisite link fields.
     /// An additional prefix can be specified for the key to clarify the filter behavior. Possible
@@ -29,13 +29,19 @@ pub struct RequisiteLinkList {
     /// than or equal to - `<` — less than - `@` — IN, an array is passed as the value - `!@` —
     /// NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%` symbol
     /// should not be included in the filter value. The …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<RequisiteLinkListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the selected requisite links in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field` correspond to requisite link fields.
     /// Possible values for `order`: - `asc` — in ascending order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<RequisiteLinkListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static: 50
     /// records. To select the second page of results, you need to pass the value `50`. To select the
     /// third page of results, the value is `100`, and so on. The formula for calculating the `start`
@@ -44,119 +50,14 @@ pub struct RequisiteLinkList {
     pub start: Option<i64>,
 }
 
-/// An array of fields to select (see requisite link fields). If the array is not provided or an
-/// empty array is passed, all available fields for requisite links will be selected.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisiteLinkListSelect {
-    /// Identifier of the object type to which the link belongs. The following types can be used: -
-    /// deal (value `2`) - old invoice (value `5`) - estimate (value `7`) - new invoice (value `31`)
-    /// - other dynamic objects (to get possible values, see the method crm.type.list). Object type
-    /// identifiers can be obtained using the method crm.enum.ownertype
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the object to which the link belongs. Object identifiers can be obtained using
-    /// the following methods: crm.deal.list, crm.quote.list, crm.item.list
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<i64>,
-    /// Identifier of the client's requisite selected for the object. Requisite identifiers can be
-    /// obtained using the method crm.requisite.list
-    #[b24(rename = "REQUISITE_ID")]
-    pub requisite_id: Option<i64>,
-    /// Identifier of the client's bank requisite selected for the object. Bank requisite identifiers
-    /// can be obtained using the method crm.requisite.bankdetail.list
-    #[b24(rename = "BANK_DETAIL_ID")]
-    pub bank_detail_id: Option<i64>,
-    /// Identifier of my company's requisite selected for the object. Requisite identifiers can be
-    /// obtained using the method crm.requisite.list
-    #[b24(rename = "MC_REQUISITE_ID")]
-    pub mc_requisite_id: Option<i64>,
-    /// Identifier of my company's bank requisite selected for the object. Bank requisite identifiers
-    /// can be obtained using the method crm.requisite.bankdetail.list
-    #[b24(rename = "MC_BANK_DETAIL_ID")]
-    pub mc_bank_detail_id: Option<i64>,
-}
-
-/// An object for filtering the selected requisite links in the format `{"field_1": "value_1",
-/// ... "field_N": "value_N"}`. Possible values for `field` correspond to requisite link fields.
-/// An additional prefix can be specified for the key to clarify the filter behavior. Possible
-/// prefix values: - `>=` — greater than or equal to - `>` — greater than - `<=` — less
-/// than or equal to - `<` — less than - `@` — IN, an array is passed as the value - `!@` —
-/// NOT IN, an array is passed as the value - `%` — LIKE, substring search. The `%` symbol
-/// should not be included in the filter value. The …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisiteLinkListFilter {
-    /// Identifier of the object type to which the link belongs. The following types can be used: -
-    /// deal (value `2`) - old invoice (value `5`) - estimate (value `7`) - new invoice (value `31`)
-    /// - other dynamic objects (to get possible values, see the method crm.type.list). Object type
-    /// identifiers can be obtained using the method crm.enum.ownertype
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the object to which the link belongs. Object identifiers can be obtained using
-    /// the following methods: crm.deal.list, crm.quote.list, crm.item.list
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<i64>,
-    /// Identifier of the client's requisite selected for the object. Requisite identifiers can be
-    /// obtained using the method crm.requisite.list
-    #[b24(rename = "REQUISITE_ID")]
-    pub requisite_id: Option<i64>,
-    /// Identifier of the client's bank requisite selected for the object. Bank requisite identifiers
-    /// can be obtained using the method crm.requisite.bankdetail.list
-    #[b24(rename = "BANK_DETAIL_ID")]
-    pub bank_detail_id: Option<i64>,
-    /// Identifier of my company's requisite selected for the object. Requisite identifiers can be
-    /// obtained using the method crm.requisite.list
-    #[b24(rename = "MC_REQUISITE_ID")]
-    pub mc_requisite_id: Option<i64>,
-    /// Identifier of my company's bank requisite selected for the object. Bank requisite identifiers
-    /// can be obtained using the method crm.requisite.bankdetail.list
-    #[b24(rename = "MC_BANK_DETAIL_ID")]
-    pub mc_bank_detail_id: Option<i64>,
-}
-
-/// An object for sorting the selected requisite links in the format `{"field_1": "order_1", ...
-/// "field_N": "order_N"}`. Possible values for `field` correspond to requisite link fields.
-/// Possible values for `order`: - `asc` — in ascending order - `desc` — in descending order
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisiteLinkListOrder {
-    /// Identifier of the object type to which the link belongs. The following types can be used: -
-    /// deal (value `2`) - old invoice (value `5`) - estimate (value `7`) - new invoice (value `31`)
-    /// - other dynamic objects (to get possible values, see the method crm.type.list). Object type
-    /// identifiers can be obtained using the method crm.enum.ownertype
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the object to which the link belongs. Object identifiers can be obtained using
-    /// the following methods: crm.deal.list, crm.quote.list, crm.item.list
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<i64>,
-    /// Identifier of the client's requisite selected for the object. Requisite identifiers can be
-    /// obtained using the method crm.requisite.list
-    #[b24(rename = "REQUISITE_ID")]
-    pub requisite_id: Option<i64>,
-    /// Identifier of the client's bank requisite selected for the object. Bank requisite identifiers
-    /// can be obtained using the method crm.requisite.bankdetail.list
-    #[b24(rename = "BANK_DETAIL_ID")]
-    pub bank_detail_id: Option<i64>,
-    /// Identifier of my company's requisite selected for the object. Requisite identifiers can be
-    /// obtained using the method crm.requisite.list
-    #[b24(rename = "MC_REQUISITE_ID")]
-    pub mc_requisite_id: Option<i64>,
-    /// Identifier of my company's bank requisite selected for the object. Bank requisite identifiers
-    /// can be obtained using the method crm.requisite.bankdetail.list
-    #[b24(rename = "MC_BANK_DETAIL_ID")]
-    pub mc_bank_detail_id: Option<i64>,
-}
-
 /// An array of objects with information from the selected requisite links. Each element contains
 /// the selected requisite link fields
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequisiteLinkListResult {
     /// Identifier of the object type to which the link belongs. The following types can be used: -
-    /// deal (value `2`) - old invoice (value `5`) - estimate (value `7`) - new invoice (value `31`)
-    /// - other dynamic objects (to get possible values, see the method crm.type.list). Object type
+    /// deal (value `2`) - old invoice (value `5`) - estimate (value `7`) - new invoice (value `31`) -
+    /// other dynamic objects (to get possible values, see the method crm.type.list). Object type
     /// identifiers can be obtained using the method crm.enum.ownertype
     #[b24(rename = "ENTITY_TYPE_ID")]
     pub entity_type_id: Option<i64>,

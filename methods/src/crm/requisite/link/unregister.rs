@@ -17,8 +17,8 @@ use crate::b24_method;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequisiteLinkUnregister {
     /// Identifier of the object type to which the link belongs. The following types can be used: -
-    /// deal (value `2`) - old invoice (value `5`) - estimate (value `7`) - new invoice (value `31`)
-    /// - other dynamic objects (to get possible values, see the method crm.type.list). Object type
+    /// deal (value `2`) - old invoice (value `5`) - estimate (value `7`) - new invoice (value `31`) -
+    /// other dynamic objects (to get possible values, see the method crm.type.list). Object type
     /// identifiers can be obtained using the method crm.enum.ownertype
     #[b24(rename = "entityTypeId")]
     pub entity_type_id: i64,

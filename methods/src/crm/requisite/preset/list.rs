@@ -16,12 +16,12 @@ use crate::{b24_method, b24_object};
     idempotent,
     list(item = RequisitePresetListResult),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequisitePresetList {
     /// An array of fields to select (see template fields). If the array is not provided or an empty
     /// array is passed, all available template fields will be selected.
     #[b24(rename = "select")]
-    pub select: Option<Vec<RequisitePresetListSelect>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering selected templates in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. Possible values for `field` correspond to template fields. An
     /// additional prefix can be set for the key to clarify the filter behavior. Possible prefix
@@ -29,172 +29,25 @@ pub struct RequisitePresetList {
     /// equal to - `<` — less than - `@` — IN, an array is passed as the value - `!@` — NOT IN,
     /// an array is passed as the value - `%` — LIKE, substring search. The `%` symbol in the
     /// filter value does not need to be passed. The search looks for the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<RequisitePresetListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting selected templates in the format `{"field_1": "order_1", ... "field_N":
     /// "order_N"}`. Possible values for `field` correspond to template fields. Possible values for
     /// `order`: - `asc` — in ascending order - `desc` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<RequisitePresetListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static: 50
     /// records. To select the second page of results, you need to pass the value `50`. To select the
     /// third page of results, the value is `100`, and so on. The formula for calculating the `start`
     /// parameter value: `start = (N-1) * 50`, where `N` is the desired page number
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// An array of fields to select (see template fields). If the array is not provided or an empty
-/// array is passed, all available template fields will be selected.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisitePresetListSelect {
-    /// Identifier of the template. Created automatically and unique within Bitrix24
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the parent object type. The identifiers of CRM object types are provided by the
-    /// method crm.enum.ownertype
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the country corresponding to the set of fields in the requisites template (for
-    /// available values, see the method crm.requisite.preset.countries)
-    #[b24(rename = "COUNTRY_ID")]
-    pub country_id: Option<i64>,
-    /// Create date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date. Contains an empty string if the template has not been changed since
-    /// creation
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-    /// Identifier of the user who created the template
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the template
-    #[b24(rename = "MODIFY_BY_ID")]
-    pub modify_by_id: Option<i64>,
-    /// Name of the template
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// External key. Used for exchange operations. Identifier of the external information base
-    /// object. The purpose of the field may change by the final developer. Each application ensures
-    /// the uniqueness of values in this field. It is recommended to use a unique prefix to avoid
-    /// collisions with other applications. Values of the form `#CRM_REQUISITE_PRESET_DEF_...` are
-    /// reserved in CRM for identifying templates that are used by default. These identifiers should
-    /// not be used for your purposes, as this may lead to logic violations
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Activity status. Values `Y` or `N` are used. Determines the availability of the template in
-    /// the selection list when adding requisites
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
-
-/// An object for filtering selected templates in the format `{"field_1": "value_1", ...
-/// "field_N": "value_N"}`. Possible values for `field` correspond to template fields. An
-/// additional prefix can be set for the key to clarify the filter behavior. Possible prefix
-/// values: - `>=` — greater than or equal to - `>` — greater than - `<=` — less than or
-/// equal to - `<` — less than - `@` — IN, an array is passed as the value - `!@` — NOT IN,
-/// an array is passed as the value - `%` — LIKE, substring search. The `%` symbol in the
-/// filter value does not need to be passed. The search looks for the …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisitePresetListFilter {
-    /// Identifier of the template. Created automatically and unique within Bitrix24
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the parent object type. The identifiers of CRM object types are provided by the
-    /// method crm.enum.ownertype
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the country corresponding to the set of fields in the requisites template (for
-    /// available values, see the method crm.requisite.preset.countries)
-    #[b24(rename = "COUNTRY_ID")]
-    pub country_id: Option<i64>,
-    /// Create date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date. Contains an empty string if the template has not been changed since
-    /// creation
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-    /// Identifier of the user who created the template
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the template
-    #[b24(rename = "MODIFY_BY_ID")]
-    pub modify_by_id: Option<i64>,
-    /// Name of the template
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// External key. Used for exchange operations. Identifier of the external information base
-    /// object. The purpose of the field may change by the final developer. Each application ensures
-    /// the uniqueness of values in this field. It is recommended to use a unique prefix to avoid
-    /// collisions with other applications. Values of the form `#CRM_REQUISITE_PRESET_DEF_...` are
-    /// reserved in CRM for identifying templates that are used by default. These identifiers should
-    /// not be used for your purposes, as this may lead to logic violations
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Activity status. Values `Y` or `N` are used. Determines the availability of the template in
-    /// the selection list when adding requisites
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
-
-/// An object for sorting selected templates in the format `{"field_1": "order_1", ... "field_N":
-/// "order_N"}`. Possible values for `field` correspond to template fields. Possible values for
-/// `order`: - `asc` — in ascending order - `desc` — in descending order
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisitePresetListOrder {
-    /// Identifier of the template. Created automatically and unique within Bitrix24
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the parent object type. The identifiers of CRM object types are provided by the
-    /// method crm.enum.ownertype
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Identifier of the country corresponding to the set of fields in the requisites template (for
-    /// available values, see the method crm.requisite.preset.countries)
-    #[b24(rename = "COUNTRY_ID")]
-    pub country_id: Option<i64>,
-    /// Create date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date. Contains an empty string if the template has not been changed since
-    /// creation
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<String>,
-    /// Identifier of the user who created the template
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who modified the template
-    #[b24(rename = "MODIFY_BY_ID")]
-    pub modify_by_id: Option<i64>,
-    /// Name of the template
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// External key. Used for exchange operations. Identifier of the external information base
-    /// object. The purpose of the field may change by the final developer. Each application ensures
-    /// the uniqueness of values in this field. It is recommended to use a unique prefix to avoid
-    /// collisions with other applications. Values of the form `#CRM_REQUISITE_PRESET_DEF_...` are
-    /// reserved in CRM for identifying templates that are used by default. These identifiers should
-    /// not be used for your purposes, as this may lead to logic violations
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Activity status. Values `Y` or `N` are used. Determines the availability of the template in
-    /// the selection list when adding requisites
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
 }
 
 /// An array of objects with information about the selected templates. Each element contains the

@@ -15,12 +15,15 @@ use crate::{b24_method, b24_object};
     response = Vec<RequisiteUserfieldListResult>,
     idempotent,
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequisiteUserfieldList {
     /// Object for sorting the selected custom fields in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Possible values for `field`: - ID - ENTITY_ID - FIELD_NAME -
     /// USER_TYPE_ID - XML_ID - SORT Possible values for `order`: - asc — in ascending order - desc
     /// — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object for filtering the selected requisites in the format `{"field_1": "value_1", ...
@@ -29,81 +32,11 @@ pub struct RequisiteUserfieldList {
     /// MANDATORY - SHOW_FILTER - SHOW_IN_LIST - EDIT_IN_LIST - IS_SEARCHABLE - LANG Additional
     /// prefixes in keys that clarify filter behavior are not provided. The `equals` operation is
     /// always used. Possible values for `value` correspond to field descriptions
-    #[b24(rename = "filter")]
-    pub filter: Option<RequisiteUserfieldListFilter>,
-}
-
-/// Object for filtering the selected requisites in the format `{"field_1": "value_1", ...
-/// "field_N": "value_N"}`. This method's filter only supports simple value comparisons. Possible
-/// values for `field`: - ID - ENTITY_ID - FIELD_NAME - USER_TYPE_ID - XML_ID - SORT - MULTIPLE -
-/// MANDATORY - SHOW_FILTER - SHOW_IN_LIST - EDIT_IN_LIST - IS_SEARCHABLE - LANG Additional
-/// prefixes in keys that clarify filter behavior are not provided. The `equals` operation is
-/// always used. Possible values for `value` correspond to field descriptions
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisiteUserfieldListFilter {
-    /// Identifier of the custom field
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// The identifier of the entity to which the custom field belongs. For requisites, this is
-    /// always `CRM_REQUISITE`
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<String>,
-    /// Symbolic code. For requisites, it always starts with the prefix `UF_CRM_`
-    #[b24(rename = "FIELD_NAME")]
-    pub field_name: Option<String>,
-    /// Data type (`string`, `boolean`, `double`, or `datetime`)
-    #[b24(rename = "USER_TYPE_ID")]
-    pub user_type_id: Option<String>,
-    /// External key. Used for exchange operations. Identifier of the object in the external
-    /// information base. The purpose of the field may change by the final developer
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Indicator of multiplicity. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MULTIPLE")]
-    pub multiple: Option<String>,
-    /// Indicator of mandatory status. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MANDATORY")]
-    pub mandatory: Option<String>,
-    /// Show in the list filter. Possible values: - `N` — do not show - `I` — exact match - `E`
-    /// — mask - `S` — substring
-    #[b24(rename = "SHOW_FILTER")]
-    pub show_filter: Option<String>,
-    /// Whether to show in the list. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_IN_LIST")]
-    pub show_in_list: Option<String>,
-    /// Allow user editing? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "EDIT_IN_LIST")]
-    pub edit_in_list: Option<String>,
-    /// Whether the field values participate in search. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_SEARCHABLE")]
-    pub is_searchable: Option<String>,
-    /// Label in the edit form
-    #[b24(rename = "EDIT_FORM_LABEL")]
-    pub edit_form_label: Option<String>,
-    /// Header in the list
-    #[b24(rename = "LIST_COLUMN_LABEL")]
-    pub list_column_label: Option<String>,
-    /// Filter label in the list
-    #[b24(rename = "LIST_FILTER_LABEL")]
-    pub list_filter_label: Option<String>,
-    /// Error message
-    #[b24(rename = "ERROR_MESSAGE")]
-    pub error_message: Option<String>,
-    /// Help
-    #[b24(rename = "HELP_MESSAGE")]
-    pub help_message: Option<String>,
-    /// List elements. For detailed information, see the section
     ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`uf_enum_element`).
-    #[b24(rename = "LIST")]
-    pub list: Option<crate::exports::serde_json::Value>,
-    /// Additional settings (dependent on type). For detailed information, see the section
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
+    #[b24(rename = "filter")]
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }
 
 /// Array of objects with information from the selected custom fields. Each element contains the

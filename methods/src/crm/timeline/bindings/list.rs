@@ -19,6 +19,9 @@ use crate::{b24_method, b24_object};
 pub struct TimelineBindingsList {
     /// Object for filtering selected records. The `OWNER_ID` field is required; other fields are not
     /// necessary
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
 }

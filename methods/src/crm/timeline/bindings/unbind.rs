@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/timeline/bindings/crm-timeline-bindings-unbind.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// Removes the link between a timeline record and a CRM item.
 ///
@@ -26,17 +26,6 @@ pub struct TimelineBindingsUnbind {
 /// Field values (detailed description provided below) for unbinding the timeline record from the
 /// CRM entity in the form of a structure: `js fields: { "OWNER_ID": "value", "ENTITY_ID":
 /// "value", "ENTITY_TYPE": "value", }, `
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TimelineBindingsUnbindFields {
-    /// Identifier of the timeline record
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// Identifier of the CRM item to which the timeline record is attached
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<i64>,
-    /// Type of the CRM item to which the timeline record is attached. Possible values: - `lead` —
-    /// lead - `deal` — deal - `contact` — contact - `company` — company - `order` — order
-    #[b24(rename = "ENTITY_TYPE")]
-    pub entity_type: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::timeline::bindings::bind::TimelineBindingsBindFields`].
+pub type TimelineBindingsUnbindFields = crate::crm::timeline::bindings::bind::TimelineBindingsBindFields;

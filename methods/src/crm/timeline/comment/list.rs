@@ -23,19 +23,23 @@ use crate::b24_method;
 pub struct TimelineCommentList {
     /// An array of fields to be selected. Pass the fields of the result object. If not provided or
     /// an empty array is passed, all fields will be returned.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for filtering the selected comments in the format `{"field_1": "value_1", ...
     /// "field_N": "value_N"}`. The filter works on two mandatory fields: - `ENTITY_ID` — ID of the
     /// CRM object to which the comment is attached - `ENTITY_TYPE` — type of CRM object, for
     /// example: `deal`, `lead`, `contact`, `company`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
     /// An object for sorting the selected comments in the format `{"field_1": "order_1", ...
     /// "field_N": "order_N"}`. Only the fields `ID`, `CREATED`, `AUTHOR_ID` are supported. Possible
     /// values for `order`: - `ASC` — in ascending order - `DESC` — in descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used for managing pagination. The page size for results is always static:

@@ -32,6 +32,9 @@ pub struct TimelineLogmessageList {
     pub entity_id: i64,
     /// List for sorting, where the key is the field and the value is `asc` or `desc`. By default,
     /// `desc` is used. Sorting is supported only by the id and created fields.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to manage pagination. The page size of results is always static: 10

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/timeline/logmessage/logo/crm-timeline-logo-add.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method adds a new Logo.
 ///
@@ -33,23 +33,6 @@ pub struct TimelineLogoAdd {
 }
 
 /// Root element of the response. The `result` field contains the logo object
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TimelineLogoAddResult {
-    /// Logo code
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    pub code: Option<crate::exports::serde_json::Value>,
-    /// Flag field. Can have the value: - `true` — if the logo is standard (provided with the
-    /// product) - `false` — if the logo was added by the user
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "isSystem")]
-    pub is_system: Option<crate::exports::serde_json::Value>,
-    /// Path to the file. If the logo was added by the user, the field contains the path to the logo
-    /// image file
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "fileUri")]
-    pub file_uri: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::crm::timeline::icon::add::TimelineIconAddResult`].
+pub type TimelineLogoAddResult = crate::crm::timeline::icon::add::TimelineIconAddResult;

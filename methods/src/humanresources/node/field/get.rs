@@ -21,8 +21,8 @@ use crate::b24_method;
 pub struct NodeFieldGet {
     /// The name of the field whose description is to be retrieved. Available fields: - `id` —
     /// department identifier - `name` — department name - `type` — structure element type -
-    /// `structureId` — company structure identifier - `parentId` — parent department identifier
-    /// - `description` — department description - `accessCode` — department access code -
+    /// `structureId` — company structure identifier - `parentId` — parent department identifier -
+    /// `description` — department description - `accessCode` — department access code -
     /// `userCount` — number of users in the department - `colorName` — team color - `xmlId` —
     /// external department identifier - `createdAt` — creation date and time - `updatedAt` —
     /// last update date and time - `members` — list of …
@@ -34,8 +34,6 @@ pub struct NodeFieldGet {
     /// — filter availability indicator - `sortable` — sort availability indicator - `editable`
     /// — editability indicator - `multiple` — multiple value indicator - `elementType` —
     /// element type for composite fields
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/departments/node-member/humanresources-node-member-set.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `humanresources.node.member.set` updates the composition of participants in a
 /// department or team by roles.
@@ -34,37 +34,6 @@ pub struct NodeMemberSet {
 /// [User_Identifier]}`. Description of the object structure The method adds new participants,
 /// updates roles of existing ones, and removes users from the department who are not present in
 /// the input `userIds` object. User identifiers can be obtained using the user.get method.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NodeMemberSetUserIds {
-    /// Identifiers of department heads.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "MEMBER_HEAD")]
-    pub member_head: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Identifiers of deputy department heads.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "MEMBER_DEPUTY_HEAD")]
-    pub member_deputy_head: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Identifiers of department employees.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "MEMBER_EMPLOYEE")]
-    pub member_employee: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Identifiers of team leaders.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "MEMBER_TEAM_HEAD")]
-    pub member_team_head: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Identifiers of deputy team leaders.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "MEMBER_TEAM_DEPUTY_HEAD")]
-    pub member_team_deputy_head: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Identifiers of team participants.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "MEMBER_TEAM_EMPLOYEE")]
-    pub member_team_employee: Option<Vec<crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::humanresources::node::add::NodeAddUserIds`].
+pub type NodeMemberSetUserIds = crate::humanresources::node::add::NodeAddUserIds;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chats/departments/im-department-managers-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `im.department.managers.get` retrieves a list of managers for the specified
 /// departments.
@@ -35,76 +35,6 @@ pub struct DepartmentManagersGet {
 /// The root object where the key is the department identifier, and the value: - when `USER_DATA
 /// = 'N'` contains an array of manager identifiers, - when `USER_DATA = 'Y'` contains an array
 /// of objects describing the users — department managers (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DepartmentManagersGetResult {
-    /// User identifier
-    pub id: Option<i64>,
-    /// User activity status
-    pub active: Option<bool>,
-    /// User's full name
-    pub name: Option<String>,
-    /// User's first name
-    pub first_name: Option<String>,
-    /// User's last name
-    pub last_name: Option<String>,
-    /// User's job title
-    pub work_position: Option<String>,
-    /// User's color in hex format
-    pub color: Option<String>,
-    /// Link to the avatar
-    pub avatar: Option<String>,
-    /// Link to the high-resolution avatar
-    pub avatar_hr: Option<String>,
-    /// User's gender
-    pub gender: Option<String>,
-    /// Birthday in `DD-MM` format or an empty string
-    pub birthday: Option<String>,
-    /// External user status
-    pub extranet: Option<bool>,
-    /// Bitrix24 Network user status
-    pub network: Option<bool>,
-    /// Bot status
-    pub bot: Option<bool>,
-    /// Open Channels user status
-    pub connector: Option<bool>,
-    /// External authorization code
-    pub external_auth_id: Option<String>,
-    /// User status
-    pub status: Option<String>,
-    /// User's idle date or `false`
-    pub idle: Option<crate::DateTime>,
-    /// User's last activity date
-    pub last_activity_date: Option<crate::DateTime>,
-    /// User's last activity date in the mobile app or `false`
-    pub mobile_last_date: Option<crate::DateTime>,
-    /// User's last activity date in the desktop app or `false`
-    pub desktop_last_date: Option<crate::DateTime>,
-    /// User's absence end date or `false`
-    pub absent: Option<crate::DateTime>,
-    /// Array of department identifiers
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub departments: Option<Vec<crate::exports::serde_json::Value>>,
-    /// User's phones or `false` (detailed description)
-    pub phones: Option<DepartmentManagersGetResultPhones>,
-    /// Bot data or `null`
-    pub bot_data: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// User type
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// User's website
-    pub website: Option<String>,
-    /// User's email
-    pub email: Option<String>,
-}
-
-/// User's phones or `false` (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DepartmentManagersGetResultPhones {
-    /// Mobile phone
-    pub personal_mobile: Option<String>,
-    /// Internal phone
-    pub inner_phone: Option<String>,
-}
+///
+/// The same shape as [`crate::im::department::colleagues::list::DepartmentColleaguesListResult`].
+pub type DepartmentManagersGetResult = crate::im::department::colleagues::list::DepartmentColleaguesListResult;

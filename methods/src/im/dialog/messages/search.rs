@@ -35,6 +35,9 @@ pub struct DialogMessagesSearch {
     pub date: Option<String>,
     /// Sorting parameters. Supported field: - `ID` — sort by message identifier, values `ASC` or
     /// `DESC` Default: `{"ID": "DESC"}`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Number of messages returned. Default value: `50`. Maximum value: `200`
     pub limit: Option<i64>,
@@ -201,51 +204,9 @@ pub struct DialogMessagesSearchResultUsers {
 
 /// Additional messages related to the found ones, such as forwarded or quoted (detailed
 /// description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DialogMessagesSearchResultAdditionalMessages {
-    /// Identifier of the message
-    pub id: Option<i64>,
-    /// Identifier of the chat
-    #[b24(rename = "chatId")]
-    pub chat_id: Option<i64>,
-    /// Identifier of the chat. A duplicate of the `chatId` field in the old spelling
-    #[b24(rename = "chat_id")]
-    pub chat_id_2: Option<i64>,
-    /// Identifier of the message author
-    #[b24(rename = "authorId")]
-    pub author_id: Option<i64>,
-    /// Identifier of the message author. A duplicate of the `authorId` field in the old spelling
-    #[b24(rename = "author_id")]
-    pub author_id_2: Option<i64>,
-    /// Date and time of message creation
-    pub date: Option<crate::DateTime>,
-    /// Text of the message
-    pub text: Option<String>,
-    /// Indicator of a system message
-    #[b24(rename = "isSystem")]
-    pub is_system: Option<bool>,
-    /// External UUID of the message. Can be `null`
-    pub uuid: Option<String>,
-    /// Information about forwarding. Can be `null`
-    pub forward: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Message parameters
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub params: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Indicator that the message has been viewed by other participants
-    #[b24(rename = "viewedByOthers")]
-    pub viewed_by_others: Option<bool>,
-    /// Indicator of an unread message for the current user
-    pub unread: Option<bool>,
-    /// Indicator that the message has been viewed by the current user
-    pub viewed: Option<bool>,
-    /// Number of participants who have viewed the message
-    #[b24(rename = "viewedCount")]
-    pub viewed_count: Option<i64>,
-    /// Service data of the message block. Can be `null`
-    pub block: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::im::dialog::messages::search::DialogMessagesSearchResultMessages`].
+pub type DialogMessagesSearchResultAdditionalMessages = crate::im::dialog::messages::search::DialogMessagesSearchResultMessages;
 
 /// Reactions to the found messages (detailed description)
 #[b24_object]

@@ -207,43 +207,14 @@ pub struct DiskFileCommitResultFileModelsUploadId {
 }
 
 /// Image parameters (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DiskFileCommitResultFilesUploadIdImage {
-    /// Height of the image
-    pub height: Option<i64>,
-    /// Width of the image
-    pub width: Option<i64>,
-}
+///
+/// The same shape as [`crate::im::dialog::messages::get::DialogMessagesGetResultFilesImage`].
+pub type DiskFileCommitResultFilesUploadIdImage = crate::im::dialog::messages::get::DialogMessagesGetResultFilesImage;
 
 /// File viewer parameters (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DiskFileCommitResultFilesUploadIdViewerAttrs {
-    /// Viewer identifier
-    pub viewer: Option<String>,
-    /// Type of viewer
-    #[b24(rename = "viewerType")]
-    pub viewer_type: Option<String>,
-    /// Source file for the viewer
-    pub src: Option<String>,
-    /// Source of the reduced version of the file
-    #[b24(rename = "viewerResized")]
-    pub viewer_resized: Option<String>,
-    /// Identifier of the object in the viewer
-    #[b24(rename = "objectId")]
-    pub object_id: Option<String>,
-    /// Identifier of the viewer group
-    #[b24(rename = "viewerGroupBy")]
-    pub viewer_group_by: Option<String>,
-    /// Identifier of the chat for the viewer
-    #[b24(rename = "imChatId")]
-    pub im_chat_id: Option<i64>,
-    /// Title in the viewer
-    pub title: Option<String>,
-    /// List of actions in the viewer in JSON string format
-    pub actions: Option<String>,
-}
+///
+/// The same shape as [`crate::im::dialog::messages::get::DialogMessagesGetResultFilesViewerAttrs`].
+pub type DiskFileCommitResultFilesUploadIdViewerAttrs = crate::im::dialog::messages::get::DialogMessagesGetResultFilesViewerAttrs;
 
 /// Links to media file (detailed description)
 #[b24_object]

@@ -45,11 +45,6 @@ pub struct DiskFileSaveResultFolder {
 }
 
 /// The saved file (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DiskFileSaveResultFile {
-    /// Identifier of the saved file
-    pub id: Option<i64>,
-    /// Name of the saved file
-    pub name: Option<String>,
-}
+///
+/// The same shape as [`crate::im::disk::file::save::DiskFileSaveResultFolder`].
+pub type DiskFileSaveResultFile = crate::im::disk::file::save::DiskFileSaveResultFolder;

@@ -118,32 +118,9 @@ pub struct SearchChatListResult {
 }
 
 /// Restrictions on actions in the chat. The structure of the object is described in detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchChatListResultRestrictions {
-    /// Allowed to change the chat avatar
-    pub avatar: Option<bool>,
-    /// Allowed to change the chat name
-    pub rename: Option<bool>,
-    /// Allowed to extend the functionality of the chat
-    pub extend: Option<bool>,
-    /// Calls in the chat are allowed
-    pub call: Option<bool>,
-    /// Allowed to mute chat notifications
-    pub mute: Option<bool>,
-    /// Allowed to leave the chat
-    pub leave: Option<bool>,
-    /// Allowed for the owner to leave the chat
-    pub leave_owner: Option<bool>,
-    /// Allowed to send messages
-    pub send: Option<bool>,
-    /// Access to view the list of participants
-    pub user_list: Option<bool>,
-    /// System path to navigate to the related object, for example, to the workgroup
-    pub path: Option<String>,
-    /// Link text for navigating via `path`. This field is available along with `path`
-    pub path_title: Option<String>,
-}
+///
+/// The same shape as [`crate::im::dialog::get::DialogGetResultRestrictions`].
+pub type SearchChatListResultRestrictions = crate::im::dialog::get::DialogGetResultRestrictions;
 
 /// Public data of the chat. The structure of the object is described in detail below
 #[b24_object]
@@ -171,19 +148,6 @@ pub struct SearchChatListResultEntityLink {
 }
 
 /// Permissions of the current user. The structure of the object is described in detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchChatListResultPermissions {
-    /// Permission to add users
-    pub manage_users_add: Option<String>,
-    /// Permission to delete users
-    pub manage_users_delete: Option<String>,
-    /// Permission to manage interface settings
-    pub manage_ui: Option<String>,
-    /// Permission to manage chat settings
-    pub manage_settings: Option<String>,
-    /// Permission to manage messages
-    pub manage_messages: Option<String>,
-    /// Permission to send messages
-    pub can_post: Option<String>,
-}
+///
+/// The same shape as [`crate::im::dialog::get::DialogGetResultPermissions`].
+pub type SearchChatListResultPermissions = crate::im::dialog::get::DialogGetResultPermissions;

@@ -51,79 +51,14 @@ pub struct SearchLastGetResult {
 }
 
 /// Avatar data of the record. The structure of the object is described in detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchLastGetResultAvatar {
-    /// Link to the avatar
-    pub url: Option<String>,
-    /// Color in HEX format
-    pub color: Option<String>,
-}
+///
+/// The same shape as [`crate::im::recent::get::RecentGetResultAvatar`].
+pub type SearchLastGetResultAvatar = crate::im::recent::get::RecentGetResultAvatar;
 
 /// User data for `user` type record. The structure of the object is described in detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SearchLastGetResultUser {
-    /// User identifier
-    pub id: Option<i64>,
-    /// User activity status
-    pub active: Option<bool>,
-    /// User's full name
-    pub name: Option<String>,
-    /// User's first name
-    pub first_name: Option<String>,
-    /// User's last name
-    pub last_name: Option<String>,
-    /// User's job title
-    pub work_position: Option<String>,
-    /// User's color in hex format
-    pub color: Option<String>,
-    /// Link to the avatar
-    pub avatar: Option<String>,
-    /// Link to the high-resolution avatar
-    pub avatar_hr: Option<String>,
-    /// User's gender
-    pub gender: Option<String>,
-    /// Birthday in `DD-MM` format or an empty string
-    pub birthday: Option<String>,
-    /// Extranet user status
-    pub extranet: Option<bool>,
-    /// Bitrix24 Network user status
-    pub network: Option<bool>,
-    /// Bot status
-    pub bot: Option<bool>,
-    /// Open Channels user status
-    pub connector: Option<bool>,
-    /// External authorization code
-    pub external_auth_id: Option<String>,
-    /// User status
-    pub status: Option<String>,
-    /// User idle date or `false`
-    pub idle: Option<crate::DateTime>,
-    /// User's last activity date
-    pub last_activity_date: Option<crate::DateTime>,
-    /// Last activity date in the mobile app or `false`
-    pub mobile_last_date: Option<crate::DateTime>,
-    /// Last activity date in the desktop app or `false`
-    pub desktop_last_date: Option<crate::DateTime>,
-    /// Date of the user's absence end or `false`
-    pub absent: Option<crate::DateTime>,
-    /// Array of department identifiers
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub departments: Option<Vec<crate::exports::serde_json::Value>>,
-    /// User's phones or `false` (detailed description)
-    pub phones: Option<SearchLastGetResultUserPhones>,
-    /// Bot data or `null`
-    pub bot_data: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// User type
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// User's website
-    pub website: Option<String>,
-    /// User's email
-    pub email: Option<String>,
-}
+///
+/// The same shape as [`crate::im::notify::get::NotifyGetResultUsers`].
+pub type SearchLastGetResultUser = crate::im::notify::get::NotifyGetResultUsers;
 
 /// Chat data for `chat` type record. The structure of the object is described in detail below
 #[b24_object]
@@ -162,16 +97,4 @@ pub struct SearchLastGetResultChat {
     pub date_create: Option<String>,
     /// Message type
     pub message_type: Option<String>,
-}
-
-/// User's phones or `false` (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchLastGetResultUserPhones {
-    /// Work phone
-    pub work_phone: Option<String>,
-    /// Mobile phone
-    pub personal_mobile: Option<String>,
-    /// Internal phone
-    pub inner_phone: Option<String>,
 }

@@ -96,13 +96,6 @@ pub struct SearchUserListResult {
 }
 
 /// User's phones or `false`. The structure of the object is described in detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchUserListResultPhones {
-    /// Work phone
-    pub work_phone: Option<String>,
-    /// Mobile phone
-    pub personal_mobile: Option<String>,
-    /// Internal phone
-    pub inner_phone: Option<String>,
-}
+///
+/// The same shape as [`crate::im::notify::get::NotifyGetResultUsersPhones`].
+pub type SearchUserListResultPhones = crate::im::notify::get::NotifyGetResultUsersPhones;

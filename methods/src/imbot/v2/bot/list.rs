@@ -27,6 +27,9 @@ pub struct V2BotList {
     pub bot_token: Option<String>,
     /// Filter for results. Available filter fields: - `type` — type of the bot. Description of
     /// types — Bot Types
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Number of bots per page. Default is `50`
@@ -51,46 +54,6 @@ pub struct V2BotListResult {
 }
 
 /// Array of bots in extended format (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2BotListResultBots {
-    /// Identifier of the bot
-    pub id: Option<i64>,
-    /// Symbolic code of the bot
-    pub code: Option<String>,
-    /// Type of the bot
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Bot is hidden from the contact list
-    #[b24(rename = "isHidden")]
-    pub is_hidden: Option<bool>,
-    /// Bot supports open channels
-    #[b24(rename = "isSupportOpenline")]
-    pub is_support_openline: Option<bool>,
-    /// Reactions are enabled for bot messages
-    #[b24(rename = "isReactionsEnabled")]
-    pub is_reactions_enabled: Option<bool>,
-    /// Chat background ID or `null`
-    #[b24(rename = "backgroundId")]
-    pub background_id: Option<String>,
-    /// Language of the bot
-    pub language: Option<String>,
-    /// Module identifier
-    #[b24(rename = "moduleId")]
-    pub module_id: Option<String>,
-    /// Event delivery mode: `webhook` or `fetch`
-    #[b24(rename = "eventMode")]
-    pub event_mode: Option<String>,
-    /// Number of messages sent by the bot
-    #[b24(rename = "countMessage")]
-    pub count_message: Option<i64>,
-    /// Number of registered commands
-    #[b24(rename = "countCommand")]
-    pub count_command: Option<i64>,
-    /// Number of chats for the bot
-    #[b24(rename = "countChat")]
-    pub count_chat: Option<i64>,
-    /// Number of users who interacted with the bot
-    #[b24(rename = "countUser")]
-    pub count_user: Option<i64>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::get::V2BotGetResultBot`].
+pub type V2BotListResultBots = crate::imbot::v2::bot::get::V2BotGetResultBot;

@@ -111,46 +111,6 @@ pub struct V2BotRegisterFieldsProperties {
 }
 
 /// Bot object in extended format (available only to the owner) (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2BotRegisterResultBot {
-    /// Identifier of the bot
-    pub id: Option<i64>,
-    /// Symbolic code of the bot
-    pub code: Option<String>,
-    /// Type of the bot
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Bot is hidden from the contact list
-    #[b24(rename = "isHidden")]
-    pub is_hidden: Option<bool>,
-    /// Bot supports open lines
-    #[b24(rename = "isSupportOpenline")]
-    pub is_support_openline: Option<bool>,
-    /// Reactions are enabled for bot messages
-    #[b24(rename = "isReactionsEnabled")]
-    pub is_reactions_enabled: Option<bool>,
-    /// ID of the chat background or `null`
-    #[b24(rename = "backgroundId")]
-    pub background_id: Option<String>,
-    /// Language of the bot
-    pub language: Option<String>,
-    /// Module identifier
-    #[b24(rename = "moduleId")]
-    pub module_id: Option<String>,
-    /// Event delivery mode: `webhook` or `fetch`
-    #[b24(rename = "eventMode")]
-    pub event_mode: Option<String>,
-    /// Number of messages sent by the bot
-    #[b24(rename = "countMessage")]
-    pub count_message: Option<i64>,
-    /// Number of registered commands
-    #[b24(rename = "countCommand")]
-    pub count_command: Option<i64>,
-    /// Number of chats of the bot
-    #[b24(rename = "countChat")]
-    pub count_chat: Option<i64>,
-    /// Number of users interacted with the bot
-    #[b24(rename = "countUser")]
-    pub count_user: Option<i64>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::get::V2BotGetResultBot`].
+pub type V2BotRegisterResultBot = crate::imbot::v2::bot::get::V2BotGetResultBot;

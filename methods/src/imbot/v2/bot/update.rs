@@ -72,14 +72,9 @@ pub struct V2BotUpdateFields {
 }
 
 /// Update result
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct V2BotUpdateResult {
-    /// Updated bot object in extended format (detailed description)
-    pub bot: Option<V2BotUpdateResultBot>,
-    /// Array of related users (detailed description)
-    pub users: Option<Vec<i64>>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::get::V2BotGetResult`].
+pub type V2BotUpdateResult = crate::imbot::v2::bot::get::V2BotGetResult;
 
 /// Properties of the bot's profile. Parameter descriptions are below
 #[b24_object]
@@ -102,49 +97,4 @@ pub struct V2BotUpdateFieldsProperties {
     ///
     /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`file`).
     pub avatar: Option<crate::exports::serde_json::Value>,
-}
-
-/// Updated bot object in extended format (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2BotUpdateResultBot {
-    /// Bot identifier
-    pub id: Option<i64>,
-    /// Symbolic code of the bot
-    pub code: Option<String>,
-    /// Type of bot
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Bot is hidden from the contact list
-    #[b24(rename = "isHidden")]
-    pub is_hidden: Option<bool>,
-    /// Bot supports open channels
-    #[b24(rename = "isSupportOpenline")]
-    pub is_support_openline: Option<bool>,
-    /// Reactions are enabled for bot messages
-    #[b24(rename = "isReactionsEnabled")]
-    pub is_reactions_enabled: Option<bool>,
-    /// Chat background ID or `null`
-    #[b24(rename = "backgroundId")]
-    pub background_id: Option<String>,
-    /// Bot's language
-    pub language: Option<String>,
-    /// Module identifier
-    #[b24(rename = "moduleId")]
-    pub module_id: Option<String>,
-    /// Event delivery mode: `webhook` or `fetch`
-    #[b24(rename = "eventMode")]
-    pub event_mode: Option<String>,
-    /// Number of messages sent by the bot
-    #[b24(rename = "countMessage")]
-    pub count_message: Option<i64>,
-    /// Number of registered commands
-    #[b24(rename = "countCommand")]
-    pub count_command: Option<i64>,
-    /// Number of bot chats
-    #[b24(rename = "countChat")]
-    pub count_chat: Option<i64>,
-    /// Number of users who interacted with the bot
-    #[b24(rename = "countUser")]
-    pub count_user: Option<i64>,
 }

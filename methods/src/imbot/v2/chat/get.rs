@@ -46,43 +46,6 @@ pub struct V2ChatGetResult {
 }
 
 /// Chat object (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatGetResultChat {
-    /// Unique identifier of the chat
-    pub id: Option<i64>,
-    /// Dialog identifier: `chat5` for group chats, `123` for personal chats
-    #[b24(rename = "dialogId")]
-    pub dialog_id: Option<String>,
-    /// Name of the chat
-    pub name: Option<String>,
-    /// Description of the chat
-    pub description: Option<String>,
-    /// Type of chat: `chat`, `open`, `channel`, and others
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// ID of the chat owner
-    pub owner: Option<i64>,
-    /// Color of the chat in HEX format
-    pub color: Option<String>,
-    /// URL of the chat avatar. Empty string if not set
-    pub avatar: Option<String>,
-    /// Role of the current user: `owner`, `manager`, `member`, `guest`, `none`
-    pub role: Option<String>,
-    /// Creation date of the chat in ISO 8601 format
-    #[b24(rename = "dateCreate")]
-    pub date_create: Option<String>,
-    /// ID of the last message
-    #[b24(rename = "lastMessageId")]
-    pub last_message_id: Option<i64>,
-    /// List of user IDs who have disabled notifications
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "muteList")]
-    pub mute_list: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Array of chat manager IDs
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "managerList")]
-    pub manager_list: Option<Vec<crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::imbot::v2::chat::add::V2ChatAddResultChat`].
+pub type V2ChatGetResultChat = crate::imbot::v2::chat::add::V2ChatAddResultChat;

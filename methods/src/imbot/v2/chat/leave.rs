@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/chats/chat-leave.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.leave` removes the bot from the chat.
 ///
@@ -36,9 +36,6 @@ pub struct V2ChatLeave {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatLeaveResult {
-    /// `true` if successfully left the chat
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatLeaveResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/chats/chat-set-owner.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.setOwner` transfers chat ownership to another user. Only the
 /// current owner of the chat can transfer ownership.
@@ -40,9 +40,6 @@ pub struct V2ChatSetOwner {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatSetOwnerResult {
-    /// `true` if the owner change was successful
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatSetOwnerResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

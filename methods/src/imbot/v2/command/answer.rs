@@ -66,9 +66,6 @@ pub struct V2CommandAnswerFields {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2CommandAnswerResult {
-    /// `true` if the response was successfully sent
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2CommandAnswerResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

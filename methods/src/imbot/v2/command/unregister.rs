@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/commands/command-unregister.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Command.unregister` removes the bot's slash command.
 ///
@@ -36,9 +36,6 @@ pub struct V2CommandUnregister {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2CommandUnregisterResult {
-    /// `true` if deletion was successful
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2CommandUnregisterResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

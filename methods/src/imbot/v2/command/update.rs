@@ -64,29 +64,6 @@ pub struct V2CommandUpdateFields {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct V2CommandUpdateResult {
-    /// Object of the updated command (detailed description)
-    pub command: Option<V2CommandUpdateResultCommand>,
-}
-
-/// Object of the updated command (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2CommandUpdateResultCommand {
-    /// Command identifier
-    pub id: Option<i64>,
-    /// Bot identifier
-    #[b24(rename = "botId")]
-    pub bot_id: Option<i64>,
-    /// Command text
-    pub command: Option<String>,
-    /// Command available in all chats
-    pub common: Option<bool>,
-    /// Command hidden from the command list
-    pub hidden: Option<bool>,
-    /// Command available to extranet users
-    #[b24(rename = "extranetSupport")]
-    pub extranet_support: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::command::register::V2CommandRegisterResult`].
+pub type V2CommandUpdateResult = crate::imbot::v2::command::register::V2CommandRegisterResult;

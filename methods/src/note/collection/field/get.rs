@@ -21,8 +21,8 @@ pub struct CollectionFieldGet {
     /// The name of the field whose description needs to be retrieved. Available fields: - `id` —
     /// knowledge base identifier - `name` — knowledge base name - `position` — knowledge base
     /// position - `policyLevel` — base access policy - `createdBy` — knowledge base author
-    /// identifier - `createdAt` — creation date and time - `updatedBy` — last editor identifier
-    /// - `updatedAt` — last modification date and time
+    /// identifier - `createdAt` — creation date and time - `updatedBy` — last editor identifier -
+    /// `updatedAt` — last modification date and time
     #[b24(rename = "name")]
     pub name: String,
     /// A list of description fields to be returned in the response. Available fields: - `name` —
@@ -31,8 +31,6 @@ pub struct CollectionFieldGet {
     /// — filter availability flag - `sortable` — sorting availability flag - `editable` —
     /// editability flag - `multiple` — multiple value flag - `elementType` — item type for
     /// composite fields
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -28,12 +28,10 @@ pub struct DocumentFieldGet {
     pub name: String,
     /// A list of description fields that need to be returned in the response. Available fields: -
     /// `name` — field name - `type` — data type - `title` — title - `description` —
-    /// description - `validationRules` — validation rules - `requiredGroups` — mandatory groups
-    /// - `filterable` — filter availability flag - `sortable` — sorting availability flag -
+    /// description - `validationRules` — validation rules - `requiredGroups` — mandatory groups -
+    /// `filterable` — filter availability flag - `sortable` — sorting availability flag -
     /// `editable` — editability flag - `multiple` — multiple value flag - `elementType` — item
     /// type for composite fields
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -24,8 +24,6 @@ pub struct FileFieldList {
     /// — filter availability flag - `sortable` — sorting availability flag - `editable` —
     /// editability flag - `multiple` — multiple value flag - `elementType` — item type for
     /// composite fields
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -78,9 +78,9 @@ pub struct CashboxHandlerAddSettingsConfig {
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CashboxHandlerAddSettingsConfigItems {
-    /// Type of setting. Possible values: - `STRING` — string - `NUMBER` — floating point number
-    /// - `Y/N` — string accepting values `Y` or `N` - `ENUM` — list of string values - `DATE`
-    /// — date
+    /// Type of setting. Possible values: - `STRING` — string - `NUMBER` — floating point number -
+    /// `Y/N` — string accepting values `Y` or `N` - `ENUM` — list of string values - `DATE` —
+    /// date
     #[b24(rename = "TYPE")]
     pub type_: Option<String>,
     /// Name of the setting

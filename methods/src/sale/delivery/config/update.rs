@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sale/delivery/delivery/sale-delivery-config-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sale.delivery.config.update` updates the delivery service settings.
 ///
@@ -33,15 +33,6 @@ pub struct DeliveryConfigUpdate {
 /// Values of the delivery service settings (detailed description provided below). The structure
 /// of the settings (code, name, data type) is defined when creating or updating the delivery
 /// service handler using the methods: - sale.delivery.handler.add - sale.delivery.handler.update
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeliveryConfigUpdateConfig {
-    /// Symbolic code of the setting
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Value of the setting
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`any`).
-    #[b24(rename = "VALUE")]
-    pub value: Option<crate::exports::serde_json::Value>,
-}
+///
+/// The same shape as [`crate::sale::delivery::add::DeliveryAddConfig`].
+pub type DeliveryConfigUpdateConfig = crate::sale::delivery::add::DeliveryAddConfig;

@@ -79,39 +79,12 @@ pub struct DeliveryHandlerUpdateSettings {
 
 /// An array containing a list of delivery profile objects (detailed description provided below).
 /// It is implied that the delivery service handler must have at least 1 profile
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeliveryHandlerUpdateProfiles {
-    /// Name of the delivery service handler profile
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Symbolic code of the delivery service handler profile
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Description of the delivery service handler profile
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-}
+///
+/// The same shape as [`crate::sale::delivery::handler::add::DeliveryHandlerAddProfiles`].
+pub type DeliveryHandlerUpdateProfiles = crate::sale::delivery::handler::add::DeliveryHandlerAddProfiles;
 
 /// An array of objects with available settings for the delivery service created using this
 /// handler (detailed description provided below)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeliveryHandlerUpdateSettingsConfig {
-    /// Type of the setting field Possible values: - `STRING` — string - `Y/N` — checkbox (yes /
-    /// no) - `NUMBER` — number - `ENUM` — list - `DATE` — date - `LOCATION` — location
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// Symbolic code of the setting
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Name of the setting
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// List of options for selection. An object in the format `key=value`. Where the key is the
-    /// option code, and the value is the option. Example: ` { "Option1Code": "Option1Value",
-    /// "Option2Code": "Option2Value", "Option3Code": "Option3Value" } ` This parameter is relevant
-    /// only for settings of type `ENUM`
-    #[b24(rename = "OPTIONS")]
-    pub options: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::sale::delivery::handler::add::DeliveryHandlerAddSettingsConfig`].
+pub type DeliveryHandlerUpdateSettingsConfig = crate::sale::delivery::handler::add::DeliveryHandlerAddSettingsConfig;

@@ -29,13 +29,13 @@ pub struct ApiWorkgroupGet {
 
 /// Request parameters for retrieving the group. More details below
 #[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiWorkgroupGetParams {
     /// Group identifier. The value for this field can be obtained using the method sonet_group.get
     #[b24(rename = "groupId")]
     pub group_id: Option<i64>,
     /// List of additional fields to retrieve, returned in `result`. More details below
-    pub select: Option<Vec<ApiWorkgroupGetParamsSelect>>,
+    pub select: Option<Vec<String>>,
     /// Request mode. Can only take the value `mobile`, which allows retrieving additional data in
     /// the array `result[ADDITIONAL_DATA]`
     pub mode: Option<String>,
@@ -236,68 +236,6 @@ pub struct ApiWorkgroupGetResult {
     /// Additional data for the current user (detailed description)
     #[b24(rename = "ADDITIONAL_DATA")]
     pub additional_data: Option<ApiWorkgroupGetResultAdditionalData>,
-}
-
-/// List of additional fields to retrieve, returned in `result`. More details below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiWorkgroupGetParamsSelect {
-    /// Operations available to the current user on the group
-    #[b24(rename = "ACTIONS")]
-    pub actions: Option<String>,
-    /// URL of the group's compressed user avatar
-    #[b24(rename = "AVATAR")]
-    pub avatar: Option<String>,
-    /// Information about the group's avatar
-    #[b24(rename = "AVATAR_DATA")]
-    pub avatar_data: Option<String>,
-    /// Types of avatars for groups
-    #[b24(rename = "AVATAR_TYPES")]
-    pub avatar_types: Option<String>,
-    /// Number of unaccepted requests and invitations to join the group
-    #[b24(rename = "COUNTERS")]
-    pub counters: Option<String>,
-    /// Date and time of group creation in a more readable format
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Departments of employees added to the group
-    #[b24(rename = "DEPARTMENTS")]
-    pub departments: Option<String>,
-    /// Group efficiency
-    #[b24(rename = "EFFICIENCY")]
-    pub efficiency: Option<String>,
-    /// Available tools in the group specified in the advanced group settings
-    #[b24(rename = "FEATURES")]
-    pub features: Option<String>,
-    /// List of active group members, invited users, and users awaiting confirmation to join the
-    /// group
-    #[b24(rename = "GROUP_MEMBERS_LIST")]
-    pub group_members_list: Option<String>,
-    /// List of group members with their information
-    #[b24(rename = "LIST_OF_MEMBERS")]
-    pub list_of_members: Option<String>,
-    /// Users awaiting confirmation to join the group
-    #[b24(rename = "LIST_OF_MEMBERS_AWAITING_INVITE")]
-    pub list_of_members_awaiting_invite: Option<String>,
-    /// Data about the group owner
-    #[b24(rename = "OWNER_DATA")]
-    pub owner_data: Option<String>,
-    /// Whether the group is pinned for the current user on the groups and projects page. Returned as
-    /// `result[IS_PIN]`
-    #[b24(rename = "PIN")]
-    pub pin: Option<String>,
-    /// Group privacy level. Returned as `result[PRIVACY_CODE]`
-    #[b24(rename = "PRIVACY_TYPE")]
-    pub privacy_type: Option<String>,
-    /// Information about the group's subject specified in the advanced group settings
-    #[b24(rename = "SUBJECT_DATA")]
-    pub subject_data: Option<String>,
-    /// Group tags specified in the advanced group settings
-    #[b24(rename = "TAGS")]
-    pub tags: Option<String>,
-    /// Data about the current user's role in the group
-    #[b24(rename = "USER_DATA")]
-    pub user_data: Option<String>,
 }
 
 /// Object containing group avatars (detailed description)

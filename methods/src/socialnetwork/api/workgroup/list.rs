@@ -25,17 +25,23 @@ pub struct ApiWorkgroupList {
     /// — LIKE, substring search. The `%` symbol in the filter value does not need to be passed -
     /// `=%` — LIKE, substring search. The `%` symbol needs to be passed in the value - `%=` —
     /// LIKE (similar to `=%`) - `!%` — NOT …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<ApiWorkgroupListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array containing the list of fields to select. See below for the list of available fields
     /// for selection. If the parameter is not passed or is empty, only `ID` is selected.
     #[b24(rename = "select")]
-    pub select: Option<Vec<ApiWorkgroupListSelect>>,
+    pub select: Option<Vec<String>>,
     /// A sorting object in the format `{"field_1": "order_1", ..., "field_N": "order_N"}`. Possible
     /// values for `field` correspond to the fields from the list of available fields for filtering.
     /// Possible values for `order`: - `ASC` — ascending order - `DESC` — descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<ApiWorkgroupListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Additional request parameters
     #[b24(rename = "params")]
     pub params: Option<ApiWorkgroupListParams>,
@@ -44,195 +50,6 @@ pub struct ApiWorkgroupList {
     /// page number. If `-1` is passed, the response will not include the `total` field.
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// An object for filtering in the format `{"field_1": "value_1", ... "field_N": "value_N"}`. See
-/// below for the list of available fields for filtering. An additional prefix can be specified
-/// for the key to clarify the filter's behavior. Possible prefix values: - `>=` — greater than
-/// or equal to - `>` — greater than - `<=` — less than or equal to - `<` — less than - `%`
-/// — LIKE, substring search. The `%` symbol in the filter value does not need to be passed -
-/// `=%` — LIKE, substring search. The `%` symbol needs to be passed in the value - `%=` —
-/// LIKE (similar to `=%`) - `!%` — NOT …
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiWorkgroupListFilter {
-    /// Group identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Group name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Owner identifier
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// Group activity status: `Y` or `N`
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Group visibility in the general list: `Y` or `N`
-    #[b24(rename = "VISIBLE")]
-    pub visible: Option<String>,
-    /// Is the group open for free membership: `Y` or `N`
-    #[b24(rename = "OPENED")]
-    pub opened: Option<String>,
-    /// Is the group archived: `Y` or `N`
-    #[b24(rename = "CLOSED")]
-    pub closed: Option<String>,
-    /// Object type: `Y` — project, `N` — group
-    #[b24(rename = "PROJECT")]
-    pub project: Option<String>,
-    /// Group subject identifier
-    #[b24(rename = "SUBJECT_ID")]
-    pub subject_id: Option<i64>,
-    /// Group site identifier
-    #[b24(rename = "SITE_ID")]
-    pub site_id: Option<String>,
-    /// Group creation date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Group modification date
-    #[b24(rename = "DATE_UPDATE")]
-    pub date_update: Option<String>,
-    /// Last activity date
-    #[b24(rename = "DATE_ACTIVITY")]
-    pub date_activity: Option<String>,
-}
-
-/// An array containing the list of fields to select. See below for the list of available fields
-/// for selection. If the parameter is not passed or is empty, only `ID` is selected.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiWorkgroupListSelect {
-    /// Group identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Group activity status
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Group subject identifier
-    #[b24(rename = "SUBJECT_ID")]
-    pub subject_id: Option<i64>,
-    /// Group name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Group description
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Group keywords
-    #[b24(rename = "KEYWORDS")]
-    pub keywords: Option<String>,
-    /// Archive group status
-    #[b24(rename = "CLOSED")]
-    pub closed: Option<String>,
-    /// Group visibility status
-    #[b24(rename = "VISIBLE")]
-    pub visible: Option<String>,
-    /// Open group status
-    #[b24(rename = "OPENED")]
-    pub opened: Option<String>,
-    /// Project status
-    #[b24(rename = "PROJECT")]
-    pub project: Option<String>,
-    /// Group for publication status
-    #[b24(rename = "LANDING")]
-    pub landing: Option<String>,
-    /// Creation date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Modification date
-    #[b24(rename = "DATE_UPDATE")]
-    pub date_update: Option<String>,
-    /// Last activity date
-    #[b24(rename = "DATE_ACTIVITY")]
-    pub date_activity: Option<String>,
-    /// User avatar identifier
-    #[b24(rename = "IMAGE_ID")]
-    pub image_id: Option<i64>,
-    /// System avatar type
-    #[b24(rename = "AVATAR_TYPE")]
-    pub avatar_type: Option<String>,
-    /// Owner identifier
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// Number of participants
-    #[b24(rename = "NUMBER_OF_MEMBERS")]
-    pub number_of_members: Option<i64>,
-    /// Number of moderators
-    #[b24(rename = "NUMBER_OF_MODERATORS")]
-    pub number_of_moderators: Option<i64>,
-    /// Permissions to invite participants
-    #[b24(rename = "INITIATE_PERMS")]
-    pub initiate_perms: Option<String>,
-    /// Project start date
-    #[b24(rename = "PROJECT_DATE_START")]
-    pub project_date_start: Option<String>,
-    /// Project end date
-    #[b24(rename = "PROJECT_DATE_FINISH")]
-    pub project_date_finish: Option<String>,
-    /// Scrum owner identifier
-    #[b24(rename = "SCRUM_OWNER_ID")]
-    pub scrum_owner_id: Option<i64>,
-    /// Scrum master identifier
-    #[b24(rename = "SCRUM_MASTER_ID")]
-    pub scrum_master_id: Option<i64>,
-    /// Sprint duration in seconds
-    #[b24(rename = "SCRUM_SPRINT_DURATION")]
-    pub scrum_sprint_duration: Option<i64>,
-    /// Default executor in scrum
-    #[b24(rename = "SCRUM_TASK_RESPONSIBLE")]
-    pub scrum_task_responsible: Option<String>,
-    /// Group type: `group`, `project`, `scrum`, `collab`
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// Avatar URL
-    #[b24(rename = "AVATAR")]
-    pub avatar: Option<String>,
-}
-
-/// A sorting object in the format `{"field_1": "order_1", ..., "field_N": "order_N"}`. Possible
-/// values for `field` correspond to the fields from the list of available fields for filtering.
-/// Possible values for `order`: - `ASC` — ascending order - `DESC` — descending order
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiWorkgroupListOrder {
-    /// Group identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Group name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Owner identifier
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// Group activity status: `Y` or `N`
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Group visibility in the general list: `Y` or `N`
-    #[b24(rename = "VISIBLE")]
-    pub visible: Option<String>,
-    /// Is the group open for free membership: `Y` or `N`
-    #[b24(rename = "OPENED")]
-    pub opened: Option<String>,
-    /// Is the group archived: `Y` or `N`
-    #[b24(rename = "CLOSED")]
-    pub closed: Option<String>,
-    /// Object type: `Y` — project, `N` — group
-    #[b24(rename = "PROJECT")]
-    pub project: Option<String>,
-    /// Group subject identifier
-    #[b24(rename = "SUBJECT_ID")]
-    pub subject_id: Option<i64>,
-    /// Group site identifier
-    #[b24(rename = "SITE_ID")]
-    pub site_id: Option<String>,
-    /// Group creation date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Group modification date
-    #[b24(rename = "DATE_UPDATE")]
-    pub date_update: Option<String>,
-    /// Last activity date
-    #[b24(rename = "DATE_ACTIVITY")]
-    pub date_activity: Option<String>,
 }
 
 /// Additional request parameters
@@ -263,8 +80,8 @@ pub struct ApiWorkgroupListParams {
     /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "mandatoryFeatures")]
     pub mandatory_features: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Whether to add a field with the chat identifier `dialogId` to the list item. Possible values:
-    /// - `Y` — add `dialogId` - `N` — do not add `dialogId` Default — `N`
+    /// Whether to add a field with the chat identifier `dialogId` to the list item. Possible values: -
+    /// `Y` — add `dialogId` - `N` — do not add `dialogId` Default — `N`
     #[b24(rename = "shouldSelectDialogId")]
     pub should_select_dialog_id: Option<String>,
 }

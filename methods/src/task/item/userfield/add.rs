@@ -27,8 +27,8 @@ pub struct ItemUserfieldAdd {
 #[b24_object]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ItemUserfieldAddParams {
-    /// Data type of the custom field. Supported values: - `string` — string - `double` — number
-    /// - `datetime` — date and time - `boolean` — yes/no
+    /// Data type of the custom field. Supported values: - `string` — string - `double` — number -
+    /// `datetime` — date and time - `boolean` — yes/no
     #[b24(rename = "USER_TYPE_ID")]
     pub user_type_id: Option<String>,
     /// Code of the custom field

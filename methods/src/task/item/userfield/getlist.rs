@@ -21,12 +21,18 @@ pub struct ItemUserfieldGetlist {
     /// the following fields: - `ID` — identifier of the custom field - `FIELD_NAME` — code of
     /// the custom field - `USER_TYPE_ID` — type of the custom field - `SORT` — sort value The
     /// sort direction can take the following values: - `asc` — ascending - `desc` — descending
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object for filtering the result in the format `{"field": "filter value", ... }`. The value of
     /// the filtered field can be a single value or an array of values. You can filter by the
     /// following fields: - `ID` — identifier of the custom field - `FIELD_NAME` — code of the
-    /// custom field - `USER_TYPE_ID` — type of the custom field - `XML_ID` — external identifier
-    /// - `MULTIPLE` — multiple, `Y` or `N` - `MANDATORY` — mandatory, `Y` or `N`
+    /// custom field - `USER_TYPE_ID` — type of the custom field - `XML_ID` — external identifier -
+    /// `MULTIPLE` — multiple, `Y` or `N` - `MANDATORY` — mandatory, `Y` or `N`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }
 

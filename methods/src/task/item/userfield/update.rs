@@ -66,13 +66,6 @@ pub struct ItemUserfieldUpdateDataEditFormLabel {
 }
 
 /// Additional settings for the field type (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemUserfieldUpdateDataSettings {
-    /// Default value
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<String>,
-    /// Number of rows in the input field
-    #[b24(rename = "ROWS")]
-    pub rows: Option<i64>,
-}
+///
+/// The same shape as [`crate::task::item::userfield::add::ItemUserfieldAddParamsSettings`].
+pub type ItemUserfieldUpdateDataSettings = crate::task::item::userfield::add::ItemUserfieldAddParamsSettings;

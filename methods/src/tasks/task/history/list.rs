@@ -19,7 +19,7 @@ use crate::{b24_method, b24_object};
         "0" = "wrong task id (internal error)",
     ),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskHistoryList {
     /// The identifier of the task for which the history needs to be retrieved. The task identifier
     /// can be obtained when creating a new task or by using the get task list method
@@ -27,41 +27,20 @@ pub struct TaskHistoryList {
     pub task_id: i64,
     /// Filter by event type in the format `{FIELD: 'EVENT'}`. A list of possible values for `FIELD`
     /// is described below
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<TaskHistoryListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object for sorting the result in the form `{"field": "sort value", ... }`. The sorting
     /// direction can take the following values: - `asc` — ascending - `desc` — descending By
     /// default, records are sorted in descending order by creation time, meaning from newest to
     /// oldest
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
-
-/// Filter by event type in the format `{FIELD: 'EVENT'}`. A list of possible values for `FIELD`
-/// is described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TaskHistoryListFilter {
-    /// Identifier of the history event
-    pub id: Option<i64>,
-    /// Date and time of the event creation in ISO 8601 format
-    #[b24(rename = "createdDate")]
-    pub created_date: Option<String>,
-    /// Type of the history event. Possible values for `field`: - `TITLE` — change of task title -
-    /// `DESCRIPTION` — change of task description - `REAL_STATUS` — change of actual status -
-    /// `STATUS` — change of task status - `PRIORITY` — change of priority - `MARK` — change of
-    /// task rating - `COMMENT` — addition of a comment - `DELETE` — deletion of a task - `NEW`
-    /// — creation of a new task - `RENEW` — restoration of a task - `MOVE_TO_BACKLOG` — moving
-    /// a task to the backlog - `MOVE_TO_SPRINT` — moving a task to a sprint - `PARENT_ID` —
-    /// change of parent task - `GROUP_ID` — change …
-    pub field: Option<String>,
-    /// The object describes what change occurred: - `from` — value before the change - `to` —
-    /// value after the change The type of value depends on the event: for a new comment — `ID` of
-    /// the comment, for a checklist item change — text of the item, for adding an auditor — user
-    /// identifier, and so on
-    pub value: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// An object with user description who performed the action
-    pub user: Option<TaskHistoryListFilterUser>,
 }
 
 /// The root element of the response. Contains an array `list`, which includes objects with event
@@ -89,24 +68,6 @@ pub struct TaskHistoryListResult {
     pub value: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object with user description who performed the action
     pub user: Option<TaskHistoryListResultUser>,
-}
-
-/// An object with user description who performed the action
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskHistoryListFilterUser {
-    /// User identifier
-    pub id: Option<i64>,
-    /// First name
-    pub name: Option<String>,
-    /// Last name
-    #[b24(rename = "lastName")]
-    pub last_name: Option<String>,
-    /// Middle name
-    #[b24(rename = "secondName")]
-    pub second_name: Option<String>,
-    /// Login
-    pub login: Option<String>,
 }
 
 /// An object with user description who performed the action

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/result/tasks-task-result-add.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.task.result.add` adds a result to a task.
 ///
@@ -23,13 +23,6 @@ pub struct TaskResultAdd {
 }
 
 /// Object with result fields
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskResultAddFields {
-    /// Task identifier. The identifier can be obtained when creating a task, getting a task, or
-    /// using the old method of getting a list of tasks
-    #[b24(rename = "taskId")]
-    pub task_id: Option<i64>,
-    /// Result text
-    pub text: Option<String>,
-}
+///
+/// The same shape as [`crate::tasks::task::chat::message::send::TaskChatMessageSendFields`].
+pub type TaskResultAddFields = crate::tasks::task::chat::message::send::TaskChatMessageSendFields;

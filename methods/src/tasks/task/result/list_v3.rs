@@ -25,6 +25,9 @@ pub struct TaskResultListV3 {
     /// — result identifier - `authorId` — author identifier of the result - `createdAt` —
     /// creation date of the result - `updatedAt` — update date of the result - `status` — status
     /// of the result - `messageId` — chat message identifier
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array of conditions for filtering the list of results. Be sure to pass the condition for
@@ -45,10 +48,8 @@ pub struct TaskResultListV3 {
     /// `updatedAt` — update date of the result - `status` — status of the result - `fileIds` —
     /// identifiers of result files - `rights` — current user's rights on the result - `messageId`
     /// — chat message identifier
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// An object for managing pagination. Pagination parameters: - `page` — page number - `limit`
     /// — number of items per page - `offset` — offset from the beginning of the list
     #[b24(rename = "pagination")]

@@ -50,10 +50,6 @@ pub struct TemplateChecklistAddAttachmentByContentAttachmentParameters {
 /// not appear in the response of the method `tasks.template.checklist.addAttachmentByContent` in
 /// `attachments`. To retrieve data about the new file, execute the method
 /// tasks.template.checklist.get. {% endnote %}
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateChecklistAddAttachmentByContentResult {
-    /// Checklist item after adding the attachment (detailed description)
-    #[b24(rename = "checkListItem")]
-    pub check_list_item: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::tasks::template::checklist::add::TemplateChecklistAddResult`].
+pub type TemplateChecklistAddAttachmentByContentResult = crate::tasks::template::checklist::add::TemplateChecklistAddResult;

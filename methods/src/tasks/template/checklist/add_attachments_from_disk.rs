@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/template/checklist/tasks-template-checklist-add-attachments-from-disk.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.template.checklist.addAttachmentsFromDisk` adds files from Drive to a
 /// checklist item.
@@ -40,10 +40,6 @@ pub struct TemplateChecklistAddAttachmentsFromDisk {
 }
 
 /// Object containing the response data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateChecklistAddAttachmentsFromDiskResult {
-    /// Checklist item after attachments have been added (detailed description)
-    #[b24(rename = "checkListItem")]
-    pub check_list_item: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::tasks::template::checklist::add::TemplateChecklistAddResult`].
+pub type TemplateChecklistAddAttachmentsFromDiskResult = crate::tasks::template::checklist::add::TemplateChecklistAddResult;

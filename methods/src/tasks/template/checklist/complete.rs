@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/template/checklist/tasks-template-checklist-complete.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.template.checklist.complete` marks a checklist item of the template as
 /// completed.
@@ -32,10 +32,6 @@ pub struct TemplateChecklistComplete {
 }
 
 /// Object with response data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateChecklistCompleteResult {
-    /// Updated checklist item after completion (detailed description)
-    #[b24(rename = "checkListItem")]
-    pub check_list_item: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::tasks::template::checklist::add::TemplateChecklistAddResult`].
+pub type TemplateChecklistCompleteResult = crate::tasks::template::checklist::add::TemplateChecklistAddResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/template/checklist/tasks-template-checklist-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.template.checklist.get` returns a single checklist item from the task
 /// template.
@@ -33,12 +33,6 @@ pub struct TemplateChecklistGet {
 }
 
 /// Object containing the response data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateChecklistGetResult {
-    /// Data of the checklist item (detailed description). Contains empty field values: - if an empty
-    /// or incorrect type `templateId` is specified - if a non-existent, empty, or incorrect type
-    /// `checkListItemId` is specified
-    #[b24(rename = "checkListItem")]
-    pub check_list_item: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::tasks::template::checklist::add::TemplateChecklistAddResult`].
+pub type TemplateChecklistGetResult = crate::tasks::template::checklist::add::TemplateChecklistAddResult;

@@ -33,6 +33,9 @@ pub struct TemplateChecklistList {
     /// status of the item - `IS_IMPORTANT` — importance mark of the item The `templateId`
     /// parameter is forcibly added to the filter as `TEMPLATE_ID`, even if a different value is
     /// provided in `filter`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// List of fields to select. You can specify the following fields in the selection: - `ID` —
@@ -41,10 +44,8 @@ pub struct TemplateChecklistList {
     /// `SORT_INDEX` — sort index - `IS_COMPLETE` — completion status of the item -
     /// `IS_IMPORTANT` — importance mark of the item - `MEMBERS` — list of participants for the
     /// item - `ATTACHMENTS` — list of attachments for the item
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// Object for sorting the result in the form `{ "field": "sort value", ... }`. You can sort by
     /// the following fields: - `ID` — identifier of the checklist item - `PARENT_ID` —
     /// identifier of the parent item - `CREATED_BY` — identifier of the item author - `TITLE` —
@@ -52,6 +53,9 @@ pub struct TemplateChecklistList {
     /// status of the item - `IS_IMPORTANT` — importance mark of the item - `TOGGLED_BY` —
     /// identifier of the user who last changed the item's status - `TOGGLED_DATE` — date and time
     /// of the status change The sorting direction can take the …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

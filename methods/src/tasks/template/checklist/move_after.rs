@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/template/checklist/tasks-template-checklist-move-after.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.template.checklist.moveAfter` moves a checklist item after a specified
 /// item.
@@ -35,10 +35,6 @@ pub struct TemplateChecklistMoveAfter {
 }
 
 /// Object with response data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateChecklistMoveAfterResult {
-    /// The checklist item after moving (detailed description)
-    #[b24(rename = "checkListItem")]
-    pub check_list_item: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::tasks::template::checklist::add::TemplateChecklistAddResult`].
+pub type TemplateChecklistMoveAfterResult = crate::tasks::template::checklist::add::TemplateChecklistAddResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/template/checklist/tasks-template-checklist-remove-attachments.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.template.checklist.removeAttachments` removes attachments from a checklist
 /// item in the task template.
@@ -37,10 +37,6 @@ pub struct TemplateChecklistRemoveAttachments {
 }
 
 /// Object with response data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateChecklistRemoveAttachmentsResult {
-    /// Checklist item after attachments removal (detailed description)
-    #[b24(rename = "checkListItem")]
-    pub check_list_item: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::tasks::template::checklist::add::TemplateChecklistAddResult`].
+pub type TemplateChecklistRemoveAttachmentsResult = crate::tasks::template::checklist::add::TemplateChecklistAddResult;

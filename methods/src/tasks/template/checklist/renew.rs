@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/tasks/template/checklist/tasks-template-checklist-renew.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.template.checklist.renew` removes the completion mark from a checklist item
 /// of the task template.
@@ -32,10 +32,6 @@ pub struct TemplateChecklistRenew {
 }
 
 /// Object with response data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateChecklistRenewResult {
-    /// Checklist item after renewal (detailed description)
-    #[b24(rename = "checkListItem")]
-    pub check_list_item: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::tasks::template::checklist::add::TemplateChecklistAddResult`].
+pub type TemplateChecklistRenewResult = crate::tasks::template::checklist::add::TemplateChecklistAddResult;

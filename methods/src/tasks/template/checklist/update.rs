@@ -68,10 +68,6 @@ pub struct TemplateChecklistUpdateFields {
 }
 
 /// Object with response data (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateChecklistUpdateResult {
-    /// Updated checklist item (detailed description)
-    #[b24(rename = "checkListItem")]
-    pub check_list_item: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::tasks::template::checklist::add::TemplateChecklistAddResult`].
+pub type TemplateChecklistUpdateResult = crate::tasks::template::checklist::add::TemplateChecklistAddResult;

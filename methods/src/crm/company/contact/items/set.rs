@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/companies/contacts/crm-company-contact-items-set.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.company.contact.items.set` sets a set of contacts associated with the
 /// specified company.
@@ -32,23 +32,6 @@ pub struct CompanyContactItemsSet {
 
 /// A set of objects that describe the associated contacts for the company. The structure of an
 /// individual binding object is detailed below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CompanyContactItemsSetItems {
-    /// Identifier of the contact to be linked to the company. The identifier can be obtained using
-    /// the method crm.item.list with `entityTypeId = 3`
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<String>,
-    /// Indicates whether the binding is primary. Possible values: - `Y` — yes - `N` — no If
-    /// there is no binding with `IS_PRIMARY = Y`, it will be set for the first binding in `items`.
-    /// If multiple bindings with `IS_PRIMARY = Y` are provided, the first binding with `IS_PRIMARY =
-    /// Y` will be considered primary.
-    #[b24(rename = "IS_PRIMARY")]
-    pub is_primary: Option<String>,
-    /// Sort index. By default, `i + 10`, where `i` is the maximum sort index of existing and
-    /// provided bindings for the current company or `0` if `SORT` is not provided for any bindings
-    /// and if the company has no bindings. If an existing binding is provided without the `SORT`
-    /// parameter, the default value will not be set; the value will remain the same.
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::add::CompanyContactAddFields`].
+pub type CompanyContactItemsSetItems = crate::crm::company::contact::add::CompanyContactAddFields;

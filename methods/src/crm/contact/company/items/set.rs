@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/contacts/company/crm-contact-company-items-set.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.contact.company.items.set` sets the set of companies associated with the
 /// specified contact.
@@ -32,23 +32,6 @@ pub struct ContactCompanyItemsSet {
 
 /// A set of objects that describe the associated companies for the contact. The structure of an
 /// individual binding object is described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContactCompanyItemsSetItems {
-    /// Identifier of the company that will be linked to the contact. The identifier can be obtained
-    /// using the method crm.item.list with `entityTypeId = 4`
-    #[b24(rename = "COMPANY_ID")]
-    pub company_id: Option<String>,
-    /// Indicates whether the binding is primary. Possible values: - `Y` — yes - `N` — no If
-    /// there is no binding with `IS_PRIMARY = Y`, it will be set for the first binding in `items`.
-    /// If multiple bindings with `IS_PRIMARY = Y` are provided, the first binding with `IS_PRIMARY =
-    /// Y` will be considered primary.
-    #[b24(rename = "IS_PRIMARY")]
-    pub is_primary: Option<bool>,
-    /// Sort index. By default, `i + 10`, where `i` is the maximum sort index of existing and
-    /// provided bindings for the current contact or `0` if `SORT` is not provided for any of the
-    /// bindings and if the contact has no bindings. If an existing binding is provided without the
-    /// `SORT` parameter, the default value will not be set (the value will remain the same)
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::contact::company::add::ContactCompanyAddFields`].
+pub type ContactCompanyItemsSetItems = crate::crm::contact::company::add::ContactCompanyAddFields;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/deals/contacts/crm-deal-contact-items-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.deal.contact.items.get` returns a set of contacts associated with the
 /// specified deal.
@@ -28,19 +28,6 @@ pub struct DealContactItemsGet {
 
 /// Root element of the response. Contains an array with information about contacts linked to the
 /// deal
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DealContactItemsGetResult {
-    /// Identifier of the contact
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<i64>,
-    /// Sorting index
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Role identifier (system field)
-    #[b24(rename = "ROLE_ID")]
-    pub role_id: Option<i64>,
-    /// Indicates whether the binding is primary. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_PRIMARY")]
-    pub is_primary: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::items::get::CompanyContactItemsGetResult`].
+pub type DealContactItemsGetResult = crate::crm::company::contact::items::get::CompanyContactItemsGetResult;

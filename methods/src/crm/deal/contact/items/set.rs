@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/deals/contacts/crm-deal-contact-items-set.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.deal.contact.items.set` sets a set of contacts associated with the specified
 /// deal. Contacts not included in the provided list will be unlinked.
@@ -30,21 +30,6 @@ pub struct DealContactItemsSet {
 }
 
 /// A set of objects describing the linked contacts to the deal (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DealContactItemsSetItems {
-    /// Identifier of the contact to be linked to the deal The identifier can be obtained using the
-    /// methods crm.contact.list or crm.contact.add
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<String>,
-    /// Indicates whether the binding is primary. Possible values: - `Y` — yes - `N` — no If
-    /// there is no binding with `IS_PRIMARY = Y`, it will be set for the first binding in `items`.
-    /// If multiple bindings with `IS_PRIMARY = Y` are provided, the first binding with `IS_PRIMARY =
-    /// Y` will be considered primary
-    #[b24(rename = "IS_PRIMARY")]
-    pub is_primary: Option<String>,
-    /// Sorting index By default `(i + 1) * 10`, where `i` is the index of the element in the `items`
-    /// array, starting from 0
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::add::CompanyContactAddFields`].
+pub type DealContactItemsSetItems = crate::crm::company::contact::add::CompanyContactAddFields;

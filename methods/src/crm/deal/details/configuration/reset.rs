@@ -7,7 +7,7 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.deal.details.configuration.reset` resets the settings of the deal card. It
 /// removes the personal settings of the specified user or the common settings defined for all
@@ -35,11 +35,6 @@ pub struct DealDetailsConfigurationReset {
 }
 
 /// Additional parameters (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DealDetailsConfigurationResetExtras {
-    /// Identifier of the Sales Funnel. Can be obtained using crm.category.list If not specified, the
-    /// default Sales Funnel for deals is used
-    #[b24(rename = "dealCategoryId")]
-    pub deal_category_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::deal::details::configuration::force_common_scope_for_all::DealDetailsConfigurationForceCommonScopeForAllExtras`].
+pub type DealDetailsConfigurationResetExtras = crate::crm::deal::details::configuration::force_common_scope_for_all::DealDetailsConfigurationForceCommonScopeForAllExtras;

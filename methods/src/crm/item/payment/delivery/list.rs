@@ -34,11 +34,17 @@ pub struct ItemPaymentDeliveryList {
     /// be included in the filter value. The search looks for the substring in any position of the
     /// string - `>` — greater than - `<` — less than - `!=` — not equal - `!%` — NOT LIKE,
     /// substring search. The % symbol should not be …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
     /// Object for sorting selected delivery items for payment in the format `{"field_1": "order_1",
     /// ... "field_N": "order_N"}`. Possible values for `field`: - `id` - `quantity` Possible values
     /// for `order`: - `asc` — ascending order - `desc` — descending order
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

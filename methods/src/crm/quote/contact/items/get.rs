@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/quote/contacts/crm-quote-contact-items-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.quote.contact.items.get` returns a set of contacts associated with the
 /// specified estimate.
@@ -30,20 +30,6 @@ pub struct QuoteContactItemsGet {
 /// Root element of the response. Contains an array with information about the contacts linked to
 /// the estimate, sorted by `SORT` in ascending order. If the estimate has no linked contacts, an
 /// empty array is returned
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QuoteContactItemsGetResult {
-    /// Identifier of the contact
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<i64>,
-    /// Sort index
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Identifier of the role (a service field). It is not filled in via REST and is always equal to
-    /// `0`
-    #[b24(rename = "ROLE_ID")]
-    pub role_id: Option<i64>,
-    /// Indicates whether the link is primary. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_PRIMARY")]
-    pub is_primary: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::items::get::CompanyContactItemsGetResult`].
+pub type QuoteContactItemsGetResult = crate::crm::company::contact::items::get::CompanyContactItemsGetResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/quote/contacts/crm-quote-contact-items-set.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.quote.contact.items.set` sets the collection of contacts associated with the
 /// specified estimate. Contacts that are not in the list you pass are unlinked.
@@ -33,21 +33,6 @@ pub struct QuoteContactItemsSet {
 
 /// Set of objects that describe the contacts linked to the estimate (detailed description) If
 /// you pass an empty array, all contact links are removed
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QuoteContactItemsSetItems {
-    /// Identifier of the contact to be linked to the estimate This can be obtained using the methods
-    /// crm.contact.list or crm.contact.add
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<String>,
-    /// Indicates whether the link is primary. Possible values: - `Y` — yes - `N` — no If there
-    /// is no link with `IS_PRIMARY = Y`, it is set for the first link in `items`. If several links
-    /// with `IS_PRIMARY = Y` are passed, the first link with `IS_PRIMARY = Y` is considered the
-    /// primary one
-    #[b24(rename = "IS_PRIMARY")]
-    pub is_primary: Option<String>,
-    /// Sort index By default `(i + 1) * 10`, where `i` is the index of the element in the `items`
-    /// array, starting from 0
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::company::contact::add::CompanyContactAddFields`].
+pub type QuoteContactItemsSetItems = crate::crm::company::contact::add::CompanyContactAddFields;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/requisites/presets/fields/crm-requisite-preset-field-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// Updates a custom field in the specified template.
 ///
@@ -37,23 +37,6 @@ pub struct RequisitePresetFieldUpdate {
 /// crm.requisite.preset.field.fields method allows you to get the description of the fields that
 /// can be modified. The API requires a value to be specified in the FIELD_NAME field. If it does
 /// not need to be changed, the current value can be specified.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisitePresetFieldUpdateFields {
-    /// Field name. The API requires specifying a value in this field. If it does not need to be
-    /// changed, you can specify the current
-    #[b24(rename = "FIELD_NAME")]
-    pub field_name: Option<String>,
-    /// An alternative name for the field in the requisite. The alternative name is displayed in
-    /// various forms for filling out requisites. Depending on the specific form, the alternative
-    /// name may or may not be used
-    #[b24(rename = "FIELD_TITLE")]
-    pub field_title: Option<String>,
-    /// Sorting. The order in the list of template fields
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Show in the short list. Deprecated field, currently not used. Retained for backward
-    /// compatibility. Can take values `Y` or `N`
-    #[b24(rename = "IN_SHORT_LIST")]
-    pub in_short_list: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::requisite::preset::field::add::RequisitePresetFieldAddFields`].
+pub type RequisitePresetFieldUpdateFields = crate::crm::requisite::preset::field::add::RequisitePresetFieldAddFields;

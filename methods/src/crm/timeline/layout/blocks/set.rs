@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/timeline/layout-blocks/crm-timeline-layout-blocks-set.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.timeline.layout.blocks.set` sets a set of additional content blocks for a
 /// timeline record.
@@ -43,10 +43,6 @@ pub struct TimelineLayoutBlocksSet {
 
 /// Root element of the response. On successful execution, contains an object with the field
 /// `success`. If the set is not set, returns `null`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TimelineLayoutBlocksSetResult {
-    /// Result of setting the set of additional content blocks. The field is returned on successful
-    /// execution of the method and has the value `true`
-    pub success: Option<bool>,
-}
+///
+/// The same shape as [`crate::crm::timeline::layout::blocks::delete::TimelineLayoutBlocksDeleteResult`].
+pub type TimelineLayoutBlocksSetResult = crate::crm::timeline::layout::blocks::delete::TimelineLayoutBlocksDeleteResult;

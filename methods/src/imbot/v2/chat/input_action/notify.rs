@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/ui/chat-input-action-notify.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.InputAction.notify` sends a bot action indicator in the chat —
 /// for example, "bot is typing."
@@ -44,9 +44,6 @@ pub struct V2ChatInputActionNotify {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatInputActionNotifyResult {
-    /// `true` if the indicator was sent successfully
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatInputActionNotifyResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

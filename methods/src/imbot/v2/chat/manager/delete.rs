@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/chats/chat-manager-delete.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.Manager.delete` removes users from the chat managers list. The bot
 /// must be the owner of the chat.
@@ -41,9 +41,6 @@ pub struct V2ChatManagerDelete {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatManagerDeleteResult {
-    /// `true` if managers were successfully removed
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatManagerDeleteResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/messages/chat-message-delete.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.Message.delete` deletes a message. The bot can delete its own
 /// messages. If the bot is an administrator of the chat, it can delete any message.
@@ -41,9 +41,6 @@ pub struct V2ChatMessageDelete {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatMessageDeleteResult {
-    /// `true` if deletion was successful
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatMessageDeleteResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

@@ -59,31 +59,6 @@ pub struct V2ChatMessageGetContextResult {
 }
 
 /// Array of messages from oldest to newest (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatMessageGetContextResultMessages {
-    /// Identifier of the message
-    pub id: Option<i64>,
-    /// Identifier of the chat
-    #[b24(rename = "chatId")]
-    pub chat_id: Option<i64>,
-    /// Identifier of the message author
-    #[b24(rename = "authorId")]
-    pub author_id: Option<i64>,
-    /// Date the message was sent
-    pub date: Option<String>,
-    /// Text of the message
-    pub text: Option<String>,
-    /// System message
-    #[b24(rename = "isSystem")]
-    pub is_system: Option<bool>,
-    /// External identifier of the message
-    pub uuid: Option<String>,
-    /// Data about the forwarded message
-    pub forward: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Additional parameters of the message
-    pub params: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Message viewed by other participants
-    #[b24(rename = "viewedByOthers")]
-    pub viewed_by_others: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::chat::message::get::V2ChatMessageGetResultMessage`].
+pub type V2ChatMessageGetContextResultMessages = crate::imbot::v2::chat::message::get::V2ChatMessageGetResultMessage;

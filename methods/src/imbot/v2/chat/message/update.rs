@@ -59,9 +59,6 @@ pub struct V2ChatMessageUpdateFields {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatMessageUpdateResult {
-    /// `true` if the update was successful
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatMessageUpdateResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/ui/chat-text-field-enabled.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.TextField.enabled` enables or disables the text input field in the
 /// chat.
@@ -40,9 +40,6 @@ pub struct V2ChatTextFieldEnabled {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatTextFieldEnabledResult {
-    /// `true` if the setting was successfully updated
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatTextFieldEnabledResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/chats/chat-user-delete.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.User.delete` removes a participant from the chat. The bot must be
 /// an administrator of the chat.
@@ -40,9 +40,6 @@ pub struct V2ChatUserDelete {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatUserDeleteResult {
-    /// `true` if deletion was successful
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatUserDeleteResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

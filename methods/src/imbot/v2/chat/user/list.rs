@@ -36,6 +36,9 @@ pub struct V2ChatUserList {
     pub dialog_id: String,
     /// Sorting. Available fields: `id`, `lastSendMessageId`, `userId`. Value: `ASC` or `DESC`.
     /// Example: `{"id": "ASC"}`
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Number of records (1–200). Default is `50`

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sale/delivery/extra-service/sale-delivery-extra-service-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `sale.delivery.extra.service.update` updates the delivery service.
 ///
@@ -45,16 +45,6 @@ pub struct DeliveryExtraServiceUpdate {
 
 /// List of available options for selection (detailed description provided below). This field is
 /// relevant only for services of type `list (enum)`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeliveryExtraServiceUpdateItems {
-    /// Name of the list option
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Symbolic code of the list option
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Cost of the service when selecting this option in the delivery service's currency
-    #[b24(rename = "PRICE")]
-    pub price: Option<f64>,
-}
+///
+/// The same shape as [`crate::sale::delivery::extra::service::add::DeliveryExtraServiceAddItems`].
+pub type DeliveryExtraServiceUpdateItems = crate::sale::delivery::extra::service::add::DeliveryExtraServiceAddItems;

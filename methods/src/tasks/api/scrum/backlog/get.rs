@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sonet-group/scrum/backlog/tasks-api-scrum-backlog-get.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.api.scrum.backlog.get` returns the values of backlog fields by Scrum `id`.
 ///
@@ -27,18 +27,6 @@ pub struct ApiScrumBacklogGet {
 }
 
 /// `result`.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiScrumBacklogGetResult {
-    /// Identifier of the backlog
-    pub id: Option<i64>,
-    /// Identifier of the group for which the backlog was created
-    #[b24(rename = "groupId")]
-    pub group_id: Option<i64>,
-    /// Identifier of the user who created the backlog
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<i64>,
-    /// Identifier of the user who modified the backlog
-    #[b24(rename = "modifiedBy")]
-    pub modified_by: Option<i64>,
-}
+///
+/// The same shape as [`crate::tasks::api::scrum::backlog::add::ApiScrumBacklogAddResult`].
+pub type ApiScrumBacklogGetResult = crate::tasks::api::scrum::backlog::add::ApiScrumBacklogAddResult;

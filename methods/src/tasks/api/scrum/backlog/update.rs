@@ -50,18 +50,6 @@ pub struct ApiScrumBacklogUpdateFields {
 }
 
 /// `result`.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiScrumBacklogUpdateResult {
-    /// Backlog identifier
-    pub id: Option<i64>,
-    /// Identifier of the group for which the backlog was created
-    #[b24(rename = "groupId")]
-    pub group_id: Option<i64>,
-    /// Identifier of the user who created the backlog
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<i64>,
-    /// Identifier of the user who modified the backlog
-    #[b24(rename = "modifiedBy")]
-    pub modified_by: Option<i64>,
-}
+///
+/// The same shape as [`crate::tasks::api::scrum::backlog::add::ApiScrumBacklogAddResult`].
+pub type ApiScrumBacklogUpdateResult = crate::tasks::api::scrum::backlog::add::ApiScrumBacklogAddResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sonet-group/scrum/epic/tasks-api-scrum-epic-list.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method returns a list of epics.
 ///
@@ -44,10 +44,8 @@ pub struct ApiScrumEpicList {
     /// specify only the fields that are necessary. If the array contains the value `"*"`, all
     /// available fields will be returned. The default value is an empty array `array()`. This means
     /// that all fields from the main query table will be returned.
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
     /// The page number of the output. Works for HTTPS requests. The page size of results is always
     /// static: 50 records. To select the second page of results, you need to pass the value `50`. To
     /// select the third page of results, the value is `100`, and so on. The formula for calculating
@@ -57,24 +55,6 @@ pub struct ApiScrumEpicList {
 }
 
 /// `result`.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiScrumEpicListResult {
-    /// Epic identifier
-    pub id: Option<i64>,
-    /// Identifier of the group (scrum) to which the epic is linked
-    #[b24(rename = "groupId")]
-    pub group_id: Option<i64>,
-    /// Name of the epic
-    pub name: Option<String>,
-    /// Description of the epic
-    pub description: Option<String>,
-    /// Identifier of the user who created the epic
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<i64>,
-    /// Identifier of the user who last modified the epic
-    #[b24(rename = "modifiedBy")]
-    pub modified_by: Option<i64>,
-    /// Color of the epic in HEX format
-    pub color: Option<String>,
-}
+///
+/// The same shape as [`crate::tasks::api::scrum::epic::add::ApiScrumEpicAddResult`].
+pub type ApiScrumEpicListResult = crate::tasks::api::scrum::epic::add::ApiScrumEpicAddResult;

@@ -55,24 +55,6 @@ pub struct ApiScrumEpicUpdateFields {
 }
 
 /// `result`.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiScrumEpicUpdateResult {
-    /// Epic identifier
-    pub id: Option<i64>,
-    /// Group identifier (Scrum) to which the epic is linked
-    #[b24(rename = "groupId")]
-    pub group_id: Option<i64>,
-    /// Epic name
-    pub name: Option<String>,
-    /// Epic description
-    pub description: Option<String>,
-    /// Identifier of the user who created the epic
-    #[b24(rename = "createdBy")]
-    pub created_by: Option<i64>,
-    /// Identifier of the user who last modified the epic
-    #[b24(rename = "modifiedBy")]
-    pub modified_by: Option<i64>,
-    /// Epic color
-    pub color: Option<String>,
-}
+///
+/// The same shape as [`crate::tasks::api::scrum::epic::add::ApiScrumEpicAddResult`].
+pub type ApiScrumEpicUpdateResult = crate::tasks::api::scrum::epic::add::ApiScrumEpicAddResult;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/sonet-group/scrum/sprint/tasks-api-scrum-sprint-list.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.api.scrum.sprint.list` returns a list of sprints.
 ///
@@ -18,17 +18,23 @@ use crate::{b24_method, b24_object};
         "0" = "No sprints found with the specified filters",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiScrumSprintList {
     /// Object for sorting the result. An object of type `{'sort_field': 'sort_direction' [, ...]}`.
     /// Available fields are described in the table below. The sort direction can take the following
     /// values: - `asc` — ascending - `desc` — descending
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
-    pub order: Option<ApiScrumSprintListOrder>,
+    pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An object of type `{'filterable_field': 'filter_value' [, ...]}`. Available fields are
     /// described in the table below
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<ApiScrumSprintListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// An array of record fields that will be returned by the method. You can specify only the
     /// fields that are necessary. If the array contains the value `"*"`, all available fields will
     /// be returned. The default value is an empty array `array()`. In this case, all fields of the
@@ -38,85 +44,4 @@ pub struct ApiScrumSprintList {
     /// The page number of the output. Works for https requests
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// Object for sorting the result. An object of type `{'sort_field': 'sort_direction' [, ...]}`.
-/// Available fields are described in the table below. The sort direction can take the following
-/// values: - `asc` — ascending - `desc` — descending
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiScrumSprintListOrder {
-    /// Identifier of the sprint
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Scrum identifier
-    #[b24(rename = "GROUP_ID")]
-    pub group_id: Option<i64>,
-    /// Item type
-    #[b24(rename = "ENTITY_TYPE")]
-    pub entity_type: Option<String>,
-    /// Name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Created by
-    #[b24(rename = "CREATED_BY")]
-    pub created_by: Option<i64>,
-    /// Modified by
-    #[b24(rename = "MODIFIED_BY")]
-    pub modified_by: Option<i64>,
-    /// Start date
-    #[b24(rename = "DATE_START")]
-    pub date_start: Option<String>,
-    /// End date
-    #[b24(rename = "DATE_END")]
-    pub date_end: Option<String>,
-    /// Status
-    #[b24(rename = "STATUS")]
-    pub status: Option<String>,
-    /// Information
-    #[b24(rename = "INFO")]
-    pub info: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
-
-/// An object of type `{'filterable_field': 'filter_value' [, ...]}`. Available fields are
-/// described in the table below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiScrumSprintListFilter {
-    /// Identifier of the sprint
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Scrum identifier
-    #[b24(rename = "GROUP_ID")]
-    pub group_id: Option<i64>,
-    /// Item type
-    #[b24(rename = "ENTITY_TYPE")]
-    pub entity_type: Option<String>,
-    /// Name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Sorting
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Created by
-    #[b24(rename = "CREATED_BY")]
-    pub created_by: Option<i64>,
-    /// Modified by
-    #[b24(rename = "MODIFIED_BY")]
-    pub modified_by: Option<i64>,
-    /// Start date
-    #[b24(rename = "DATE_START")]
-    pub date_start: Option<String>,
-    /// End date
-    #[b24(rename = "DATE_END")]
-    pub date_end: Option<String>,
-    /// Status
-    #[b24(rename = "STATUS")]
-    pub status: Option<String>,
-    /// Information
-    #[b24(rename = "INFO")]
-    pub info: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }

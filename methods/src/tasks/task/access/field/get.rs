@@ -28,8 +28,6 @@ pub struct TaskAccessFieldGet {
     /// — filter availability indicator - `sortable` — sort availability indicator - `editable`
     /// — editability indicator - `multiple` — multiple value indicator - `elementType` —
     /// element type for composite fields
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "select")]
-    pub select: Option<Vec<crate::exports::serde_json::Value>>,
+    pub select: Option<Vec<String>>,
 }

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/messages/chat-message-reaction-add.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.Message.Reaction.add` adds a bot reaction to a message.
 ///
@@ -41,9 +41,6 @@ pub struct V2ChatMessageReactionAdd {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatMessageReactionAddResult {
-    /// `true` if the reaction was successfully added
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatMessageReactionAddResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;

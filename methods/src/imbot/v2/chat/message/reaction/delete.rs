@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/chat-bots/chat-bots-v2/imbot.v2/messages/chat-message-reaction-delete.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `imbot.v2.Chat.Message.Reaction.delete` removes the bot's reaction from a message.
 ///
@@ -40,9 +40,6 @@ pub struct V2ChatMessageReactionDelete {
 }
 
 /// Result of the operation
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct V2ChatMessageReactionDeleteResult {
-    /// `true` if the reaction was successfully removed
-    pub result: Option<bool>,
-}
+///
+/// The same shape as [`crate::imbot::v2::bot::unregister::V2BotUnregisterResult`].
+pub type V2ChatMessageReactionDeleteResult = crate::imbot::v2::bot::unregister::V2BotUnregisterResult;
