@@ -419,7 +419,14 @@ fn free_fn(decl: &MethodDecl, required: &[&Param], has_optional: bool) -> TokenS
     let args = required.iter().map(|p| into_arg(p));
     let ids = required.iter().map(|p| &p.ident);
     let placeholder = if required.is_empty() { "" } else { "…" };
-    let mut doc = format!("Calls `{name}`: `client.call({ident}::new({placeholder}))`.");
+    let mut doc = format!(
+        "Calls `{name}`: `client.call({ident}::new({placeholder}))`, with the request [`{ident}`]."
+    );
+    doc.push_str(&if decl.errors.is_empty() {
+        "\n\nFails with `b24::Error<NoMethodErrors>`: the page documents no error codes.".to_owned()
+    } else {
+        format!("\n\nFails with `b24::Error<`[`{ident}Error`]`>`: its variants are the documented error codes.")
+    });
     if has_optional {
         doc.push_str(&format!(
             "\n\nFor the optional parameters, build a [`{ident}`] with its setters and pass it to `Client::call`."
