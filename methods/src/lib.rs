@@ -125,6 +125,9 @@ pub mod salescenter;
 pub mod socialnetwork;
 #[cfg(feature = "sonet")]
 #[rustfmt::skip]
+pub mod sonet;
+#[cfg(feature = "sonet")]
+#[rustfmt::skip]
 pub mod sonet_group;
 #[cfg(feature = "task")]
 #[rustfmt::skip]

@@ -8,6 +8,8 @@ pub mod accessibility;
 #[cfg(feature = "calendar")]
 pub mod event;
 #[cfg(feature = "calendar")]
+pub mod events;
+#[cfg(feature = "calendar")]
 pub mod meeting;
 #[cfg(feature = "calendar")]
 pub mod resource;
@@ -60,3 +62,15 @@ pub use settings::get::{SettingsGet, settings_get};
 pub use user::settings::get::{UserSettingsGet, user_settings_get};
 #[cfg(feature = "calendar")]
 pub use user::settings::set::{UserSettingsSet, user_settings_set, UserSettingsSetSettings, UserSettingsSetSettingsDefaultReminders, UserSettingsSetSettingsDefaultRemindersFullDay, UserSettingsSetSettingsDefaultRemindersWithTime};
+#[cfg(feature = "calendar")]
+pub use events::on_calendar_entry_add::{OnCalendarEntryAdd};
+#[cfg(feature = "calendar")]
+pub use events::on_calendar_entry_delete::{OnCalendarEntryDelete};
+#[cfg(feature = "calendar")]
+pub use events::on_calendar_entry_update::{OnCalendarEntryUpdate};
+#[cfg(feature = "calendar")]
+pub use events::on_calendar_section_add::{OnCalendarSectionAdd};
+#[cfg(feature = "calendar")]
+pub use events::on_calendar_section_delete::{OnCalendarSectionDelete};
+#[cfg(feature = "calendar")]
+pub use events::on_calendar_section_update::{OnCalendarSectionUpdate};

@@ -13,6 +13,8 @@ pub mod documentcontractor;
 #[cfg(feature = "catalog")]
 pub mod r#enum;
 #[cfg(feature = "catalog")]
+pub mod events;
+#[cfg(feature = "catalog")]
 pub mod extra;
 #[cfg(feature = "catalog")]
 pub mod measure;
@@ -353,3 +355,33 @@ pub use vat::get_fields::{VatGetFields, vat_get_fields, VatGetFieldsError};
 pub use vat::list::{VatList, vat_list, VatListError};
 #[cfg(feature = "catalog")]
 pub use vat::update::{VatUpdate, vat_update, VatUpdateError, VatUpdateFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_measure_on_add::{CatalogMeasureOnAdd, CatalogMeasureOnAddFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_measure_on_delete::{CatalogMeasureOnDelete, CatalogMeasureOnDeleteFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_measure_on_update::{CatalogMeasureOnUpdate, CatalogMeasureOnUpdateFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_price_on_add::{CatalogPriceOnAdd, CatalogPriceOnAddFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_price_on_delete::{CatalogPriceOnDelete, CatalogPriceOnDeleteFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_price_on_update::{CatalogPriceOnUpdate, CatalogPriceOnUpdateFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_price_type_on_add::{CatalogPriceTypeOnAdd, CatalogPriceTypeOnAddFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_price_type_on_delete::{CatalogPriceTypeOnDelete, CatalogPriceTypeOnDeleteFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_price_type_on_update::{CatalogPriceTypeOnUpdate, CatalogPriceTypeOnUpdateFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_product_on_add::{CatalogProductOnAdd, CatalogProductOnAddFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_product_on_delete::{CatalogProductOnDelete, CatalogProductOnDeleteFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_product_on_update::{CatalogProductOnUpdate, CatalogProductOnUpdateFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_rounding_on_add::{CatalogRoundingOnAdd, CatalogRoundingOnAddFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_rounding_on_delete::{CatalogRoundingOnDelete, CatalogRoundingOnDeleteFields};
+#[cfg(feature = "catalog")]
+pub use events::catalog_rounding_on_update::{CatalogRoundingOnUpdate, CatalogRoundingOnUpdateFields};

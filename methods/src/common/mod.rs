@@ -8,6 +8,8 @@ pub mod access;
 #[cfg(feature = "basic")]
 pub mod app;
 #[cfg(feature = "basic")]
+pub mod events;
+#[cfg(feature = "basic")]
 pub mod feature;
 #[cfg(feature = "basic")]
 pub mod method;
@@ -53,3 +55,13 @@ pub use user::option::{UserOption, user_option};
 pub use user::option::get::{UserOptionGet, user_option_get, UserOptionGetError};
 #[cfg(feature = "basic")]
 pub use user::option::set::{UserOptionSet, user_option_set, UserOptionSetError};
+#[cfg(feature = "basic")]
+pub use events::on_app_install::{OnAppInstall};
+#[cfg(feature = "basic")]
+pub use events::on_app_method_confirm::{OnAppMethodConfirm};
+#[cfg(feature = "basic")]
+pub use events::on_app_payment::{OnAppPayment};
+#[cfg(feature = "basic")]
+pub use events::on_app_uninstall::{OnAppUninstall};
+#[cfg(feature = "basic")]
+pub use events::on_app_update::{OnAppUpdate};

@@ -36,6 +36,8 @@ pub mod entity;
 #[cfg(feature = "crm")]
 pub mod r#enum;
 #[cfg(feature = "crm")]
+pub mod events;
+#[cfg(feature = "crm")]
 pub mod invoice;
 #[cfg(feature = "crm")]
 pub mod item;
@@ -1070,3 +1072,220 @@ pub use vat::list::{VatList, vat_list, VatListError};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use vat::update::{VatUpdate, vat_update, VatUpdateError, VatUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_add::{OnCrmCompanyAdd, OnCrmCompanyAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_delete::{OnCrmCompanyDelete, OnCrmCompanyDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_update::{OnCrmCompanyUpdate, OnCrmCompanyUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_user_field_add::{OnCrmCompanyUserFieldAdd, OnCrmCompanyUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_user_field_delete::{OnCrmCompanyUserFieldDelete, OnCrmCompanyUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_user_field_set_enum_values::{OnCrmCompanyUserFieldSetEnumValues, OnCrmCompanyUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_user_field_update::{OnCrmCompanyUserFieldUpdate, OnCrmCompanyUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_add::{OnCrmContactAdd, OnCrmContactAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_delete::{OnCrmContactDelete, OnCrmContactDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_update::{OnCrmContactUpdate, OnCrmContactUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_user_field_add::{OnCrmContactUserFieldAdd, OnCrmContactUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_user_field_delete::{OnCrmContactUserFieldDelete, OnCrmContactUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_user_field_set_enum_values::{OnCrmContactUserFieldSetEnumValues, OnCrmContactUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_user_field_update::{OnCrmContactUserFieldUpdate, OnCrmContactUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_currency_add::{OnCrmCurrencyAdd, OnCrmCurrencyAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_currency_delete::{OnCrmCurrencyDelete, OnCrmCurrencyDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_currency_update::{OnCrmCurrencyUpdate, OnCrmCurrencyUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_add::{OnCrmDealAdd, OnCrmDealAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_delete::{OnCrmDealDelete, OnCrmDealDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_move_to_category::{OnCrmDealMoveToCategory, OnCrmDealMoveToCategoryFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_recurring_add::{OnCrmDealRecurringAdd, OnCrmDealRecurringAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_recurring_delete::{OnCrmDealRecurringDelete, OnCrmDealRecurringDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_recurring_expose::{OnCrmDealRecurringExpose, OnCrmDealRecurringExposeFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_recurring_update::{OnCrmDealRecurringUpdate, OnCrmDealRecurringUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_update::{OnCrmDealUpdate, OnCrmDealUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_user_field_add::{OnCrmDealUserFieldAdd, OnCrmDealUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_user_field_delete::{OnCrmDealUserFieldDelete, OnCrmDealUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_user_field_set_enum_values::{OnCrmDealUserFieldSetEnumValues, OnCrmDealUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_user_field_update::{OnCrmDealUserFieldUpdate, OnCrmDealUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_document_generator_document_add::{OnCrmDocumentGeneratorDocumentAdd, OnCrmDocumentGeneratorDocumentAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_document_generator_document_delete::{OnCrmDocumentGeneratorDocumentDelete, OnCrmDocumentGeneratorDocumentDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_document_generator_document_update::{OnCrmDocumentGeneratorDocumentUpdate, OnCrmDocumentGeneratorDocumentUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_dynamic_item_add::{OnCrmDynamicItemAdd, OnCrmDynamicItemAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_dynamic_item_delete::{OnCrmDynamicItemDelete, OnCrmDynamicItemDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_dynamic_item_update::{OnCrmDynamicItemUpdate, OnCrmDynamicItemUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_add::{OnCrmLeadAdd, OnCrmLeadAddFields};
+#[cfg(feature = "crm")]
+pub use events::oncrmleaddelete::{Oncrmleaddelete, OncrmleaddeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_update::{OnCrmLeadUpdate, OnCrmLeadUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_user_field_add::{OnCrmLeadUserFieldAdd, OnCrmLeadUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_user_field_delete::{OnCrmLeadUserFieldDelete, OnCrmLeadUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_user_field_set_enum_values::{OnCrmLeadUserFieldSetEnumValues, OnCrmLeadUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_user_field_update::{OnCrmLeadUserFieldUpdate, OnCrmLeadUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_add::{OnCrmQuoteAdd, OnCrmQuoteAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_delete::{OnCrmQuoteDelete, OnCrmQuoteDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_update::{OnCrmQuoteUpdate, OnCrmQuoteUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_user_field_add::{OnCrmQuoteUserFieldAdd, OnCrmQuoteUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_user_field_delete::{OnCrmQuoteUserFieldDelete, OnCrmQuoteUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_user_field_set_enum_values::{OnCrmQuoteUserFieldSetEnumValues, OnCrmQuoteUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_user_field_update::{OnCrmQuoteUserFieldUpdate, OnCrmQuoteUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_add::{OnCrmTypeAdd, OnCrmTypeAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_delete::{OnCrmTypeDelete, OnCrmTypeDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_update::{OnCrmTypeUpdate, OnCrmTypeUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_user_field_add::{OnCrmTypeUserFieldAdd, OnCrmTypeUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_user_field_delete::{OnCrmTypeUserFieldDelete, OnCrmTypeUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_user_field_set_enum_values::{OnCrmTypeUserFieldSetEnumValues, OnCrmTypeUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_user_field_update::{OnCrmTypeUserFieldUpdate, OnCrmTypeUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_activity_add::{OnCrmActivityAdd, OnCrmActivityAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_activity_delete::{OnCrmActivityDelete, OnCrmActivityDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_activity_update::{OnCrmActivityUpdate, OnCrmActivityUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_address_register::{OnCrmAddressRegister, OnCrmAddressRegisterFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_address_unregister::{OnCrmAddressUnregister, OnCrmAddressUnregisterFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_bank_detail_add::{OnCrmBankDetailAdd, OnCrmBankDetailAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_bank_detail_delete::{OnCrmBankDetailDelete, OnCrmBankDetailDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_bank_detail_update::{OnCrmBankDetailUpdate, OnCrmBankDetailUpdateFields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_add::{OnCrmInvoiceAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_delete::{OnCrmInvoiceDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_recurring_add::{OnCrmInvoiceRecurringAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_recurring_delete::{OnCrmInvoiceRecurringDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_recurring_expose::{OnCrmInvoiceRecurringExpose};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_recurring_update::{OnCrmInvoiceRecurringUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_update::{OnCrmInvoiceUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_user_field_add::{OnCrmInvoiceUserFieldAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_user_field_delete::{OnCrmInvoiceUserFieldDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_user_field_set_enum_values::{OnCrmInvoiceUserFieldSetEnumValues};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_user_field_update::{OnCrmInvoiceUserFieldUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_measure_add::{OnCrmMeasureAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_measure_delete::{OnCrmMeasureDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_measure_update::{OnCrmMeasureUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_add::{OnCrmProductAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_delete::{OnCrmProductDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_property_add::{OnCrmProductPropertyAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_property_delete::{OnCrmProductPropertyDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_property_update::{OnCrmProductPropertyUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_section_add::{OnCrmProductSectionAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_section_delete::{OnCrmProductSectionDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_section_update::{OnCrmProductSectionUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_update::{OnCrmProductUpdate};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_add::{OnCrmRequisiteAdd, OnCrmRequisiteAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_delete::{OnCrmRequisiteDelete, OnCrmRequisiteDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_update::{OnCrmRequisiteUpdate, OnCrmRequisiteUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_user_field_add::{OnCrmRequisiteUserFieldAdd, OnCrmRequisiteUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_user_field_delete::{OnCrmRequisiteUserFieldDelete, OnCrmRequisiteUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_user_field_set_enum_values::{OnCrmRequisiteUserFieldSetEnumValues, OnCrmRequisiteUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_user_field_update::{OnCrmRequisiteUserFieldUpdate, OnCrmRequisiteUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_timeline_comment_add::{OnCrmTimelineCommentAdd};
+#[cfg(feature = "crm")]
+pub use events::on_crm_timeline_comment_delete::{OnCrmTimelineCommentDelete};
+#[cfg(feature = "crm")]
+pub use events::on_crm_timeline_comment_update::{OnCrmTimelineCommentUpdate};

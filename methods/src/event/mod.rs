@@ -6,6 +6,8 @@
 #[cfg(feature = "event")]
 pub mod bind;
 #[cfg(feature = "event")]
+pub mod events;
+#[cfg(feature = "event")]
 pub mod offline;
 #[cfg(feature = "event")]
 pub mod unbind;
@@ -25,3 +27,5 @@ pub use offline::get::{OfflineGet, offline_get, OfflineGetError};
 pub use offline::list::{OfflineList, offline_list, OfflineListError};
 #[cfg(feature = "event")]
 pub use unbind::{Unbind, unbind, UnbindError};
+#[cfg(feature = "event")]
+pub use events::on_offline_event::{OnOfflineEvent};

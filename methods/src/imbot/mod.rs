@@ -14,6 +14,8 @@ pub mod command;
 #[cfg(feature = "imbot")]
 pub mod dialog;
 #[cfg(feature = "imbot")]
+pub mod events;
+#[cfg(feature = "imbot")]
 pub mod message;
 #[cfg(feature = "imbot")]
 pub mod register;
@@ -178,3 +180,21 @@ pub use v2::file::download::{V2FileDownload, v2_file_download, V2FileDownloadErr
 pub use v2::file::upload::{V2FileUpload, v2_file_upload, V2FileUploadError, V2FileUploadFields, V2FileUploadResult, V2FileUploadResultFile};
 #[cfg(feature = "imbot")]
 pub use v2::revision::get::{V2RevisionGet, v2_revision_get, V2RevisionGetResult};
+#[cfg(feature = "imbot")]
+#[allow(deprecated)]
+pub use events::onimbotdelete::{Onimbotdelete};
+#[cfg(feature = "imbot")]
+#[allow(deprecated)]
+pub use events::onimbotjoinchat::{Onimbotjoinchat, OnimbotjoinchatBot, OnimbotjoinchatParams, OnimbotjoinchatUser, OnimbotjoinchatBotBotId};
+#[cfg(feature = "imbot")]
+#[allow(deprecated)]
+pub use events::onimbotmessageadd::{Onimbotmessageadd, OnimbotmessageaddBot, OnimbotmessageaddParams, OnimbotmessageaddUser, OnimbotmessageaddParamsMentionedList};
+#[cfg(feature = "imbot")]
+#[allow(deprecated)]
+pub use events::onimbotmessagedelete::{Onimbotmessagedelete, OnimbotmessagedeleteBot, OnimbotmessagedeleteParams, OnimbotmessagedeleteUser, OnimbotmessagedeleteBotBotId};
+#[cfg(feature = "imbot")]
+#[allow(deprecated)]
+pub use events::onimbotmessageupdate::{Onimbotmessageupdate, OnimbotmessageupdateBot, OnimbotmessageupdateParams, OnimbotmessageupdateUser, OnimbotmessageupdateParamsMentionedList};
+#[cfg(feature = "imbot")]
+#[allow(deprecated)]
+pub use events::onimcommandadd::{Onimcommandadd, OnimcommandaddCommand, OnimcommandaddParams, OnimcommandaddUser, OnimcommandaddCommandCommandId, OnimcommandaddParamsBotInChat};

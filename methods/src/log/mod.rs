@@ -7,6 +7,8 @@
 pub mod blogcomment;
 #[cfg(feature = "log")]
 pub mod blogpost;
+#[cfg(feature = "log")]
+pub mod events;
 
 #[cfg(feature = "log")]
 pub use blogcomment::add::{BlogcommentAdd, blogcomment_add, BlogcommentAddError};
@@ -26,3 +28,9 @@ pub use blogpost::getusers::important::{BlogpostGetusersImportant, blogpost_getu
 pub use blogpost::share::{BlogpostShare, blogpost_share};
 #[cfg(feature = "log")]
 pub use blogpost::update::{BlogpostUpdate, blogpost_update, BlogpostUpdateError, BlogpostUpdateUf};
+#[cfg(feature = "log")]
+pub use events::on_live_feed_post_add::{OnLiveFeedPostAdd, OnLiveFeedPostAddFields};
+#[cfg(feature = "log")]
+pub use events::on_live_feed_post_delete::{OnLiveFeedPostDelete, OnLiveFeedPostDeleteFields};
+#[cfg(feature = "log")]
+pub use events::on_live_feed_post_update::{OnLiveFeedPostUpdate, OnLiveFeedPostUpdateFields};

@@ -14,6 +14,8 @@ pub mod cashbox;
 #[cfg(any(feature = "delivery", feature = "sale"))]
 pub mod delivery;
 #[cfg(feature = "sale")]
+pub mod events;
+#[cfg(feature = "sale")]
 pub mod order;
 #[cfg(feature = "sale")]
 pub mod payment;
@@ -360,3 +362,23 @@ pub use trade_binding::list::{TradeBindingList, trade_binding_list, TradeBinding
 pub use trade_platform::get_fields::{TradePlatformGetFields, trade_platform_get_fields, TradePlatformGetFieldsError};
 #[cfg(feature = "sale")]
 pub use trade_platform::list::{TradePlatformList, trade_platform_list, TradePlatformListError};
+#[cfg(feature = "sale")]
+pub use events::on_order_deleted::{OnOrderDeleted, OnOrderDeletedFields};
+#[cfg(feature = "sale")]
+pub use events::on_order_entity_saved::{OnOrderEntitySaved, OnOrderEntitySavedFields};
+#[cfg(feature = "sale")]
+pub use events::on_payment_deleted::{OnPaymentDeleted, OnPaymentDeletedFields};
+#[cfg(feature = "sale")]
+pub use events::on_payment_entity_saved::{OnPaymentEntitySaved, OnPaymentEntitySavedFields};
+#[cfg(feature = "sale")]
+pub use events::on_property_value_deleted::{OnPropertyValueDeleted, OnPropertyValueDeletedFields};
+#[cfg(feature = "sale")]
+pub use events::on_property_value_entity_saved::{OnPropertyValueEntitySaved, OnPropertyValueEntitySavedFields};
+#[cfg(feature = "sale")]
+pub use events::on_sale_before_order_delete::{OnSaleBeforeOrderDelete, OnSaleBeforeOrderDeleteFields};
+#[cfg(feature = "sale")]
+pub use events::on_sale_order_saved::{OnSaleOrderSaved, OnSaleOrderSavedFields};
+#[cfg(feature = "sale")]
+pub use events::on_shipment_deleted::{OnShipmentDeleted, OnShipmentDeletedFields};
+#[cfg(feature = "sale")]
+pub use events::on_shipment_entity_saved::{OnShipmentEntitySaved, OnShipmentEntitySavedFields};

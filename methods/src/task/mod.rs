@@ -14,6 +14,8 @@ pub mod dependence;
 #[cfg(feature = "task")]
 pub mod elapseditem;
 #[cfg(feature = "task")]
+pub mod events;
+#[cfg(feature = "task")]
 pub mod item;
 #[cfg(feature = "task")]
 pub mod items;
@@ -187,3 +189,15 @@ pub use stages::get::{StagesGet, stages_get, StagesGetError};
 pub use stages::movetask::{StagesMovetask, stages_movetask, StagesMovetaskError};
 #[cfg(feature = "task")]
 pub use stages::update::{StagesUpdate, stages_update, StagesUpdateError, StagesUpdateFields};
+#[cfg(feature = "task")]
+pub use events::on_task_add::{OnTaskAdd, OnTaskAddFieldsBefore, OnTaskAddFieldsAfter};
+#[cfg(feature = "task")]
+pub use events::on_task_comment_add::{OnTaskCommentAdd, OnTaskCommentAddFieldsBefore, OnTaskCommentAddFieldsAfter};
+#[cfg(feature = "task")]
+pub use events::on_task_comment_delete::{OnTaskCommentDelete, OnTaskCommentDeleteFieldsBefore, OnTaskCommentDeleteFieldsAfter};
+#[cfg(feature = "task")]
+pub use events::on_task_comment_update::{OnTaskCommentUpdate, OnTaskCommentUpdateFieldsBefore, OnTaskCommentUpdateFieldsAfter};
+#[cfg(feature = "task")]
+pub use events::on_task_delete::{OnTaskDelete, OnTaskDeleteFieldsBefore, OnTaskDeleteFieldsAfter};
+#[cfg(feature = "task")]
+pub use events::on_task_update::{OnTaskUpdate, OnTaskUpdateFieldsBefore, OnTaskUpdateFieldsAfter};

@@ -6,6 +6,8 @@
 #[cfg(feature = "telephony")]
 pub mod call;
 #[cfg(feature = "telephony")]
+pub mod events;
+#[cfg(feature = "telephony")]
 pub mod external_call;
 #[cfg(feature = "telephony")]
 pub mod external_line;
@@ -32,3 +34,13 @@ pub use external_line::delete::{ExternalLineDelete, external_line_delete, Extern
 pub use external_line::get::{ExternalLineGet, external_line_get, ExternalLineGetError};
 #[cfg(feature = "telephony")]
 pub use external_line::update::{ExternalLineUpdate, external_line_update, ExternalLineUpdateError};
+#[cfg(feature = "telephony")]
+pub use events::onexternalcallbackstart::{Onexternalcallbackstart};
+#[cfg(feature = "telephony")]
+pub use events::onexternalcallstart::{Onexternalcallstart};
+#[cfg(feature = "telephony")]
+pub use events::onvoximplantcallend::{Onvoximplantcallend};
+#[cfg(feature = "telephony")]
+pub use events::onvoximplantcallinit::{Onvoximplantcallinit};
+#[cfg(feature = "telephony")]
+pub use events::onvoximplantcallstart::{Onvoximplantcallstart};

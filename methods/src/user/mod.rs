@@ -8,6 +8,8 @@ pub mod add;
 #[cfg(feature = "user")]
 pub mod current;
 #[cfg(feature = "user")]
+pub mod events;
+#[cfg(feature = "user")]
 pub mod fields;
 #[cfg(feature = "user")]
 pub mod get;
@@ -40,3 +42,5 @@ pub use userfield::file::get::{UserfieldFileGet, userfield_file_get};
 pub use userfield::list::{UserfieldList, userfield_list};
 #[cfg(feature = "user_userfield")]
 pub use userfield::update::{UserfieldUpdate, userfield_update, UserfieldUpdateFields, UserfieldUpdateFieldsSettings};
+#[cfg(feature = "user")]
+pub use events::on_user_add::{OnUserAdd};
