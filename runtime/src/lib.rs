@@ -49,12 +49,12 @@ pub use autobatch::AutoBatch;
 pub use call::Call;
 pub use client::{Client, ClientBuilder};
 pub use de::Lenient;
-pub use event::Event;
 pub use envelope::{Response, Time};
 pub use error::{
     ApiError, ConfigError, DecodeError, DecodeReason, Error, ErrorKind, PagingError, TransportError,
 };
 pub use error_code::ErrorCode;
+pub use event::Event;
 pub use limits::{OperatingLimit, OperatingStatus, RateLimit};
 pub use method::{ApiVersion, Method, MethodError, NoMethodErrors};
 pub use oauth::{MemoryTokenStore, OAuthApp, RenewalError, TokenPair, TokenStore};
