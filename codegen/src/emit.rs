@@ -28,6 +28,7 @@ use crate::schema::{ErrorDoc, Field, Method, ScopeFile, Skipped};
 use crate::types::{self, Ty};
 
 mod events;
+mod requests;
 use events::{event_examples_test, event_file, place_events};
 
 /// The first line of every generated file.
@@ -205,10 +206,13 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
     let mut exports: BTreeMap<String, Vec<Export>> = BTreeMap::new();
     let mut export_names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut shapes = Shapes::new();
+    let mut request_fields: Vec<Vec<RequestField>> = Vec::new();
     for p in &placed {
         let m = p.method;
         let o = ov.method.get(&m.name).cloned().unwrap_or_default();
-        let (code, items) = method_file(p, &o, &mut shapes, &mut out.stats);
+        let mut fields = Vec::new();
+        let (code, items) = method_file(p, &o, &mut shapes, &mut out.stats, &mut fields);
+        request_fields.push(fields);
         let deprecated = m.deprecated.is_some() && o.deprecated != Some(false);
         let path = p.segments.clone();
         for n in 1..path.len() {
@@ -334,6 +338,10 @@ pub fn generate(scopes: &[ScopeFile], ov: &Overrides) -> Output {
     out.files.insert(
         PathBuf::from("tests/schema_examples.rs"),
         examples_test(&placed),
+    );
+    out.files.insert(
+        PathBuf::from("tests/request_examples.rs"),
+        requests::request_examples_test(&placed, &request_fields),
     );
     out.files.insert(
         PathBuf::from("tests/event_examples.rs"),
@@ -542,6 +550,12 @@ fn shape(fields: &[Field]) -> String {
     out
 }
 
+/// A field of a request struct: its name and the parameter's wire name.
+pub(crate) struct RequestField {
+    ident: String,
+    wire: String,
+}
+
 /// Objects written so far, by feature, side and shape: the path of the first.
 type Shapes = BTreeMap<(String, bool, String), String>;
 
@@ -551,6 +565,7 @@ fn method_file(
     o: &MethodOverride,
     shapes: &mut Shapes,
     stats: &mut Stats,
+    fields_out: &mut Vec<RequestField>,
 ) -> (String, Vec<String>) {
     let m = p.method;
     let ident = &p.ident;
@@ -644,6 +659,10 @@ fn method_file(
         };
         let _ = writeln!(text, "    pub {name}: {full},");
         params.push(text);
+        fields_out.push(RequestField {
+            ident: name.clone(),
+            wire: f.name.clone(),
+        });
     }
 
     // The result.

@@ -170,3 +170,98 @@ fn compare_expected(
          methods/tests/{file}): {fixed:?}"
     );
 }
+
+/// Method name, docs path, the request's parameter wire names, and the builder of the request
+/// from an example, which returns what the request serializes to.
+pub type RequestCase = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    fn(&Value) -> Result<Value, String>,
+);
+
+/// The example's parameter `wire` decoded into a field of type `T` the lenient way (a missing
+/// parameter is `null`: `None` for an optional field).
+pub fn field<T: b24::Lenient>(example: &Value, wire: &str) -> Result<T, String> {
+    let value = example.get(wire).unwrap_or(&Value::Null);
+    b24::de::from_str_lenient::<T>(&value.to_string()).map_err(|e| format!("`{wire}`: {e}"))
+}
+
+/// What a request serializes to.
+pub fn encode<M: b24::exports::serde::Serialize>(request: &M) -> Result<Value, String> {
+    serde_json::to_value(request).map_err(|e| e.to_string())
+}
+
+/// A value compared as parameters: scalars as their text (the wire is form-like: `5` and `"5"`
+/// are the same parameter), `null`s left out.
+fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), normalize(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Builds every request example of every method in `cases` as its typed request and compares
+/// what it serializes to with the example, prints the counts, and compares the failures with
+/// `methods/tests/request_examples.expected`.
+pub fn run_requests(cases: &[RequestCase]) {
+    let examples = examples("methods", |m| &m["examples"]["requests"]);
+    let (mut found, mut same) = (0usize, 0usize);
+    let mut failures: BTreeSet<String> = BTreeSet::new();
+    let mut why: Vec<String> = Vec::new();
+    for (name, docs, wires, build) in cases {
+        for (i, example) in examples.get(*docs).into_iter().flatten().enumerate() {
+            let Some(params) = example.as_object() else {
+                continue;
+            };
+            found += 1;
+            let unknown: Vec<&String> = params
+                .keys()
+                .filter(|k| !k.eq_ignore_ascii_case("auth") && !wires.contains(&k.as_str()))
+                .collect();
+            let outcome = if !unknown.is_empty() {
+                Err(format!("not parameters of the request: {unknown:?}"))
+            } else {
+                build(example).and_then(|sent| {
+                    let mut expected = params.clone();
+                    expected.retain(|k, _| !k.eq_ignore_ascii_case("auth"));
+                    let (a, b) = (normalize(&Value::Object(expected)), normalize(&sent));
+                    if a == b {
+                        Ok(())
+                    } else {
+                        Err(format!("serializes to {b}, the example sends {a}"))
+                    }
+                })
+            };
+            match outcome {
+                Ok(()) => same += 1,
+                Err(e) => {
+                    failures.insert(format!("{docs} #{i}"));
+                    why.push(format!("{name} ({docs} #{i}): {e}"));
+                }
+            }
+        }
+    }
+    println!(
+        "request examples: {found} found, {same} expressed and serialized the same, {} failed",
+        failures.len()
+    );
+    for line in &why {
+        println!("  {}", line.chars().take(400).collect::<String>());
+    }
+    compare_expected(
+        "request_examples.expected",
+        "Request examples not expressible with the generated request today (see request_examples.rs).",
+        &failures,
+        cases.iter().map(|c| c.1).collect(),
+    );
+    assert!(found > 0, "no request examples found");
+}
