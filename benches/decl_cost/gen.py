@@ -89,7 +89,7 @@ def tree(path):
         for name in sorted(os.listdir(d)):
             full = os.path.join(d, name)
             if os.path.isdir(full):
-                parts.append(f"pub mod {name} {{\n{walk(full)}\n}}")
+                parts.append(f"pub mod {keyword(name)} {{\n{walk(full)}\n}}")
             elif name.endswith(".rs") and name != "mod.rs" and not name.endswith("_ext.rs"):
                 parts.append(f"pub mod {keyword(name[:-3])} {{\n{body(full, d)}\n}}")
         return "\n".join(parts)
@@ -186,7 +186,11 @@ def main():
             body = []
             for name, text in trees:
                 text = re.sub(r"\bcrate::" + name + r"\b", f"crate::copy_{i}::{name}", text)
-                body.append(f"pub mod {name} {{\n{copy(text, set(), i)}\n}}")
+                # The copy's number goes after the name's first segment (`crm0.lead.list`), so
+                # that the call functions keep their names (`lead_list`), which `pub use` names.
+                text = METHOD_NAME.sub(
+                    lambda m: f'{m.group(1)}"{m.group(2).replace(".", str(i) + ".", 1)}"', text)
+                body.append(f"pub mod {name} {{\n{text}\n}}")
             parts.append(f"pub mod copy_{i} {{\n" + "\n".join(body) + "\n}\n")
             continue
         for k, text in enumerate(files):
