@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # The compile cost of real #[b24_method] declarations: generates a throwaway crate holding N
-# copies of the project's declared methods (benches/decl_cost/gen.py: the seven real methods and
-# their result objects, every copy with its own identifiers and names) that depends on the
-# workspace's `b24` by path, builds its dependencies first, then times a clean build of that crate
-# alone, in debug (`cargo build`) and with `cargo check`, several times, and reports the median
-# and spread (min-max) of wall time and peak memory per size, and the cost per method (the slope
-# of the medians between the two largest sizes, divided by the methods added).
+# copies of real declarations (benches/decl_cost/gen.py; by default the whole generated `crm`
+# scope, methods/src/crm, each copy a module tree of its own with its method names suffixed)
+# that depends on the workspace's `b24` by path (with no scope feature), builds its dependencies
+# first, then times a clean build of that crate alone, in debug (`cargo build`) and with `cargo
+# check`, several times, and reports the median and spread (min-max) of wall time and peak memory
+# per size, and the cost per method (the slope of the medians between the two largest sizes,
+# divided by the methods added).
 #
-#   benches/decl_cost.sh                 # 10 and 40 copies, 3 runs each
-#   benches/decl_cost.sh 10 40 100
+#   benches/decl_cost.sh                 # 1 and 2 copies of crm (428 and 856 methods), 3 runs each
+#   benches/decl_cost.sh 1 3
 #   REPEAT=5 JOBS=2 benches/decl_cost.sh
-#   DECL_FROM="methods/src/crm" benches/decl_cost.sh 1 4   # other declarations (files or dirs)
+#   DECL_FROM="methods/src/imopenlines" benches/decl_cost.sh 1 4   # another generated scope
+#   DECL_FILES=1 DECL_FROM="methods/src/imopenlines/session/start.rs" benches/decl_cost.sh 10 40
 #
 # Environment:
 #   JOBS        cargo -j (default 2)
 #   REPEAT      measurements per size and mode; the median and spread are reported (default 3)
 #   B24_PATH    the `b24` crate to depend on (default: this workspace's methods/)
-#   DECL_FROM   the declarations to copy, space-separated files or directories (default: the seven
-#               real methods, see gen.py)
+#   DECL_FROM   the declarations to copy, space-separated: generated scope directories (default:
+#               methods/src/crm), or with DECL_FILES=1 files or directories of single
+#               declarations copied file by file with their types renamed (the bench before the
+#               whole API was generated: the seven hand-picked methods, see gen.py)
 #   DECL_COST_DIR  where the crate and its target dir go (default: <workspace>/target/decl-cost)
 #
 # Peak memory is the largest resident set of the cargo process tree (rustc, in practice), from
@@ -33,9 +37,13 @@ b24_path="${B24_PATH:-$root/methods}"
 work="${DECL_COST_DIR:-$root/target/decl-cost}"
 crate="$work/crate"
 target="$work/target"
-if [ "$#" -gt 0 ]; then sizes=("$@"); else sizes=(10 40); fi
+if [ "$#" -gt 0 ]; then sizes=("$@"); else sizes=(1 2); fi
 from=()
 if [ -n "${DECL_FROM:-}" ]; then read -r -a from <<<"$DECL_FROM"; from=(--from "${from[@]}"); fi
+if [ -z "${DECL_FILES:-}" ]; then
+    [ "${#from[@]}" -gt 0 ] || from=(--from methods/src/crm)
+    from=(--tree "${from[@]}")
+fi
 
 for n in "${sizes[@]}"; do
     [[ "$n" =~ ^[0-9]+$ ]] || { echo "decl_cost.sh: sizes are numbers, got '$n'" >&2; exit 2; }

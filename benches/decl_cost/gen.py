@@ -57,8 +57,51 @@ def prepare(text):
     lines = [l for l in text.splitlines() if not l.startswith("//!")]
     text = "\n".join(lines)
     text = re.sub(r"\buse crate::", "use b24::", text)
-    text = re.sub(r"\bcrate::(exports|DateTime|Client)", r"b24::\1", text)
+    text = re.sub(r"\bcrate::(exports|DateTime|Client|Event)\b", r"b24::\1", text)
     return text
+
+
+CFG_LINE = re.compile(r"^\s*#\[(cfg\(.*\)|rustfmt::skip)\]\s*$")
+MOD_DECL = re.compile(r"^\s*pub mod (r#)?(\w+);\s*$")
+EXT_MOD = re.compile(r'#\[path = "(\w+)\.rs"\]\s*mod (\w+);')
+
+
+def tree(path):
+    """A generated scope directory (e.g. methods/src/crm) as one nested inline module body:
+    each file `x.rs` becomes `pub mod x { ... }`, each `mod.rs` the body of its directory's
+    module, `#[path = "x_ext.rs"] mod x_ext;` the hand-written file inline, and the feature
+    `#[cfg]`s go (the throwaway crate has no features)."""
+    def body(file, directory):
+        text = open(file, encoding="utf-8").read()
+        text = EXT_MOD.sub(
+            lambda m: f"mod {m.group(2)} {{\n"
+            + prepare(open(os.path.join(directory, m.group(1) + ".rs"), encoding="utf-8").read())
+            + "\n}", text)
+        lines = [l for l in prepare(text).splitlines()
+                 if not CFG_LINE.match(l) and not MOD_DECL.match(l)]
+        return "\n".join(lines)
+
+    def walk(d):
+        parts = []
+        mod_rs = os.path.join(d, "mod.rs")
+        if os.path.exists(mod_rs):
+            parts.append(body(mod_rs, d))
+        for name in sorted(os.listdir(d)):
+            full = os.path.join(d, name)
+            if os.path.isdir(full):
+                parts.append(f"pub mod {keyword(name)} {{\n{walk(full)}\n}}")
+            elif name.endswith(".rs") and name != "mod.rs" and not name.endswith("_ext.rs"):
+                parts.append(f"pub mod {keyword(name[:-3])} {{\n{body(full, d)}\n}}")
+        return "\n".join(parts)
+
+    return walk(path)
+
+
+def keyword(name):
+    return "r#" + name if name in ("type", "match", "move", "ref", "impl", "mod", "use", "fn",
+                                   "loop", "where", "static", "struct", "enum", "trait", "self",
+                                   "super", "crate", "const", "async", "await", "dyn", "box",
+                                   "yield", "try", "gen", "final", "macro", "override") else name
 
 
 def copy(text, names, i):
@@ -89,11 +132,20 @@ def main():
     ap.add_argument("--lock", help="a Cargo.lock to start from (pins the same versions)")
     ap.add_argument("--from", dest="sources", nargs="+", default=DEFAULT_SOURCES,
                     help="declaration files or directories (default: the seven real methods)")
+    ap.add_argument("--tree", action="store_true",
+                    help="the --from directories are generated scopes: copy each as a module tree")
     ap.add_argument("--count", action="store_true",
                     help="print the number of #[b24_method] declarations of one copy and exit")
     args = ap.parse_args()
 
-    files = [prepare(open(f, encoding="utf-8").read()) for f in sources(args.sources)]
+    dirs = [p if os.path.isabs(p) else os.path.join(ROOT, p) for p in args.sources]
+    if args.tree:
+        # Each directory as a whole module tree: `crate::<dir>::…` paths (aliases between
+        # generated files) become `crate::copy_<i>::<dir>::…`.
+        trees = [(os.path.basename(d.rstrip("/")), tree(d)) for d in dirs]
+        files = [t for _, t in trees]
+    else:
+        files = [prepare(open(f, encoding="utf-8").read()) for f in sources(args.sources)]
     per_copy = sum(len(METHOD_NAME.findall(f)) for f in files)
     if args.count:
         print(per_copy)
@@ -130,6 +182,17 @@ def main():
             "#[derive(Debug)]\npub struct NothingGet {\n    pub id: i64,\n}\n"
         )
     for i in range(args.copies):
+        if args.tree:
+            body = []
+            for name, text in trees:
+                text = re.sub(r"\bcrate::" + name + r"\b", f"crate::copy_{i}::{name}", text)
+                # The copy's number goes after the name's first segment (`crm0.lead.list`), so
+                # that the call functions keep their names (`lead_list`), which `pub use` names.
+                text = METHOD_NAME.sub(
+                    lambda m: f'{m.group(1)}"{m.group(2).replace(".", str(i) + ".", 1)}"', text)
+                body.append(f"pub mod {name} {{\n{text}\n}}")
+            parts.append(f"pub mod copy_{i} {{\n" + "\n".join(body) + "\n}\n")
+            continue
         for k, text in enumerate(files):
             names = set(DECLARED.findall(text))
             parts.append(f"pub mod copy_{i}_{k} {{\n{copy(text, names, i)}\n}}\n")

@@ -151,7 +151,7 @@ pub fn skipped_md(stage: &Stage1, rust_skipped: &[Skipped]) -> String {
     let _ = writeln!(s, "| {events} | events in the schema |");
     let _ = writeln!(
         s,
-        "| {} | schema methods without generated Rust (below) |",
+        "| {} | schema methods and events without generated Rust (below) |",
         rust_skipped.len()
     );
     let _ = writeln!(s, "\n## Stage 1: docs → schema\n");

@@ -27,7 +27,7 @@ pub fn run(docs: &Path, root: &Path) -> Result<String, String> {
     let st = &out.stats;
     Ok(format!(
         "pages {}, method pages {}, methods in schema {methods}, skipped {}, event pages {}, events {events}\n\
-         rust: methods {}, without rust (selected) {}, objects {}, params typed {} / Value {}, result fields typed {} / Value {}, overrides {}",
+         rust: methods {}, without rust (selected) {}, objects {} (+{} aliases of the same shape), params typed {} / Value {}, result fields typed {} / Value {}, overrides {}",
         stage1.pages,
         stage1.method_pages,
         stage1.skipped.len(),
@@ -35,6 +35,7 @@ pub fn run(docs: &Path, root: &Path) -> Result<String, String> {
         st.methods,
         out.skipped.len(),
         st.objects,
+        st.aliases,
         st.params_typed,
         st.params_value,
         st.results_typed,

@@ -16,6 +16,9 @@ pub enum Ty {
     Value(&'static str),
     /// `serde_json::Map<String, Value>`: an object without documented fields.
     Map,
+    /// `serde_json::Map<String, Value>` on purpose, with why: a filter or an order, whose keys
+    /// are field names (with operator prefixes) that b24 does not type.
+    Query(&'static str),
     Vec(Box<Ty>),
     /// A generated struct.
     Named(String),
@@ -34,7 +37,7 @@ impl Ty {
             Ty::Str => "String".into(),
             Ty::DateTime => "crate::DateTime".into(),
             Ty::Value(_) => VALUE.into(),
-            Ty::Map => MAP.into(),
+            Ty::Map | Ty::Query(_) => MAP.into(),
             Ty::Vec(t) => format!("Vec<{}>", t.rust()),
             Ty::Named(n) => n.clone(),
         }
@@ -43,9 +46,18 @@ impl Ty {
     /// Why it is a `Value`, if it is one (or holds one).
     pub fn untyped(&self) -> Option<&'static str> {
         match self {
-            Ty::Value(why) => Some(why),
+            Ty::Value(why) | Ty::Query(why) => Some(why),
             Ty::Vec(t) => t.untyped(),
             _ => None,
+        }
+    }
+
+    /// The untyped Rust type, for the docs' note.
+    pub fn untyped_kind(&self) -> &'static str {
+        match self {
+            Ty::Query(_) => "serde_json::Map",
+            Ty::Vec(t) => t.untyped_kind(),
+            _ => "serde_json::Value",
         }
     }
 
@@ -57,6 +69,28 @@ impl Ty {
             Ty::Named(_) => false,
             _ => true,
         }
+    }
+}
+
+/// The query parameters of list methods, wherever they sit (`select`, `filter`, `order`, any
+/// case): `select` is the field names (`Vec<String>`), `filter` and `order` a JSON map. Their
+/// sub-tables list the fields one may name, not a shape to type. `None` for anything else.
+pub fn query_param(name: &str, ty: &str, has_fields: bool) -> Option<Ty> {
+    let ty = ty.trim().to_lowercase();
+    match name.to_lowercase().as_str() {
+        "select" if has_fields || ty == "array" || ty.ends_with("[]") => {
+            Some(Ty::Vec(Box::new(Ty::Str)))
+        }
+        // An object, or a type the page's table garbled; not a plain string or a list.
+        "filter" | "order"
+            if has_fields
+                || !(matches!(ty.as_str(), "string" | "array" | "") || ty.contains(['|', '['])) =>
+        {
+            Some(Ty::Query(
+            "its keys are field names, with operator prefixes in a filter, which b24 does not type",
+            ))
+        }
+        _ => None,
     }
 }
 

@@ -422,11 +422,11 @@ fn free_fn(decl: &MethodDecl, required: &[&Param], has_optional: bool) -> TokenS
     let mut doc = format!(
         "Calls `{name}`: `client.call({ident}::new({placeholder}))`, with the request [`{ident}`]."
     );
-    if decl.errors.is_empty() {
-        doc.push_str(" The method declares no error codes of its own.");
+    doc.push_str(&if decl.errors.is_empty() {
+        "\n\nFails with `b24::Error<NoMethodErrors>`: the page documents no error codes.".to_owned()
     } else {
-        doc.push_str(&format!(" Its own error codes: [`{ident}Error`]."));
-    }
+        format!("\n\nFails with `b24::Error<`[`{ident}Error`]`>`: its variants are the documented error codes.")
+    });
     if has_optional {
         doc.push_str(&format!(
             "\n\nFor the optional parameters, build a [`{ident}`] with its setters and pass it to `Client::call`."

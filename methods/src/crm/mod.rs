@@ -4,8 +4,666 @@
 //! `crm.*`.
 
 #[cfg(feature = "crm")]
+pub mod activity;
+#[cfg(feature = "crm")]
+pub mod address;
+#[cfg(feature = "crm")]
+pub mod automatedsolution;
+#[cfg(feature = "crm")]
+pub mod automation;
+#[cfg(feature = "crm")]
+pub mod calllist;
+#[cfg(feature = "crm")]
+pub mod catalog;
+#[cfg(feature = "crm")]
+pub mod category;
+#[cfg(feature = "crm")]
+pub mod company;
+#[cfg(feature = "crm")]
+pub mod contact;
+#[cfg(feature = "crm")]
+pub mod currency;
+#[cfg(feature = "crm")]
+pub mod deal;
+#[cfg(feature = "crm")]
+pub mod dealcategory;
+#[cfg(feature = "crm")]
+pub mod documentgenerator;
+#[cfg(feature = "crm")]
+pub mod duplicate;
+#[cfg(feature = "crm")]
+pub mod entity;
+#[cfg(feature = "crm")]
+pub mod r#enum;
+#[cfg(feature = "crm")]
+pub mod events;
+#[cfg(feature = "crm")]
+pub mod invoice;
+#[cfg(feature = "crm")]
+pub mod item;
+#[cfg(feature = "crm")]
 pub mod lead;
+#[cfg(feature = "crm")]
+pub mod measure;
+#[cfg(feature = "crm")]
+pub mod multifield;
+#[cfg(feature = "crm")]
+pub mod orderentity;
+#[cfg(feature = "crm")]
+pub mod paysystem;
+#[cfg(feature = "crm")]
+pub mod persontype;
+#[cfg(feature = "crm")]
+pub mod product;
+#[cfg(feature = "crm")]
+pub mod productrow;
+#[cfg(feature = "crm")]
+pub mod productsection;
+#[cfg(feature = "crm")]
+pub mod quote;
+#[cfg(feature = "crm")]
+pub mod requisite;
+#[cfg(feature = "crm")]
+pub mod settings;
+#[cfg(feature = "crm")]
+pub mod stagehistory;
+#[cfg(feature = "crm")]
+pub mod status;
+#[cfg(feature = "crm")]
+pub mod timeline;
+#[cfg(feature = "crm")]
+pub mod tracking;
+#[cfg(feature = "crm")]
+pub mod r#type;
+#[cfg(feature = "crm")]
+pub mod userfield;
+#[cfg(feature = "crm")]
+pub mod vat;
 
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use activity::add::{ActivityAdd, activity_add, ActivityAddFields};
+#[cfg(feature = "crm")]
+pub use activity::badge::add::{ActivityBadgeAdd, activity_badge_add, ActivityBadgeAddError};
+#[cfg(feature = "crm")]
+pub use activity::badge::delete::{ActivityBadgeDelete, activity_badge_delete, ActivityBadgeDeleteError};
+#[cfg(feature = "crm")]
+pub use activity::badge::get::{ActivityBadgeGet, activity_badge_get, ActivityBadgeGetError};
+#[cfg(feature = "crm")]
+pub use activity::badge::list::{ActivityBadgeList, activity_badge_list, ActivityBadgeListError};
+#[cfg(feature = "crm")]
+pub use activity::binding::add::{ActivityBindingAdd, activity_binding_add, ActivityBindingAddError};
+#[cfg(feature = "crm")]
+pub use activity::binding::delete::{ActivityBindingDelete, activity_binding_delete, ActivityBindingDeleteError};
+#[cfg(feature = "crm")]
+pub use activity::binding::list::{ActivityBindingList, activity_binding_list, ActivityBindingListError, ActivityBindingListResult};
+#[cfg(feature = "crm")]
+pub use activity::binding::r#move::{ActivityBindingMove, activity_binding_move, ActivityBindingMoveError};
+#[cfg(feature = "crm")]
+pub use activity::call::get_transcript::{ActivityCallGetTranscript, activity_call_get_transcript, ActivityCallGetTranscriptError, ActivityCallGetTranscriptResult};
+#[cfg(feature = "crm")]
+pub use activity::communication::fields::{ActivityCommunicationFields, activity_communication_fields, ActivityCommunicationFieldsResult};
+#[cfg(feature = "crm")]
+pub use activity::configurable::add::{ActivityConfigurableAdd, activity_configurable_add, ActivityConfigurableAddError, ActivityConfigurableAddFields};
+#[cfg(feature = "crm")]
+pub use activity::configurable::get::{ActivityConfigurableGet, activity_configurable_get, ActivityConfigurableGetError};
+#[cfg(feature = "crm")]
+pub use activity::configurable::update::{ActivityConfigurableUpdate, activity_configurable_update, ActivityConfigurableUpdateError};
+#[cfg(feature = "crm")]
+pub use activity::delete::{ActivityDelete, activity_delete};
+#[cfg(feature = "crm")]
+pub use activity::fields::{ActivityFields, activity_fields, ActivityFieldsResult};
+#[cfg(feature = "crm")]
+pub use activity::get::{ActivityGet, activity_get};
+#[cfg(feature = "crm")]
+pub use activity::layout::blocks::delete::{ActivityLayoutBlocksDelete, activity_layout_blocks_delete, ActivityLayoutBlocksDeleteError};
+#[cfg(feature = "crm")]
+pub use activity::layout::blocks::get::{ActivityLayoutBlocksGet, activity_layout_blocks_get, ActivityLayoutBlocksGetError};
+#[cfg(feature = "crm")]
+pub use activity::layout::blocks::set::{ActivityLayoutBlocksSet, activity_layout_blocks_set, ActivityLayoutBlocksSetError};
+#[cfg(feature = "crm")]
+pub use activity::list::{ActivityList, activity_list};
+#[cfg(feature = "crm")]
+pub use activity::todo::add::{ActivityTodoAdd, activity_todo_add, ActivityTodoAddError};
+#[cfg(feature = "crm")]
+pub use activity::todo::update::{ActivityTodoUpdate, activity_todo_update, ActivityTodoUpdateError};
+#[cfg(feature = "crm")]
+pub use activity::todo::update_color::{ActivityTodoUpdateColor, activity_todo_update_color, ActivityTodoUpdateColorError};
+#[cfg(feature = "crm")]
+pub use activity::todo::update_deadline::{ActivityTodoUpdateDeadline, activity_todo_update_deadline, ActivityTodoUpdateDeadlineError};
+#[cfg(feature = "crm")]
+pub use activity::todo::update_description::{ActivityTodoUpdateDescription, activity_todo_update_description, ActivityTodoUpdateDescriptionError};
+#[cfg(feature = "crm")]
+pub use activity::todo::update_responsible_user::{ActivityTodoUpdateResponsibleUser, activity_todo_update_responsible_user, ActivityTodoUpdateResponsibleUserError};
+#[cfg(feature = "crm")]
+pub use activity::r#type::add::{ActivityTypeAdd, activity_type_add, ActivityTypeAddError};
+#[cfg(feature = "crm")]
+pub use activity::r#type::delete::{ActivityTypeDelete, activity_type_delete, ActivityTypeDeleteError};
+#[cfg(feature = "crm")]
+pub use activity::r#type::list::{ActivityTypeList, activity_type_list, ActivityTypeListError};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use activity::update::{ActivityUpdate, activity_update, ActivityUpdateFields};
+#[cfg(feature = "crm")]
+pub use address::add::{AddressAdd, address_add, AddressAddFields};
+#[cfg(feature = "crm")]
+pub use address::delete::{AddressDelete, address_delete, AddressDeleteFields};
+#[cfg(feature = "crm")]
+pub use address::fields::{AddressFields, address_fields, AddressFieldsResult};
+#[cfg(feature = "crm")]
+pub use address::list::{AddressList, address_list, AddressListResult};
+#[cfg(feature = "crm")]
+pub use address::update::{AddressUpdate, address_update, AddressUpdateFields};
+#[cfg(feature = "crm")]
+pub use automatedsolution::add::{AutomatedsolutionAdd, automatedsolution_add, AutomatedsolutionAddError, AutomatedsolutionAddFields};
+#[cfg(feature = "crm")]
+pub use automatedsolution::delete::{AutomatedsolutionDelete, automatedsolution_delete, AutomatedsolutionDeleteError};
+#[cfg(feature = "crm")]
+pub use automatedsolution::fields::{AutomatedsolutionFields, automatedsolution_fields};
+#[cfg(feature = "crm")]
+pub use automatedsolution::get::{AutomatedsolutionGet, automatedsolution_get, AutomatedsolutionGetError};
+#[cfg(feature = "crm")]
+pub use automatedsolution::list::{AutomatedsolutionList, automatedsolution_list, AutomatedsolutionListError};
+#[cfg(feature = "crm")]
+pub use automatedsolution::update::{AutomatedsolutionUpdate, automatedsolution_update, AutomatedsolutionUpdateError, AutomatedsolutionUpdateFields};
+#[cfg(feature = "crm")]
+pub use automation::trigger::{AutomationTrigger, automation_trigger, AutomationTriggerError};
+#[cfg(feature = "crm")]
+pub use automation::trigger::add::{AutomationTriggerAdd, automation_trigger_add, AutomationTriggerAddError};
+#[cfg(feature = "crm")]
+pub use automation::trigger::execute::{AutomationTriggerExecute, automation_trigger_execute, AutomationTriggerExecuteError};
+#[cfg(feature = "crm")]
+pub use automation::trigger::list::{AutomationTriggerList, automation_trigger_list, AutomationTriggerListError};
+#[cfg(feature = "crm")]
+pub use calllist::add::{CalllistAdd, calllist_add, CalllistAddError};
+#[cfg(feature = "crm")]
+pub use calllist::get::{CalllistGet, calllist_get, CalllistGetError, CalllistGetResult};
+#[cfg(feature = "crm")]
+pub use calllist::items::get::{CalllistItemsGet, calllist_items_get, CalllistItemsGetError};
+#[cfg(feature = "crm")]
+pub use calllist::list::{CalllistList, calllist_list, CalllistListError};
+#[cfg(feature = "crm")]
+pub use calllist::statuslist::{CalllistStatuslist, calllist_statuslist, CalllistStatuslistResult};
+#[cfg(feature = "crm")]
+pub use calllist::update::{CalllistUpdate, calllist_update, CalllistUpdateError};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use catalog::fields::{CatalogFields, catalog_fields, CatalogFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use catalog::get::{CatalogGet, catalog_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use catalog::list::{CatalogList, catalog_list};
+#[cfg(feature = "crm")]
+pub use category::add::{CategoryAdd, category_add, CategoryAddError, CategoryAddFields};
+#[cfg(feature = "crm")]
+pub use category::delete::{CategoryDelete, category_delete, CategoryDeleteError};
+#[cfg(feature = "crm")]
+pub use category::fields::{CategoryFields, category_fields, CategoryFieldsError, CategoryFieldsResult};
+#[cfg(feature = "crm")]
+pub use category::get::{CategoryGet, category_get, CategoryGetError};
+#[cfg(feature = "crm")]
+pub use category::list::{CategoryList, category_list, CategoryListError};
+#[cfg(feature = "crm")]
+pub use category::update::{CategoryUpdate, category_update, CategoryUpdateError, CategoryUpdateFields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::add::{CompanyAdd, company_add, CompanyAddError, CompanyAddFields};
+#[cfg(feature = "crm")]
+pub use company::contact::add::{CompanyContactAdd, company_contact_add, CompanyContactAddError, CompanyContactAddFields};
+#[cfg(feature = "crm")]
+pub use company::contact::delete::{CompanyContactDelete, company_contact_delete, CompanyContactDeleteError, CompanyContactDeleteFields};
+#[cfg(feature = "crm")]
+pub use company::contact::fields::{CompanyContactFields, company_contact_fields};
+#[cfg(feature = "crm")]
+pub use company::contact::items::delete::{CompanyContactItemsDelete, company_contact_items_delete, CompanyContactItemsDeleteError};
+#[cfg(feature = "crm")]
+pub use company::contact::items::get::{CompanyContactItemsGet, company_contact_items_get, CompanyContactItemsGetError, CompanyContactItemsGetResult};
+#[cfg(feature = "crm")]
+pub use company::contact::items::set::{CompanyContactItemsSet, company_contact_items_set, CompanyContactItemsSetError, CompanyContactItemsSetItems};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::delete::{CompanyDelete, company_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::details::configuration::force_common_scope_for_all::{CompanyDetailsConfigurationForceCommonScopeForAll, company_details_configuration_force_common_scope_for_all};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::details::configuration::get::{CompanyDetailsConfigurationGet, company_details_configuration_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::details::configuration::reset::{CompanyDetailsConfigurationReset, company_details_configuration_reset};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::details::configuration::set::{CompanyDetailsConfigurationSet, company_details_configuration_set};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::fields::{CompanyFields, company_fields, CompanyFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::get::{CompanyGet, company_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::list::{CompanyList, company_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use company::update::{CompanyUpdate, company_update, CompanyUpdateError, CompanyUpdateFields};
+#[cfg(feature = "crm")]
+pub use company::userfield::add::{CompanyUserfieldAdd, company_userfield_add, CompanyUserfieldAddError, CompanyUserfieldAddFields, CompanyUserfieldAddFieldsSettings, CompanyUserfieldAddFieldsList};
+#[cfg(feature = "crm")]
+pub use company::userfield::delete::{CompanyUserfieldDelete, company_userfield_delete, CompanyUserfieldDeleteError};
+#[cfg(feature = "crm")]
+pub use company::userfield::get::{CompanyUserfieldGet, company_userfield_get, CompanyUserfieldGetError};
+#[cfg(feature = "crm")]
+pub use company::userfield::list::{CompanyUserfieldList, company_userfield_list, CompanyUserfieldListError};
+#[cfg(feature = "crm")]
+pub use company::userfield::update::{CompanyUserfieldUpdate, company_userfield_update, CompanyUserfieldUpdateError, CompanyUserfieldUpdateFields, CompanyUserfieldUpdateFieldsSettings, CompanyUserfieldUpdateFieldsList};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::add::{ContactAdd, contact_add, ContactAddError, ContactAddFields, ContactAddParams};
+#[cfg(feature = "crm")]
+pub use contact::company::add::{ContactCompanyAdd, contact_company_add, ContactCompanyAddError, ContactCompanyAddFields};
+#[cfg(feature = "crm")]
+pub use contact::company::delete::{ContactCompanyDelete, contact_company_delete, ContactCompanyDeleteError, ContactCompanyDeleteFields};
+#[cfg(feature = "crm")]
+pub use contact::company::fields::{ContactCompanyFields, contact_company_fields};
+#[cfg(feature = "crm")]
+pub use contact::company::items::delete::{ContactCompanyItemsDelete, contact_company_items_delete, ContactCompanyItemsDeleteError};
+#[cfg(feature = "crm")]
+pub use contact::company::items::get::{ContactCompanyItemsGet, contact_company_items_get, ContactCompanyItemsGetError, ContactCompanyItemsGetResult};
+#[cfg(feature = "crm")]
+pub use contact::company::items::set::{ContactCompanyItemsSet, contact_company_items_set, ContactCompanyItemsSetError, ContactCompanyItemsSetItems};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::delete::{ContactDelete, contact_delete, ContactDeleteError};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::details::configuration::force_common_scope_for_all::{ContactDetailsConfigurationForceCommonScopeForAll, contact_details_configuration_force_common_scope_for_all};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::details::configuration::get::{ContactDetailsConfigurationGet, contact_details_configuration_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::details::configuration::reset::{ContactDetailsConfigurationReset, contact_details_configuration_reset};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::details::configuration::set::{ContactDetailsConfigurationSet, contact_details_configuration_set};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::fields::{ContactFields, contact_fields, ContactFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::get::{ContactGet, contact_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::list::{ContactList, contact_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use contact::update::{ContactUpdate, contact_update, ContactUpdateError, ContactUpdateFields};
+#[cfg(feature = "crm")]
+pub use contact::userfield::add::{ContactUserfieldAdd, contact_userfield_add, ContactUserfieldAddFields};
+#[cfg(feature = "crm")]
+pub use contact::userfield::delete::{ContactUserfieldDelete, contact_userfield_delete, ContactUserfieldDeleteError};
+#[cfg(feature = "crm")]
+pub use contact::userfield::get::{ContactUserfieldGet, contact_userfield_get, ContactUserfieldGetError};
+#[cfg(feature = "crm")]
+pub use contact::userfield::list::{ContactUserfieldList, contact_userfield_list};
+#[cfg(feature = "crm")]
+pub use contact::userfield::update::{ContactUserfieldUpdate, contact_userfield_update, ContactUserfieldUpdateError, ContactUserfieldUpdateFields, ContactUserfieldUpdateFieldsSettings, ContactUserfieldUpdateFieldsList};
+#[cfg(feature = "crm")]
+pub use currency::add::{CurrencyAdd, currency_add, CurrencyAddError, CurrencyAddFields, CurrencyAddFieldsLang};
+#[cfg(feature = "crm")]
+pub use currency::base::get::{CurrencyBaseGet, currency_base_get};
+#[cfg(feature = "crm")]
+pub use currency::base::set::{CurrencyBaseSet, currency_base_set};
+#[cfg(feature = "crm")]
+pub use currency::delete::{CurrencyDelete, currency_delete, CurrencyDeleteError};
+#[cfg(feature = "crm")]
+pub use currency::fields::{CurrencyFields, currency_fields};
+#[cfg(feature = "crm")]
+pub use currency::get::{CurrencyGet, currency_get};
+#[cfg(feature = "crm")]
+pub use currency::list::{CurrencyList, currency_list};
+#[cfg(feature = "crm")]
+pub use currency::localizations::delete::{CurrencyLocalizationsDelete, currency_localizations_delete};
+#[cfg(feature = "crm")]
+pub use currency::localizations::fields::{CurrencyLocalizationsFields, currency_localizations_fields};
+#[cfg(feature = "crm")]
+pub use currency::localizations::get::{CurrencyLocalizationsGet, currency_localizations_get};
+#[cfg(feature = "crm")]
+pub use currency::localizations::set::{CurrencyLocalizationsSet, currency_localizations_set};
+#[cfg(feature = "crm")]
+pub use currency::update::{CurrencyUpdate, currency_update, CurrencyUpdateError, CurrencyUpdateFields, CurrencyUpdateFieldsLang};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::add::{DealAdd, deal_add, DealAddFields, DealAddParams};
+#[cfg(feature = "crm")]
+pub use deal::contact::add::{DealContactAdd, deal_contact_add, DealContactAddError, DealContactAddFields};
+#[cfg(feature = "crm")]
+pub use deal::contact::delete::{DealContactDelete, deal_contact_delete, DealContactDeleteError, DealContactDeleteFields};
+#[cfg(feature = "crm")]
+pub use deal::contact::fields::{DealContactFields, deal_contact_fields};
+#[cfg(feature = "crm")]
+pub use deal::contact::items::delete::{DealContactItemsDelete, deal_contact_items_delete, DealContactItemsDeleteError};
+#[cfg(feature = "crm")]
+pub use deal::contact::items::get::{DealContactItemsGet, deal_contact_items_get, DealContactItemsGetError, DealContactItemsGetResult};
+#[cfg(feature = "crm")]
+pub use deal::contact::items::set::{DealContactItemsSet, deal_contact_items_set, DealContactItemsSetError, DealContactItemsSetItems};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::delete::{DealDelete, deal_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::details::configuration::force_common_scope_for_all::{DealDetailsConfigurationForceCommonScopeForAll, deal_details_configuration_force_common_scope_for_all, DealDetailsConfigurationForceCommonScopeForAllExtras};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::details::configuration::get::{DealDetailsConfigurationGet, deal_details_configuration_get, DealDetailsConfigurationGetResult, DealDetailsConfigurationGetResultElements};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::details::configuration::reset::{DealDetailsConfigurationReset, deal_details_configuration_reset, DealDetailsConfigurationResetExtras};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::details::configuration::set::{DealDetailsConfigurationSet, deal_details_configuration_set};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::fields::{DealFields, deal_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::get::{DealGet, deal_get, DealGetResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::list::{DealList, deal_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::productrows::get::{DealProductrowsGet, deal_productrows_get, DealProductrowsGetResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::productrows::set::{DealProductrowsSet, deal_productrows_set, DealProductrowsSetRows};
+#[cfg(feature = "crm")]
+pub use deal::recurring::add::{DealRecurringAdd, deal_recurring_add, DealRecurringAddFields, DealRecurringAddFieldsParams};
+#[cfg(feature = "crm")]
+pub use deal::recurring::delete::{DealRecurringDelete, deal_recurring_delete};
+#[cfg(feature = "crm")]
+pub use deal::recurring::expose::{DealRecurringExpose, deal_recurring_expose, DealRecurringExposeResult};
+#[cfg(feature = "crm")]
+pub use deal::recurring::fields::{DealRecurringFields, deal_recurring_fields, DealRecurringFieldsResult};
+#[cfg(feature = "crm")]
+pub use deal::recurring::get::{DealRecurringGet, deal_recurring_get, DealRecurringGetResult, DealRecurringGetResultParams};
+#[cfg(feature = "crm")]
+pub use deal::recurring::list::{DealRecurringList, deal_recurring_list};
+#[cfg(feature = "crm")]
+pub use deal::recurring::update::{DealRecurringUpdate, deal_recurring_update, DealRecurringUpdateFields, DealRecurringUpdateFieldsParams};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use deal::update::{DealUpdate, deal_update, DealUpdateFields, DealUpdateParams};
+#[cfg(feature = "crm")]
+pub use deal::userfield::add::{DealUserfieldAdd, deal_userfield_add, DealUserfieldAddError, DealUserfieldAddFields};
+#[cfg(feature = "crm")]
+pub use deal::userfield::delete::{DealUserfieldDelete, deal_userfield_delete, DealUserfieldDeleteError};
+#[cfg(feature = "crm")]
+pub use deal::userfield::get::{DealUserfieldGet, deal_userfield_get, DealUserfieldGetError};
+#[cfg(feature = "crm")]
+pub use deal::userfield::list::{DealUserfieldList, deal_userfield_list, DealUserfieldListError};
+#[cfg(feature = "crm")]
+pub use deal::userfield::update::{DealUserfieldUpdate, deal_userfield_update, DealUserfieldUpdateError, DealUserfieldUpdateFields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::add::{DealcategoryAdd, dealcategory_add};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::default::get::{DealcategoryDefaultGet, dealcategory_default_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::default::set::{DealcategoryDefaultSet, dealcategory_default_set};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::delete::{DealcategoryDelete, dealcategory_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::fields::{DealcategoryFields, dealcategory_fields, DealcategoryFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::get::{DealcategoryGet, dealcategory_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::list::{DealcategoryList, dealcategory_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::stage::list::{DealcategoryStageList, dealcategory_stage_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::status::{DealcategoryStatus, dealcategory_status};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use dealcategory::update::{DealcategoryUpdate, dealcategory_update};
+#[cfg(feature = "crm")]
+pub use documentgenerator::document::add::{DocumentgeneratorDocumentAdd, documentgenerator_document_add, DocumentgeneratorDocumentAddError, DocumentgeneratorDocumentAddResult, DocumentgeneratorDocumentAddResultDocument};
+#[cfg(feature = "crm")]
+pub use documentgenerator::document::delete::{DocumentgeneratorDocumentDelete, documentgenerator_document_delete, DocumentgeneratorDocumentDeleteError};
+#[cfg(feature = "crm")]
+pub use documentgenerator::document::enablepublicurl::{DocumentgeneratorDocumentEnablepublicurl, documentgenerator_document_enablepublicurl, DocumentgeneratorDocumentEnablepublicurlError, DocumentgeneratorDocumentEnablepublicurlResult};
+#[cfg(feature = "crm")]
+pub use documentgenerator::document::get::{DocumentgeneratorDocumentGet, documentgenerator_document_get, DocumentgeneratorDocumentGetError, DocumentgeneratorDocumentGetResult, DocumentgeneratorDocumentGetResultDocument};
+#[cfg(feature = "crm")]
+pub use documentgenerator::document::getfields::{DocumentgeneratorDocumentGetfields, documentgenerator_document_getfields, DocumentgeneratorDocumentGetfieldsError, DocumentgeneratorDocumentGetfieldsValues, DocumentgeneratorDocumentGetfieldsResult, DocumentgeneratorDocumentGetfieldsResultDocumentFields};
+#[cfg(feature = "crm")]
+pub use documentgenerator::document::list::{DocumentgeneratorDocumentList, documentgenerator_document_list, DocumentgeneratorDocumentListError, DocumentgeneratorDocumentListResult, DocumentgeneratorDocumentListResultDocuments};
+#[cfg(feature = "crm")]
+pub use documentgenerator::document::update::{DocumentgeneratorDocumentUpdate, documentgenerator_document_update, DocumentgeneratorDocumentUpdateError, DocumentgeneratorDocumentUpdateResult, DocumentgeneratorDocumentUpdateResultDocument};
+#[cfg(feature = "crm")]
+pub use documentgenerator::document::upload::{DocumentgeneratorDocumentUpload, documentgenerator_document_upload, DocumentgeneratorDocumentUploadError, DocumentgeneratorDocumentUploadFields, DocumentgeneratorDocumentUploadResult, DocumentgeneratorDocumentUploadResultDocument};
+#[cfg(feature = "crm")]
+pub use documentgenerator::numerator::add::{DocumentgeneratorNumeratorAdd, documentgenerator_numerator_add, DocumentgeneratorNumeratorAddError, DocumentgeneratorNumeratorAddFields, DocumentgeneratorNumeratorAddResult, DocumentgeneratorNumeratorAddFieldsSettings, DocumentgeneratorNumeratorAddResultSettings, DocumentgeneratorNumeratorAddFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator};
+#[cfg(feature = "crm")]
+pub use documentgenerator::numerator::delete::{DocumentgeneratorNumeratorDelete, documentgenerator_numerator_delete, DocumentgeneratorNumeratorDeleteError};
+#[cfg(feature = "crm")]
+pub use documentgenerator::numerator::get::{DocumentgeneratorNumeratorGet, documentgenerator_numerator_get, DocumentgeneratorNumeratorGetError, DocumentgeneratorNumeratorGetResult, DocumentgeneratorNumeratorGetResultSettings};
+#[cfg(feature = "crm")]
+pub use documentgenerator::numerator::list::{DocumentgeneratorNumeratorList, documentgenerator_numerator_list, DocumentgeneratorNumeratorListResult, DocumentgeneratorNumeratorListResultSettings};
+#[cfg(feature = "crm")]
+pub use documentgenerator::numerator::update::{DocumentgeneratorNumeratorUpdate, documentgenerator_numerator_update, DocumentgeneratorNumeratorUpdateError, DocumentgeneratorNumeratorUpdateFields, DocumentgeneratorNumeratorUpdateResult, DocumentgeneratorNumeratorUpdateFieldsSettings};
+#[cfg(feature = "crm")]
+pub use documentgenerator::template::add::{DocumentgeneratorTemplateAdd, documentgenerator_template_add, DocumentgeneratorTemplateAddError, DocumentgeneratorTemplateAddFields, DocumentgeneratorTemplateAddResult};
+#[cfg(feature = "crm")]
+pub use documentgenerator::template::delete::{DocumentgeneratorTemplateDelete, documentgenerator_template_delete, DocumentgeneratorTemplateDeleteError};
+#[cfg(feature = "crm")]
+pub use documentgenerator::template::get::{DocumentgeneratorTemplateGet, documentgenerator_template_get, DocumentgeneratorTemplateGetError, DocumentgeneratorTemplateGetResult};
+#[cfg(feature = "crm")]
+pub use documentgenerator::template::getfields::{DocumentgeneratorTemplateGetfields, documentgenerator_template_getfields, DocumentgeneratorTemplateGetfieldsError, DocumentgeneratorTemplateGetfieldsValues, DocumentgeneratorTemplateGetfieldsResult};
+#[cfg(feature = "crm")]
+pub use documentgenerator::template::list::{DocumentgeneratorTemplateList, documentgenerator_template_list, DocumentgeneratorTemplateListError};
+#[cfg(feature = "crm")]
+pub use documentgenerator::template::update::{DocumentgeneratorTemplateUpdate, documentgenerator_template_update, DocumentgeneratorTemplateUpdateError, DocumentgeneratorTemplateUpdateFields, DocumentgeneratorTemplateUpdateResult};
+#[cfg(feature = "crm")]
+pub use duplicate::findbycomm::{DuplicateFindbycomm, duplicate_findbycomm, DuplicateFindbycommError, DuplicateFindbycommResult};
+#[cfg(feature = "crm")]
+pub use duplicate::volatile_type::fields::{DuplicateVolatileTypeFields, duplicate_volatile_type_fields, DuplicateVolatileTypeFieldsError, DuplicateVolatileTypeFieldsResult};
+#[cfg(feature = "crm")]
+pub use duplicate::volatile_type::list::{DuplicateVolatileTypeList, duplicate_volatile_type_list, DuplicateVolatileTypeListError, DuplicateVolatileTypeListResult};
+#[cfg(feature = "crm")]
+pub use duplicate::volatile_type::register::{DuplicateVolatileTypeRegister, duplicate_volatile_type_register, DuplicateVolatileTypeRegisterError, DuplicateVolatileTypeRegisterResult};
+#[cfg(feature = "crm")]
+pub use duplicate::volatile_type::unregister::{DuplicateVolatileTypeUnregister, duplicate_volatile_type_unregister, DuplicateVolatileTypeUnregisterError};
+#[cfg(feature = "crm")]
+pub use entity::merge_batch::{EntityMergeBatch, entity_merge_batch, EntityMergeBatchError, EntityMergeBatchParams, EntityMergeBatchResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use r#enum::activitydirection::{EnumActivitydirection, enum_activitydirection, EnumActivitydirectionResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use r#enum::activitynotifytype::{EnumActivitynotifytype, enum_activitynotifytype, EnumActivitynotifytypeResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use r#enum::activitypriority::{EnumActivitypriority, enum_activitypriority, EnumActivitypriorityResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use r#enum::activitystatus::{EnumActivitystatus, enum_activitystatus, EnumActivitystatusResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use r#enum::activitytype::{EnumActivitytype, enum_activitytype, EnumActivitytypeResult};
+#[cfg(feature = "crm")]
+pub use r#enum::addresstype::{EnumAddresstype, enum_addresstype, EnumAddresstypeResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use r#enum::contenttype::{EnumContenttype, enum_contenttype, EnumContenttypeResult};
+#[cfg(feature = "crm")]
+pub use r#enum::fields::{EnumFields, enum_fields, EnumFieldsResult};
+#[cfg(feature = "crm")]
+pub use r#enum::getorderownertypes::{EnumGetorderownertypes, enum_getorderownertypes, EnumGetorderownertypesResult};
+#[cfg(feature = "crm")]
+pub use r#enum::ownertype::{EnumOwnertype, enum_ownertype, EnumOwnertypeResult};
+#[cfg(feature = "crm")]
+pub use r#enum::settings::mode::{EnumSettingsMode, enum_settings_mode, EnumSettingsModeResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::add::{InvoiceAdd, invoice_add};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::delete::{InvoiceDelete, invoice_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::fields::{InvoiceFields, invoice_fields, InvoiceFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::get::{InvoiceGet, invoice_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::getexternallink::{InvoiceGetexternallink, invoice_getexternallink};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::list::{InvoiceList, invoice_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::recurring::add::{InvoiceRecurringAdd, invoice_recurring_add};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::recurring::delete::{InvoiceRecurringDelete, invoice_recurring_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::recurring::expose::{InvoiceRecurringExpose, invoice_recurring_expose};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::recurring::fields::{InvoiceRecurringFields, invoice_recurring_fields, InvoiceRecurringFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::recurring::get::{InvoiceRecurringGet, invoice_recurring_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::recurring::list::{InvoiceRecurringList, invoice_recurring_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::recurring::update::{InvoiceRecurringUpdate, invoice_recurring_update};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::status::add::{InvoiceStatusAdd, invoice_status_add};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::status::delete::{InvoiceStatusDelete, invoice_status_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::status::fields::{InvoiceStatusFields, invoice_status_fields, InvoiceStatusFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::status::get::{InvoiceStatusGet, invoice_status_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::status::list::{InvoiceStatusList, invoice_status_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::status::update::{InvoiceStatusUpdate, invoice_status_update};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::update::{InvoiceUpdate, invoice_update};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::userfield::add::{InvoiceUserfieldAdd, invoice_userfield_add};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::userfield::delete::{InvoiceUserfieldDelete, invoice_userfield_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::userfield::get::{InvoiceUserfieldGet, invoice_userfield_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::userfield::list::{InvoiceUserfieldList, invoice_userfield_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use invoice::userfield::update::{InvoiceUserfieldUpdate, invoice_userfield_update};
+#[cfg(feature = "crm")]
+pub use item::add::{ItemAdd, item_add, ItemAddError, ItemAddFields};
+#[cfg(feature = "crm")]
+pub use item::batch_import::{ItemBatchImport, item_batch_import, ItemBatchImportError};
+#[cfg(feature = "crm")]
+pub use item::delete::{ItemDelete, item_delete, ItemDeleteError};
+#[cfg(feature = "crm")]
+pub use item::delivery::get::{ItemDeliveryGet, item_delivery_get, ItemDeliveryGetError};
+#[cfg(feature = "crm")]
+pub use item::delivery::list::{ItemDeliveryList, item_delivery_list, ItemDeliveryListError};
+#[cfg(feature = "crm")]
+pub use item::details::configuration::force_common_scope_for_all::{ItemDetailsConfigurationForceCommonScopeForAll, item_details_configuration_force_common_scope_for_all, ItemDetailsConfigurationForceCommonScopeForAllExtras};
+#[cfg(feature = "crm")]
+pub use item::details::configuration::get::{ItemDetailsConfigurationGet, item_details_configuration_get};
+#[cfg(feature = "crm")]
+pub use item::details::configuration::reset::{ItemDetailsConfigurationReset, item_details_configuration_reset};
+#[cfg(feature = "crm")]
+pub use item::details::configuration::set::{ItemDetailsConfigurationSet, item_details_configuration_set};
+#[cfg(feature = "crm")]
+pub use item::fields::{ItemFields, item_fields, ItemFieldsError};
+#[cfg(feature = "crm")]
+pub use item::get::{ItemGet, item_get, ItemGetError};
+#[cfg(feature = "crm")]
+pub use item::import::{ItemImport, item_import, ItemImportError, ItemImportFields};
+#[cfg(feature = "crm")]
+pub use item::list::{ItemList, item_list, ItemListError};
+#[cfg(feature = "crm")]
+pub use item::payment::add::{ItemPaymentAdd, item_payment_add, ItemPaymentAddError};
+#[cfg(feature = "crm")]
+pub use item::payment::delete::{ItemPaymentDelete, item_payment_delete, ItemPaymentDeleteError};
+#[cfg(feature = "crm")]
+pub use item::payment::delivery::add::{ItemPaymentDeliveryAdd, item_payment_delivery_add, ItemPaymentDeliveryAddError};
+#[cfg(feature = "crm")]
+pub use item::payment::delivery::delete::{ItemPaymentDeliveryDelete, item_payment_delivery_delete, ItemPaymentDeliveryDeleteError};
+#[cfg(feature = "crm")]
+pub use item::payment::delivery::list::{ItemPaymentDeliveryList, item_payment_delivery_list, ItemPaymentDeliveryListError};
+#[cfg(feature = "crm")]
+pub use item::payment::delivery::set_delivery::{ItemPaymentDeliverySetDelivery, item_payment_delivery_set_delivery, ItemPaymentDeliverySetDeliveryError};
+#[cfg(feature = "crm")]
+pub use item::payment::get::{ItemPaymentGet, item_payment_get, ItemPaymentGetError, ItemPaymentGetResult};
+#[cfg(feature = "crm")]
+pub use item::payment::list::{ItemPaymentList, item_payment_list, ItemPaymentListError};
+#[cfg(feature = "crm")]
+pub use item::payment::pay::{ItemPaymentPay, item_payment_pay, ItemPaymentPayError};
+#[cfg(feature = "crm")]
+pub use item::payment::product::add::{ItemPaymentProductAdd, item_payment_product_add, ItemPaymentProductAddError};
+#[cfg(feature = "crm")]
+pub use item::payment::product::delete::{ItemPaymentProductDelete, item_payment_product_delete, ItemPaymentProductDeleteError};
+#[cfg(feature = "crm")]
+pub use item::payment::product::list::{ItemPaymentProductList, item_payment_product_list, ItemPaymentProductListError};
+#[cfg(feature = "crm")]
+pub use item::payment::product::set_quantity::{ItemPaymentProductSetQuantity, item_payment_product_set_quantity, ItemPaymentProductSetQuantityError};
+#[cfg(feature = "crm")]
+pub use item::payment::unpay::{ItemPaymentUnpay, item_payment_unpay, ItemPaymentUnpayError};
+#[cfg(feature = "crm")]
+pub use item::payment::update::{ItemPaymentUpdate, item_payment_update, ItemPaymentUpdateError, ItemPaymentUpdateFields};
+#[cfg(feature = "crm")]
+pub use item::productrow::add::{ItemProductrowAdd, item_productrow_add, ItemProductrowAddError, ItemProductrowAddFields};
+#[cfg(feature = "crm")]
+pub use item::productrow::delete::{ItemProductrowDelete, item_productrow_delete, ItemProductrowDeleteError};
+#[cfg(feature = "crm")]
+pub use item::productrow::fields::{ItemProductrowFields, item_productrow_fields, ItemProductrowFieldsError};
+#[cfg(feature = "crm")]
+pub use item::productrow::get::{ItemProductrowGet, item_productrow_get, ItemProductrowGetError};
+#[cfg(feature = "crm")]
+pub use item::productrow::get_available_for_payment::{ItemProductrowGetAvailableForPayment, item_productrow_get_available_for_payment, ItemProductrowGetAvailableForPaymentError};
+#[cfg(feature = "crm")]
+pub use item::productrow::list::{ItemProductrowList, item_productrow_list, ItemProductrowListError};
+#[cfg(feature = "crm")]
+pub use item::productrow::set::{ItemProductrowSet, item_productrow_set, ItemProductrowSetError, ItemProductrowSetProductRows};
+#[cfg(feature = "crm")]
+pub use item::productrow::update::{ItemProductrowUpdate, item_productrow_update, ItemProductrowUpdateError, ItemProductrowUpdateFields};
+#[cfg(feature = "crm")]
+pub use item::update::{ItemUpdate, item_update, ItemUpdateError, ItemUpdateFields};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use lead::add::{LeadAdd, lead_add, LeadAddFields, LeadAddParams};
@@ -29,7 +687,7 @@ pub use lead::delete::{LeadDelete, lead_delete};
 pub use lead::details::configuration::force_common_scope_for_all::{LeadDetailsConfigurationForceCommonScopeForAll, lead_details_configuration_force_common_scope_for_all, LeadDetailsConfigurationForceCommonScopeForAllExtras};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
-pub use lead::details::configuration::get::{LeadDetailsConfigurationGet, lead_details_configuration_get, LeadDetailsConfigurationGetResult, LeadDetailsConfigurationGetResultElements};
+pub use lead::details::configuration::get::{LeadDetailsConfigurationGet, lead_details_configuration_get, LeadDetailsConfigurationGetResult};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use lead::details::configuration::reset::{LeadDetailsConfigurationReset, lead_details_configuration_reset};
@@ -54,12 +712,580 @@ pub use lead::productrows::set::{LeadProductrowsSet, lead_productrows_set, LeadP
 #[allow(deprecated)]
 pub use lead::update::{LeadUpdate, lead_update, LeadUpdateFields, LeadUpdateParams};
 #[cfg(feature = "crm")]
-pub use lead::userfield::add::{LeadUserfieldAdd, lead_userfield_add, LeadUserfieldAddError, LeadUserfieldAddFields, LeadUserfieldAddFieldsSettings, LeadUserfieldAddFieldsList};
+pub use lead::userfield::add::{LeadUserfieldAdd, lead_userfield_add, LeadUserfieldAddError, LeadUserfieldAddFields};
 #[cfg(feature = "crm")]
 pub use lead::userfield::delete::{LeadUserfieldDelete, lead_userfield_delete, LeadUserfieldDeleteError};
 #[cfg(feature = "crm")]
 pub use lead::userfield::get::{LeadUserfieldGet, lead_userfield_get, LeadUserfieldGetError};
 #[cfg(feature = "crm")]
-pub use lead::userfield::list::{LeadUserfieldList, lead_userfield_list, LeadUserfieldListError, LeadUserfieldListFilter};
+pub use lead::userfield::list::{LeadUserfieldList, lead_userfield_list, LeadUserfieldListError};
 #[cfg(feature = "crm")]
-pub use lead::userfield::update::{LeadUserfieldUpdate, lead_userfield_update, LeadUserfieldUpdateError, LeadUserfieldUpdateFields, LeadUserfieldUpdateFieldsSettings, LeadUserfieldUpdateFieldsList};
+pub use lead::userfield::update::{LeadUserfieldUpdate, lead_userfield_update, LeadUserfieldUpdateError, LeadUserfieldUpdateFields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use measure::add::{MeasureAdd, measure_add, MeasureAddFields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use measure::delete::{MeasureDelete, measure_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use measure::fields::{MeasureFields, measure_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use measure::get::{MeasureGet, measure_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use measure::list::{MeasureList, measure_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use measure::update::{MeasureUpdate, measure_update};
+#[cfg(feature = "crm")]
+pub use multifield::fields::{MultifieldFields, multifield_fields, MultifieldFieldsResult};
+#[cfg(feature = "crm")]
+pub use orderentity::add::{OrderentityAdd, orderentity_add, OrderentityAddError, OrderentityAddFields};
+#[cfg(feature = "crm")]
+pub use orderentity::delete_by_filter::{OrderentityDeleteByFilter, orderentity_delete_by_filter, OrderentityDeleteByFilterError, OrderentityDeleteByFilterFields};
+#[cfg(feature = "crm")]
+pub use orderentity::get_fields::{OrderentityGetFields, orderentity_get_fields, OrderentityGetFieldsError};
+#[cfg(feature = "crm")]
+pub use orderentity::list::{OrderentityList, orderentity_list, OrderentityListError};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use paysystem::fields::{PaysystemFields, paysystem_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use paysystem::list::{PaysystemList, paysystem_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use persontype::fields::{PersontypeFields, persontype_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use persontype::list::{PersontypeList, persontype_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::add::{ProductAdd, product_add};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::delete::{ProductDelete, product_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::fields::{ProductFields, product_fields, ProductFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::get::{ProductGet, product_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::list::{ProductList, product_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::add::{ProductPropertyAdd, product_property_add};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::delete::{ProductPropertyDelete, product_property_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::enumeration::fields::{ProductPropertyEnumerationFields, product_property_enumeration_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::fields::{ProductPropertyFields, product_property_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::get::{ProductPropertyGet, product_property_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::list::{ProductPropertyList, product_property_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::settings::fields::{ProductPropertySettingsFields, product_property_settings_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::types::{ProductPropertyTypes, product_property_types};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::property::update::{ProductPropertyUpdate, product_property_update};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use product::update::{ProductUpdate, product_update};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use productrow::fields::{ProductrowFields, productrow_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use productrow::list::{ProductrowList, productrow_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use productsection::add::{ProductsectionAdd, productsection_add};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use productsection::delete::{ProductsectionDelete, productsection_delete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use productsection::fields::{ProductsectionFields, productsection_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use productsection::get::{ProductsectionGet, productsection_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use productsection::list::{ProductsectionList, productsection_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use productsection::update::{ProductsectionUpdate, productsection_update};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use quote::add::{QuoteAdd, quote_add, QuoteAddFields, QuoteAddParams};
+#[cfg(feature = "crm")]
+pub use quote::contact::add::{QuoteContactAdd, quote_contact_add, QuoteContactAddError, QuoteContactAddFields};
+#[cfg(feature = "crm")]
+pub use quote::contact::delete::{QuoteContactDelete, quote_contact_delete, QuoteContactDeleteError, QuoteContactDeleteFields};
+#[cfg(feature = "crm")]
+pub use quote::contact::fields::{QuoteContactFields, quote_contact_fields};
+#[cfg(feature = "crm")]
+pub use quote::contact::items::delete::{QuoteContactItemsDelete, quote_contact_items_delete, QuoteContactItemsDeleteError};
+#[cfg(feature = "crm")]
+pub use quote::contact::items::get::{QuoteContactItemsGet, quote_contact_items_get, QuoteContactItemsGetError, QuoteContactItemsGetResult};
+#[cfg(feature = "crm")]
+pub use quote::contact::items::set::{QuoteContactItemsSet, quote_contact_items_set, QuoteContactItemsSetError, QuoteContactItemsSetItems};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use quote::delete::{QuoteDelete, quote_delete, QuoteDeleteError};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use quote::fields::{QuoteFields, quote_fields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use quote::get::{QuoteGet, quote_get};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use quote::list::{QuoteList, quote_list};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use quote::productrows::get::{QuoteProductrowsGet, quote_productrows_get, QuoteProductrowsGetResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use quote::productrows::set::{QuoteProductrowsSet, quote_productrows_set, QuoteProductrowsSetRows};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use quote::update::{QuoteUpdate, quote_update, QuoteUpdateFields, QuoteUpdateParams};
+#[cfg(feature = "crm")]
+pub use quote::userfield::add::{QuoteUserfieldAdd, quote_userfield_add, QuoteUserfieldAddError, QuoteUserfieldAddFields};
+#[cfg(feature = "crm")]
+pub use quote::userfield::delete::{QuoteUserfieldDelete, quote_userfield_delete, QuoteUserfieldDeleteError};
+#[cfg(feature = "crm")]
+pub use quote::userfield::get::{QuoteUserfieldGet, quote_userfield_get, QuoteUserfieldGetError};
+#[cfg(feature = "crm")]
+pub use quote::userfield::list::{QuoteUserfieldList, quote_userfield_list, QuoteUserfieldListError};
+#[cfg(feature = "crm")]
+pub use quote::userfield::update::{QuoteUserfieldUpdate, quote_userfield_update, QuoteUserfieldUpdateError, QuoteUserfieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use requisite::add::{RequisiteAdd, requisite_add};
+#[cfg(feature = "crm")]
+pub use requisite::bankdetail::add::{RequisiteBankdetailAdd, requisite_bankdetail_add, RequisiteBankdetailAddFields};
+#[cfg(feature = "crm")]
+pub use requisite::bankdetail::delete::{RequisiteBankdetailDelete, requisite_bankdetail_delete};
+#[cfg(feature = "crm")]
+pub use requisite::bankdetail::fields::{RequisiteBankdetailFields, requisite_bankdetail_fields, RequisiteBankdetailFieldsResult};
+#[cfg(feature = "crm")]
+pub use requisite::bankdetail::get::{RequisiteBankdetailGet, requisite_bankdetail_get};
+#[cfg(feature = "crm")]
+pub use requisite::bankdetail::list::{RequisiteBankdetailList, requisite_bankdetail_list, RequisiteBankdetailListResult};
+#[cfg(feature = "crm")]
+pub use requisite::bankdetail::update::{RequisiteBankdetailUpdate, requisite_bankdetail_update, RequisiteBankdetailUpdateFields};
+#[cfg(feature = "crm")]
+pub use requisite::delete::{RequisiteDelete, requisite_delete};
+#[cfg(feature = "crm")]
+pub use requisite::fields::{RequisiteFields, requisite_fields, RequisiteFieldsResult};
+#[cfg(feature = "crm")]
+pub use requisite::get::{RequisiteGet, requisite_get};
+#[cfg(feature = "crm")]
+pub use requisite::link::fields::{RequisiteLinkFields, requisite_link_fields, RequisiteLinkFieldsResult};
+#[cfg(feature = "crm")]
+pub use requisite::link::get::{RequisiteLinkGet, requisite_link_get};
+#[cfg(feature = "crm")]
+pub use requisite::link::list::{RequisiteLinkList, requisite_link_list, RequisiteLinkListResult};
+#[cfg(feature = "crm")]
+pub use requisite::link::register::{RequisiteLinkRegister, requisite_link_register, RequisiteLinkRegisterFields};
+#[cfg(feature = "crm")]
+pub use requisite::link::unregister::{RequisiteLinkUnregister, requisite_link_unregister};
+#[cfg(feature = "crm")]
+pub use requisite::list::{RequisiteList, requisite_list, RequisiteListError};
+#[cfg(feature = "crm")]
+pub use requisite::preset::add::{RequisitePresetAdd, requisite_preset_add, RequisitePresetAddFields};
+#[cfg(feature = "crm")]
+pub use requisite::preset::countries::{RequisitePresetCountries, requisite_preset_countries};
+#[cfg(feature = "crm")]
+pub use requisite::preset::delete::{RequisitePresetDelete, requisite_preset_delete};
+#[cfg(feature = "crm")]
+pub use requisite::preset::field::add::{RequisitePresetFieldAdd, requisite_preset_field_add, RequisitePresetFieldAddFields};
+#[cfg(feature = "crm")]
+pub use requisite::preset::field::availabletoadd::{RequisitePresetFieldAvailabletoadd, requisite_preset_field_availabletoadd};
+#[cfg(feature = "crm")]
+pub use requisite::preset::field::delete::{RequisitePresetFieldDelete, requisite_preset_field_delete};
+#[cfg(feature = "crm")]
+pub use requisite::preset::field::fields::{RequisitePresetFieldFields, requisite_preset_field_fields, RequisitePresetFieldFieldsResult};
+#[cfg(feature = "crm")]
+pub use requisite::preset::field::get::{RequisitePresetFieldGet, requisite_preset_field_get};
+#[cfg(feature = "crm")]
+pub use requisite::preset::field::list::{RequisitePresetFieldList, requisite_preset_field_list, RequisitePresetFieldListResult};
+#[cfg(feature = "crm")]
+pub use requisite::preset::field::update::{RequisitePresetFieldUpdate, requisite_preset_field_update, RequisitePresetFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use requisite::preset::fields::{RequisitePresetFields, requisite_preset_fields, RequisitePresetFieldsResult};
+#[cfg(feature = "crm")]
+pub use requisite::preset::get::{RequisitePresetGet, requisite_preset_get};
+#[cfg(feature = "crm")]
+pub use requisite::preset::list::{RequisitePresetList, requisite_preset_list, RequisitePresetListResult};
+#[cfg(feature = "crm")]
+pub use requisite::preset::update::{RequisitePresetUpdate, requisite_preset_update, RequisitePresetUpdateFields};
+#[cfg(feature = "crm")]
+pub use requisite::update::{RequisiteUpdate, requisite_update};
+#[cfg(feature = "crm")]
+pub use requisite::userfield::add::{RequisiteUserfieldAdd, requisite_userfield_add, RequisiteUserfieldAddError, RequisiteUserfieldAddFields};
+#[cfg(feature = "crm")]
+pub use requisite::userfield::delete::{RequisiteUserfieldDelete, requisite_userfield_delete, RequisiteUserfieldDeleteError};
+#[cfg(feature = "crm")]
+pub use requisite::userfield::get::{RequisiteUserfieldGet, requisite_userfield_get, RequisiteUserfieldGetError};
+#[cfg(feature = "crm")]
+pub use requisite::userfield::list::{RequisiteUserfieldList, requisite_userfield_list, RequisiteUserfieldListResult};
+#[cfg(feature = "crm")]
+pub use requisite::userfield::update::{RequisiteUserfieldUpdate, requisite_userfield_update, RequisiteUserfieldUpdateError, RequisiteUserfieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use settings::mode::get::{SettingsModeGet, settings_mode_get};
+#[cfg(feature = "crm")]
+pub use stagehistory::list::{StagehistoryList, stagehistory_list, StagehistoryListError, StagehistoryListResult};
+#[cfg(feature = "crm")]
+pub use status::add::{StatusAdd, status_add, StatusAddError, StatusAddFields};
+#[cfg(feature = "crm")]
+pub use status::delete::{StatusDelete, status_delete, StatusDeleteError};
+#[cfg(feature = "crm")]
+pub use status::entity::items::{StatusEntityItems, status_entity_items, StatusEntityItemsError};
+#[cfg(feature = "crm")]
+pub use status::entity::types::{StatusEntityTypes, status_entity_types, StatusEntityTypesResult};
+#[cfg(feature = "crm")]
+pub use status::fields::{StatusFields, status_fields, StatusFieldsResult};
+#[cfg(feature = "crm")]
+pub use status::get::{StatusGet, status_get, StatusGetError, StatusGetResult};
+#[cfg(feature = "crm")]
+pub use status::list::{StatusList, status_list, StatusListError};
+#[cfg(feature = "crm")]
+pub use status::update::{StatusUpdate, status_update, StatusUpdateError, StatusUpdateFields};
+#[cfg(feature = "crm")]
+pub use timeline::bindings::bind::{TimelineBindingsBind, timeline_bindings_bind, TimelineBindingsBindFields};
+#[cfg(feature = "crm")]
+pub use timeline::bindings::fields::{TimelineBindingsFields, timeline_bindings_fields, TimelineBindingsFieldsError, TimelineBindingsFieldsResult};
+#[cfg(feature = "crm")]
+pub use timeline::bindings::list::{TimelineBindingsList, timeline_bindings_list, TimelineBindingsListResult};
+#[cfg(feature = "crm")]
+pub use timeline::bindings::unbind::{TimelineBindingsUnbind, timeline_bindings_unbind, TimelineBindingsUnbindFields};
+#[cfg(feature = "crm")]
+pub use timeline::comment::add::{TimelineCommentAdd, timeline_comment_add, TimelineCommentAddError, TimelineCommentAddFields};
+#[cfg(feature = "crm")]
+pub use timeline::comment::delete::{TimelineCommentDelete, timeline_comment_delete, TimelineCommentDeleteError};
+#[cfg(feature = "crm")]
+pub use timeline::comment::fields::{TimelineCommentFields, timeline_comment_fields, TimelineCommentFieldsError, TimelineCommentFieldsResult};
+#[cfg(feature = "crm")]
+pub use timeline::comment::get::{TimelineCommentGet, timeline_comment_get};
+#[cfg(feature = "crm")]
+pub use timeline::comment::list::{TimelineCommentList, timeline_comment_list};
+#[cfg(feature = "crm")]
+pub use timeline::comment::update::{TimelineCommentUpdate, timeline_comment_update, TimelineCommentUpdateError, TimelineCommentUpdateFields};
+#[cfg(feature = "crm")]
+pub use timeline::icon::add::{TimelineIconAdd, timeline_icon_add, TimelineIconAddError, TimelineIconAddResult};
+#[cfg(feature = "crm")]
+pub use timeline::icon::delete::{TimelineIconDelete, timeline_icon_delete, TimelineIconDeleteError};
+#[cfg(feature = "crm")]
+pub use timeline::icon::get::{TimelineIconGet, timeline_icon_get, TimelineIconGetError};
+#[cfg(feature = "crm")]
+pub use timeline::icon::list::{TimelineIconList, timeline_icon_list, TimelineIconListError};
+#[cfg(feature = "crm")]
+pub use timeline::item::pin::{TimelineItemPin, timeline_item_pin, TimelineItemPinError};
+#[cfg(feature = "crm")]
+pub use timeline::item::unpin::{TimelineItemUnpin, timeline_item_unpin, TimelineItemUnpinError};
+#[cfg(feature = "crm")]
+pub use timeline::layout::blocks::delete::{TimelineLayoutBlocksDelete, timeline_layout_blocks_delete, TimelineLayoutBlocksDeleteError, TimelineLayoutBlocksDeleteResult};
+#[cfg(feature = "crm")]
+pub use timeline::layout::blocks::get::{TimelineLayoutBlocksGet, timeline_layout_blocks_get, TimelineLayoutBlocksGetError, TimelineLayoutBlocksGetResult};
+#[cfg(feature = "crm")]
+pub use timeline::layout::blocks::set::{TimelineLayoutBlocksSet, timeline_layout_blocks_set, TimelineLayoutBlocksSetError, TimelineLayoutBlocksSetResult};
+#[cfg(feature = "crm")]
+pub use timeline::logmessage::add::{TimelineLogmessageAdd, timeline_logmessage_add, TimelineLogmessageAddError, TimelineLogmessageAddFields, TimelineLogmessageAddResult};
+#[cfg(feature = "crm")]
+pub use timeline::logmessage::delete::{TimelineLogmessageDelete, timeline_logmessage_delete, TimelineLogmessageDeleteError};
+#[cfg(feature = "crm")]
+pub use timeline::logmessage::get::{TimelineLogmessageGet, timeline_logmessage_get, TimelineLogmessageGetError};
+#[cfg(feature = "crm")]
+pub use timeline::logmessage::list::{TimelineLogmessageList, timeline_logmessage_list, TimelineLogmessageListError};
+#[cfg(feature = "crm")]
+pub use timeline::logo::add::{TimelineLogoAdd, timeline_logo_add, TimelineLogoAddError, TimelineLogoAddResult};
+#[cfg(feature = "crm")]
+pub use timeline::logo::delete::{TimelineLogoDelete, timeline_logo_delete, TimelineLogoDeleteError};
+#[cfg(feature = "crm")]
+pub use timeline::logo::get::{TimelineLogoGet, timeline_logo_get, TimelineLogoGetError};
+#[cfg(feature = "crm")]
+pub use timeline::logo::list::{TimelineLogoList, timeline_logo_list, TimelineLogoListError};
+#[cfg(feature = "crm")]
+pub use timeline::note::delete::{TimelineNoteDelete, timeline_note_delete, TimelineNoteDeleteError};
+#[cfg(feature = "crm")]
+pub use timeline::note::get::{TimelineNoteGet, timeline_note_get, TimelineNoteGetError, TimelineNoteGetResult};
+#[cfg(feature = "crm")]
+pub use timeline::note::save::{TimelineNoteSave, timeline_note_save, TimelineNoteSaveError};
+#[cfg(feature = "crm")]
+pub use tracking::trace::add::{TrackingTraceAdd, tracking_trace_add, TrackingTraceAddError, TrackingTraceAddEntities};
+#[cfg(feature = "crm")]
+pub use tracking::trace::delete::{TrackingTraceDelete, tracking_trace_delete, TrackingTraceDeleteError};
+#[cfg(feature = "crm")]
+pub use r#type::add::{TypeAdd, type_add, TypeAddError, TypeAddFields, TypeAddFieldsRelations, TypeAddFieldsLinkedUserFields, TypeAddFieldsRelationsParent, TypeAddFieldsRelationsChild};
+#[cfg(feature = "crm")]
+pub use r#type::delete::{TypeDelete, type_delete, TypeDeleteError};
+#[cfg(feature = "crm")]
+pub use r#type::fields::{TypeFields, type_fields, TypeFieldsError};
+#[cfg(feature = "crm")]
+pub use r#type::get::{TypeGet, type_get, TypeGetError};
+#[cfg(feature = "crm")]
+pub use r#type::get_by_entity_type_id::{TypeGetByEntityTypeId, type_get_by_entity_type_id, TypeGetByEntityTypeIdError};
+#[cfg(feature = "crm")]
+pub use r#type::list::{TypeList, type_list, TypeListError};
+#[cfg(feature = "crm")]
+pub use r#type::update::{TypeUpdate, type_update, TypeUpdateError, TypeUpdateFields};
+#[cfg(feature = "crm")]
+pub use userfield::enumeration::fields::{UserfieldEnumerationFields, userfield_enumeration_fields, UserfieldEnumerationFieldsResult};
+#[cfg(feature = "crm")]
+pub use userfield::fields::{UserfieldFields, userfield_fields, UserfieldFieldsResult};
+#[cfg(feature = "crm")]
+pub use userfield::settings::fields::{UserfieldSettingsFields, userfield_settings_fields};
+#[cfg(feature = "crm")]
+pub use userfield::types::{UserfieldTypes, userfield_types, UserfieldTypesResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use vat::add::{VatAdd, vat_add, VatAddError, VatAddFields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use vat::delete::{VatDelete, vat_delete, VatDeleteError};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use vat::fields::{VatFields, vat_fields, VatFieldsResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use vat::get::{VatGet, vat_get, VatGetError, VatGetResult};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use vat::list::{VatList, vat_list, VatListError};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use vat::update::{VatUpdate, vat_update, VatUpdateError, VatUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_add::{OnCrmCompanyAdd, OnCrmCompanyAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_delete::{OnCrmCompanyDelete, OnCrmCompanyDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_update::{OnCrmCompanyUpdate, OnCrmCompanyUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_user_field_add::{OnCrmCompanyUserFieldAdd, OnCrmCompanyUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_user_field_delete::{OnCrmCompanyUserFieldDelete, OnCrmCompanyUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_user_field_set_enum_values::{OnCrmCompanyUserFieldSetEnumValues, OnCrmCompanyUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_company_user_field_update::{OnCrmCompanyUserFieldUpdate, OnCrmCompanyUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_add::{OnCrmContactAdd, OnCrmContactAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_delete::{OnCrmContactDelete, OnCrmContactDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_update::{OnCrmContactUpdate, OnCrmContactUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_user_field_add::{OnCrmContactUserFieldAdd, OnCrmContactUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_user_field_delete::{OnCrmContactUserFieldDelete, OnCrmContactUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_user_field_set_enum_values::{OnCrmContactUserFieldSetEnumValues, OnCrmContactUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_contact_user_field_update::{OnCrmContactUserFieldUpdate, OnCrmContactUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_currency_add::{OnCrmCurrencyAdd, OnCrmCurrencyAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_currency_delete::{OnCrmCurrencyDelete, OnCrmCurrencyDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_currency_update::{OnCrmCurrencyUpdate, OnCrmCurrencyUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_add::{OnCrmDealAdd, OnCrmDealAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_delete::{OnCrmDealDelete, OnCrmDealDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_move_to_category::{OnCrmDealMoveToCategory, OnCrmDealMoveToCategoryFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_recurring_add::{OnCrmDealRecurringAdd, OnCrmDealRecurringAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_recurring_delete::{OnCrmDealRecurringDelete, OnCrmDealRecurringDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_recurring_expose::{OnCrmDealRecurringExpose, OnCrmDealRecurringExposeFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_recurring_update::{OnCrmDealRecurringUpdate, OnCrmDealRecurringUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_update::{OnCrmDealUpdate, OnCrmDealUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_user_field_add::{OnCrmDealUserFieldAdd, OnCrmDealUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_user_field_delete::{OnCrmDealUserFieldDelete, OnCrmDealUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_user_field_set_enum_values::{OnCrmDealUserFieldSetEnumValues, OnCrmDealUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_deal_user_field_update::{OnCrmDealUserFieldUpdate, OnCrmDealUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_document_generator_document_add::{OnCrmDocumentGeneratorDocumentAdd, OnCrmDocumentGeneratorDocumentAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_document_generator_document_delete::{OnCrmDocumentGeneratorDocumentDelete, OnCrmDocumentGeneratorDocumentDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_document_generator_document_update::{OnCrmDocumentGeneratorDocumentUpdate, OnCrmDocumentGeneratorDocumentUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_dynamic_item_add::{OnCrmDynamicItemAdd, OnCrmDynamicItemAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_dynamic_item_delete::{OnCrmDynamicItemDelete, OnCrmDynamicItemDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_dynamic_item_update::{OnCrmDynamicItemUpdate, OnCrmDynamicItemUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_add::{OnCrmLeadAdd, OnCrmLeadAddFields};
+#[cfg(feature = "crm")]
+pub use events::oncrmleaddelete::{Oncrmleaddelete, OncrmleaddeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_update::{OnCrmLeadUpdate, OnCrmLeadUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_user_field_add::{OnCrmLeadUserFieldAdd, OnCrmLeadUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_user_field_delete::{OnCrmLeadUserFieldDelete, OnCrmLeadUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_user_field_set_enum_values::{OnCrmLeadUserFieldSetEnumValues, OnCrmLeadUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_lead_user_field_update::{OnCrmLeadUserFieldUpdate, OnCrmLeadUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_add::{OnCrmQuoteAdd, OnCrmQuoteAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_delete::{OnCrmQuoteDelete, OnCrmQuoteDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_update::{OnCrmQuoteUpdate, OnCrmQuoteUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_user_field_add::{OnCrmQuoteUserFieldAdd, OnCrmQuoteUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_user_field_delete::{OnCrmQuoteUserFieldDelete, OnCrmQuoteUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_user_field_set_enum_values::{OnCrmQuoteUserFieldSetEnumValues, OnCrmQuoteUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_quote_user_field_update::{OnCrmQuoteUserFieldUpdate, OnCrmQuoteUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_add::{OnCrmTypeAdd, OnCrmTypeAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_delete::{OnCrmTypeDelete, OnCrmTypeDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_update::{OnCrmTypeUpdate, OnCrmTypeUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_user_field_add::{OnCrmTypeUserFieldAdd, OnCrmTypeUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_user_field_delete::{OnCrmTypeUserFieldDelete, OnCrmTypeUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_user_field_set_enum_values::{OnCrmTypeUserFieldSetEnumValues, OnCrmTypeUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_type_user_field_update::{OnCrmTypeUserFieldUpdate, OnCrmTypeUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_activity_add::{OnCrmActivityAdd, OnCrmActivityAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_activity_delete::{OnCrmActivityDelete, OnCrmActivityDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_activity_update::{OnCrmActivityUpdate, OnCrmActivityUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_address_register::{OnCrmAddressRegister, OnCrmAddressRegisterFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_address_unregister::{OnCrmAddressUnregister, OnCrmAddressUnregisterFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_bank_detail_add::{OnCrmBankDetailAdd, OnCrmBankDetailAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_bank_detail_delete::{OnCrmBankDetailDelete, OnCrmBankDetailDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_bank_detail_update::{OnCrmBankDetailUpdate, OnCrmBankDetailUpdateFields};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_add::{OnCrmInvoiceAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_delete::{OnCrmInvoiceDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_recurring_add::{OnCrmInvoiceRecurringAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_recurring_delete::{OnCrmInvoiceRecurringDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_recurring_expose::{OnCrmInvoiceRecurringExpose};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_recurring_update::{OnCrmInvoiceRecurringUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_update::{OnCrmInvoiceUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_user_field_add::{OnCrmInvoiceUserFieldAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_user_field_delete::{OnCrmInvoiceUserFieldDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_user_field_set_enum_values::{OnCrmInvoiceUserFieldSetEnumValues};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_invoice_user_field_update::{OnCrmInvoiceUserFieldUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_measure_add::{OnCrmMeasureAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_measure_delete::{OnCrmMeasureDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_measure_update::{OnCrmMeasureUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_add::{OnCrmProductAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_delete::{OnCrmProductDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_property_add::{OnCrmProductPropertyAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_property_delete::{OnCrmProductPropertyDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_property_update::{OnCrmProductPropertyUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_section_add::{OnCrmProductSectionAdd};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_section_delete::{OnCrmProductSectionDelete};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_section_update::{OnCrmProductSectionUpdate};
+#[cfg(feature = "crm")]
+#[allow(deprecated)]
+pub use events::on_crm_product_update::{OnCrmProductUpdate};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_add::{OnCrmRequisiteAdd, OnCrmRequisiteAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_delete::{OnCrmRequisiteDelete, OnCrmRequisiteDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_update::{OnCrmRequisiteUpdate, OnCrmRequisiteUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_user_field_add::{OnCrmRequisiteUserFieldAdd, OnCrmRequisiteUserFieldAddFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_user_field_delete::{OnCrmRequisiteUserFieldDelete, OnCrmRequisiteUserFieldDeleteFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_user_field_set_enum_values::{OnCrmRequisiteUserFieldSetEnumValues, OnCrmRequisiteUserFieldSetEnumValuesFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_requisite_user_field_update::{OnCrmRequisiteUserFieldUpdate, OnCrmRequisiteUserFieldUpdateFields};
+#[cfg(feature = "crm")]
+pub use events::on_crm_timeline_comment_add::{OnCrmTimelineCommentAdd};
+#[cfg(feature = "crm")]
+pub use events::on_crm_timeline_comment_delete::{OnCrmTimelineCommentDelete};
+#[cfg(feature = "crm")]
+pub use events::on_crm_timeline_comment_update::{OnCrmTimelineCommentUpdate};

@@ -11,6 +11,8 @@ pub mod chat;
 pub mod connector;
 #[cfg(feature = "imopenlines")]
 pub mod delete;
+#[cfg(feature = "imconnector")]
+pub mod events;
 #[cfg(feature = "imopenlines")]
 pub mod list;
 #[cfg(feature = "imopenlines")]
@@ -47,4 +49,16 @@ pub use status::{Status, status, StatusError, StatusResult};
 #[cfg(feature = "imopenlines")]
 pub use unregister::{Unregister, unregister, UnregisterError};
 #[cfg(feature = "imopenlines")]
-pub use update::messages::{UpdateMessages, update_messages, UpdateMessagesError, UpdateMessagesMessages, UpdateMessagesResult, UpdateMessagesMessagesUser, UpdateMessagesMessagesMessage, UpdateMessagesMessagesChat, UpdateMessagesResultData, UpdateMessagesResultDataResult, UpdateMessagesResultDataResultMessage, UpdateMessagesResultDataResultChat, UpdateMessagesResultDataResultExtra};
+pub use update::messages::{UpdateMessages, update_messages, UpdateMessagesError, UpdateMessagesMessages, UpdateMessagesResult, UpdateMessagesResultData, UpdateMessagesResultDataResult, UpdateMessagesResultDataResultMessage, UpdateMessagesResultDataResultChat, UpdateMessagesResultDataResultExtra};
+#[cfg(feature = "imconnector")]
+pub use events::on_im_connector_dialog_finish::{OnImConnectorDialogFinish, OnImConnectorDialogFinishData, OnImConnectorDialogFinishDataConnector, OnImConnectorDialogFinishDataSession, OnImConnectorDialogFinishDataChat, OnImConnectorDialogFinishDataUser};
+#[cfg(feature = "imconnector")]
+pub use events::on_im_connector_dialog_start::{OnImConnectorDialogStart, OnImConnectorDialogStartData};
+#[cfg(feature = "imconnector")]
+pub use events::on_im_connector_message_add::{OnImConnectorMessageAdd, OnImConnectorMessageAddMessages, OnImConnectorMessageAddMessagesIm, OnImConnectorMessageAddMessagesMessage, OnImConnectorMessageAddMessagesChat};
+#[cfg(feature = "imconnector")]
+pub use events::on_im_connector_message_delete::{OnImConnectorMessageDelete, OnImConnectorMessageDeleteMessages, OnImConnectorMessageDeleteMessagesIm, OnImConnectorMessageDeleteMessagesMessage, OnImConnectorMessageDeleteMessagesChat};
+#[cfg(feature = "imconnector")]
+pub use events::on_im_connector_message_update::{OnImConnectorMessageUpdate, OnImConnectorMessageUpdateMessages, OnImConnectorMessageUpdateMessagesIm, OnImConnectorMessageUpdateMessagesMessage, OnImConnectorMessageUpdateMessagesChat};
+#[cfg(feature = "imconnector")]
+pub use events::on_im_connector_status_delete::{OnImConnectorStatusDelete};

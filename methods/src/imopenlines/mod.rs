@@ -12,6 +12,8 @@ pub mod crm;
 #[cfg(feature = "imopenlines")]
 pub mod dialog;
 #[cfg(feature = "imopenlines")]
+pub mod events;
+#[cfg(feature = "imopenlines")]
 pub mod message;
 #[cfg(feature = "imopenlines")]
 pub mod network;
@@ -37,7 +39,7 @@ pub use config::delete::{ConfigDelete, config_delete, ConfigDeleteError};
 #[cfg(feature = "imopenlines")]
 pub use config::get::{ConfigGet, config_get, ConfigGetError, ConfigGetResult, ConfigGetResultQueueFull, ConfigGetResultQueueUsersFields};
 #[cfg(feature = "imopenlines")]
-pub use config::list::get::{ConfigListGet, config_list_get, ConfigListGetError, ConfigListGetParams, ConfigListGetOptions, ConfigListGetResult, ConfigListGetParamsSelect, ConfigListGetParamsOrder, ConfigListGetParamsFilter, ConfigListGetResultQueueUsersFields, ConfigListGetResultConfigQueue, ConfigListGetParamsSelectQueueUsersFields, ConfigListGetParamsSelectConfigQueue, ConfigListGetParamsOrderQueueUsersFields, ConfigListGetParamsOrderConfigQueue, ConfigListGetParamsFilterQueueUsersFields, ConfigListGetParamsFilterConfigQueue};
+pub use config::list::get::{ConfigListGet, config_list_get, ConfigListGetError, ConfigListGetParams, ConfigListGetOptions, ConfigListGetResult, ConfigListGetResultQueueUsersFields, ConfigListGetResultConfigQueue};
 #[cfg(feature = "imopenlines")]
 pub use config::path::get::{ConfigPathGet, config_path_get, ConfigPathGetResult};
 #[cfg(feature = "imopenlines")]
@@ -99,3 +101,13 @@ pub use session::mode::unpin_all::{SessionModeUnpinAll, session_mode_unpin_all};
 pub use session::open::{SessionOpen, session_open, SessionOpenError, SessionOpened};
 #[cfg(feature = "imopenlines")]
 pub use session::start::{SessionStart, session_start, SessionStartError};
+#[cfg(feature = "imopenlines")]
+pub use events::on_open_line_message_add::{OnOpenLineMessageAdd, OnOpenLineMessageAddData, OnOpenLineMessageAddDataConnector, OnOpenLineMessageAddDataChat, OnOpenLineMessageAddDataMessage, OnOpenLineMessageAddDataExtra};
+#[cfg(feature = "imopenlines")]
+pub use events::on_open_line_message_delete::{OnOpenLineMessageDelete, OnOpenLineMessageDeleteData, OnOpenLineMessageDeleteDataIm, OnOpenLineMessageDeleteDataMessage, OnOpenLineMessageDeleteDataChat};
+#[cfg(feature = "imopenlines")]
+pub use events::on_open_line_message_update::{OnOpenLineMessageUpdate, OnOpenLineMessageUpdateData};
+#[cfg(feature = "imopenlines")]
+pub use events::on_session_finish::{OnSessionFinish, OnSessionFinishData, OnSessionFinishDataConnector, OnSessionFinishDataSession, OnSessionFinishDataChat, OnSessionFinishDataUser};
+#[cfg(feature = "imopenlines")]
+pub use events::on_session_start::{OnSessionStart, OnSessionStartData};

@@ -152,8 +152,8 @@ pub struct LeadAddFields {
     #[b24(rename = "STATUS_DESCRIPTION")]
     pub status_description: Option<String>,
     /// Identifier of the lead stage. Default stages: #| ||STATUS_ID|Name|| ||NEW | Unprocessed||
-    /// ||IN_PROCESS | In process|| ||PROCESSED | Processed|| ||JUNK | Low-quality lead|| ||CONVERTED
-    /// | High-quality lead|| |# The list of all possible stages from the directory can be obtained
+    /// ||IN_PROCESS | In process|| ||PROCESSED | Processed|| ||JUNK | Low-quality lead|| ||CONVERTED |
+    /// High-quality lead|| |# The list of all possible stages from the directory can be obtained
     /// using the method crm.status.list with the filter `filter[ENTITY_ID]=STATUS`
     #[b24(rename = "STATUS_ID")]
     pub status_id: Option<String>,
@@ -191,11 +191,6 @@ pub struct LeadAddFields {
 
 /// Optional array of options (`"optionName"=>"value"[, ...]`). The list of possible fields is
 /// described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadAddParams {
-    /// Flag `Y`/`N` - register the lead addition event. Additionally, a notification will be sent to
-    /// the responsible person for the lead
-    #[b24(rename = "REGISTER_SONET_EVENT")]
-    pub register_sonet_event: Option<bool>,
-}
+///
+/// The same shape as [`crate::crm::deal::add::DealAddParams`].
+pub type LeadAddParams = crate::crm::deal::add::DealAddParams;

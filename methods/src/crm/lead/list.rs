@@ -50,8 +50,14 @@ pub struct LeadList {
     /// equal to - `<` — less than - `@` — IN (an array is passed as the value) - `!@` — NOT IN
     /// (an array is passed as the value) - `%` — LIKE, substring search. The `%` symbol in the
     /// filter value should not be passed. The search looks …
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`Possible values for order: - asc — in ascending order - desc —
+    /// in descending order`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// This parameter is used to control pagination. The page size of results is always static: 50

@@ -75,23 +75,15 @@ pub struct DeleteMessagesMessagesUser {
 
 /// Message data from the external system. The structure of the object is described in detail
 /// below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeleteMessagesMessagesMessage {
-    /// Message ID in the external system that needs to be deleted. It is recommended to provide the
-    /// same value used in `message.id` of the imconnector.send.messages method
-    pub id: Option<String>,
-}
+///
+/// The same shape as [`crate::imconnector::delete::messages::DeleteMessagesMessagesUser`].
+pub type DeleteMessagesMessagesMessage = crate::imconnector::delete::messages::DeleteMessagesMessagesUser;
 
 /// Chat or channel data from the external system. The structure of the object is described in
 /// detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeleteMessagesMessagesChat {
-    /// Chat or channel ID in the external system. It is recommended to provide the same value as in
-    /// `chat.id` of the imconnector.send.messages method
-    pub id: Option<String>,
-}
+///
+/// The same shape as [`crate::imconnector::delete::messages::DeleteMessagesMessagesUser`].
+pub type DeleteMessagesMessagesChat = crate::imconnector::delete::messages::DeleteMessagesMessagesUser;
 
 /// Data regarding the message processing. The structure of the object is described in detail
 /// below

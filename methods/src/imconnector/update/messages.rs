@@ -38,19 +38,9 @@ pub struct UpdateMessages {
 /// Array of messages to update. Each element of the array is a single message in the object
 /// format with three required blocks: `user`, `message`, `chat`. The structure of the object is
 /// described in detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpdateMessagesMessages {
-    /// Data of the user from the external system. The structure of the object is described in detail
-    /// below
-    pub user: Option<UpdateMessagesMessagesUser>,
-    /// Data of the message from the external system. The structure of the object is described in
-    /// detail below
-    pub message: Option<UpdateMessagesMessagesMessage>,
-    /// Data of the chat from the external system. The structure of the object is described in detail
-    /// below
-    pub chat: Option<UpdateMessagesMessagesChat>,
-}
+///
+/// The same shape as [`crate::imconnector::send::messages::SendMessagesMessages`].
+pub type UpdateMessagesMessages = crate::imconnector::send::messages::SendMessagesMessages;
 
 /// `result`.
 #[b24_object]
@@ -62,72 +52,6 @@ pub struct UpdateMessagesResult {
     /// Data of the message processing. The structure of the object is described in detail below
     #[b24(rename = "DATA")]
     pub data: Option<UpdateMessagesResultData>,
-}
-
-/// Data of the user from the external system. The structure of the object is described in detail
-/// below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateMessagesMessagesUser {
-    /// User ID in the external system
-    pub id: Option<String>,
-    /// User's last name
-    pub last_name: Option<String>,
-    /// User's first name
-    pub name: Option<String>,
-    /// User's avatar in the object format with a `url` field, for example
-    /// `{"url":"https://example.com/u42.png"}`
-    pub picture: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Link to the user's profile in the external system
-    pub url: Option<String>,
-    /// User's gender. Supported values are `male` and `female`
-    pub gender: Option<String>,
-    /// User's email
-    pub email: Option<String>,
-    /// User's phone
-    pub phone: Option<String>,
-    /// Disables phone validation before saving in CRM. Acceptable value is `Y`. If validation should
-    /// be performed, do not pass this parameter
-    pub skip_phone_validate: Option<String>,
-}
-
-/// Data of the message from the external system. The structure of the object is described in
-/// detail below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateMessagesMessagesMessage {
-    /// ID of the message in the external system that needs to be updated
-    pub id: Option<String>,
-    /// Message time in Unix Timestamp in seconds
-    pub date: Option<i64>,
-    /// New text of the message. Pass either `text` or `files` For acceptable formatting, refer to
-    /// the article Formatting
-    pub text: Option<String>,
-    /// Array of files. Each file is passed as an array like `array('url' => 'File link', 'name' =>
-    /// 'File name')`
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub files: Option<Vec<crate::exports::serde_json::Value>>,
-    /// Disables the CRM tracker for the message. Acceptable value is `Y`
-    pub disable_crm: Option<String>,
-    /// ID of the manager in Bitrix24. If `user_id` is passed, the message will be updated on behalf
-    /// of this manager
-    pub user_id: Option<i64>,
-}
-
-/// Data of the chat from the external system. The structure of the object is described in detail
-/// below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateMessagesMessagesChat {
-    /// ID of the chat or channel in the external system. It is recommended to pass the same value as
-    /// in `DATA.ID` of the imconnector.connector.data.set method
-    pub id: Option<String>,
-    /// Name of the chat or channel. It is recommended to use the value from `DATA.NAME`
-    pub name: Option<String>,
-    /// Link to the chat or channel in the external system. It is recommended to use the value from
-    /// `DATA.URL`
-    pub url: Option<String>,
 }
 
 /// Data of the message processing. The structure of the object is described in detail below
@@ -164,39 +88,16 @@ pub struct UpdateMessagesResultDataResult {
 }
 
 /// Data of the message after processing (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateMessagesResultDataResultMessage {
-    /// External message ID
-    pub id: Option<String>,
-    /// Date of the message after processing
-    pub date: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Text of the message
-    pub text: Option<String>,
-    /// Array of message files
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    pub files: Option<Vec<crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::imconnector::send::messages::SendMessagesResultDataResultMessage`].
+pub type UpdateMessagesResultDataResultMessage = crate::imconnector::send::messages::SendMessagesResultDataResultMessage;
 
 /// Data of the chat after processing (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateMessagesResultDataResultChat {
-    /// ID of the chat or channel
-    pub id: Option<String>,
-    /// Name of the chat or channel
-    pub name: Option<String>,
-    /// Description of the chat, for example, a link to the original post
-    pub description: Option<String>,
-}
+///
+/// The same shape as [`crate::imconnector::send::messages::SendMessagesResultDataResultChat`].
+pub type UpdateMessagesResultDataResultChat = crate::imconnector::send::messages::SendMessagesResultDataResultChat;
 
 /// Additional flags for message processing (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateMessagesResultDataResultExtra {
-    /// Indicates phone validation is disabled, returned with value `Y`
-    pub skip_phone_validate: Option<String>,
-    /// Indicates the CRM tracker is disabled, returned with value `Y`
-    pub disable_tracker: Option<String>,
-}
+///
+/// The same shape as [`crate::imconnector::send::messages::SendMessagesResultDataResultExtra`].
+pub type UpdateMessagesResultDataResultExtra = crate::imconnector::send::messages::SendMessagesResultDataResultExtra;

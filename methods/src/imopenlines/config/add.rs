@@ -175,8 +175,8 @@ pub struct ConfigAddParams {
     /// Holidays in string format, listed as `DD.MM,DD.MM`
     #[b24(rename = "WORKTIME_HOLIDAYS")]
     pub worktime_holidays: Option<String>,
-    /// Scenario during non-working hours. Possible values: - `none` — do not execute the scenario
-    /// - `text` — send a text message
+    /// Scenario during non-working hours. Possible values: - `none` — do not execute the scenario -
+    /// `text` — send a text message
     #[b24(rename = "WORKTIME_DAYOFF_RULE")]
     pub worktime_dayoff_rule: Option<String>,
     /// Identifier of the CRM form for non-working hours

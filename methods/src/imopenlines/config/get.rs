@@ -63,8 +63,8 @@ pub struct ConfigGetResult {
     /// no
     #[b24(rename = "CRM_CHAT_TRACKER")]
     pub crm_chat_tracker: Option<String>,
-    /// The status of changing the responsible person during transfer. Possible values: - `Y` — yes
-    /// - `N` — no
+    /// The status of changing the responsible person during transfer. Possible values: - `Y` — yes -
+    /// `N` — no
     #[b24(rename = "CRM_TRANSFER_CHANGE")]
     pub crm_transfer_change: Option<String>,
     /// The mode of working with the source in CRM

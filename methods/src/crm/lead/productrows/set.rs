@@ -7,7 +7,7 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.lead.productrows.set` creates or updates the product rows of a lead. Existing
 /// rows that are not passed to the method will be removed from the lead.
@@ -34,58 +34,6 @@ pub struct LeadProductrowsSet {
 /// Product rows An array of objects in the following format: ` { field_1: value_1, field_2:
 /// value_2, ..., field_n: value_n, } ` where - `field_n` — name of the product row field -
 /// `value_n` — value of this field The list of available fields is described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LeadProductrowsSetRows {
-    /// Identifier of the product in the catalog. You can get the list of products using the method
-    /// `catalog.product.list` `0` if not from the catalog Default - `0`
-    #[b24(rename = "PRODUCT_ID")]
-    pub product_id: Option<i64>,
-    /// Name of the product row. If `PRODUCT_ID` is provided, the name will be taken from the product
-    /// If both `PRODUCT_ID` and `PRODUCT_NAME` are not provided, then `PRODUCT_NAME` will be equal
-    /// to `[{id}]`, where `{id}` is the identifier of the created product row
-    #[b24(rename = "PRODUCT_NAME")]
-    pub product_name: Option<String>,
-    /// Final cost of the product per unit Default - `0.0`
-    #[b24(rename = "PRICE")]
-    pub price: Option<f64>,
-    /// Cost per unit considering discounts, excluding taxes
-    #[b24(rename = "PRICE_EXCLUSIVE")]
-    pub price_exclusive: Option<f64>,
-    /// Cost per unit excluding discounts and taxes
-    #[b24(rename = "PRICE_NETTO")]
-    pub price_netto: Option<f64>,
-    /// Cost per unit excluding discounts but including taxes
-    #[b24(rename = "PRICE_BRUTTO")]
-    pub price_brutto: Option<f64>,
-    /// Quantity of the product Default - `1.0`
-    #[b24(rename = "QUANTITY")]
-    pub quantity: Option<f64>,
-    /// Discount type Possible types: - `1` - Absolute - `2` - Percentage Default - `2`
-    #[b24(rename = "DISCOUNT_TYPE_ID")]
-    pub discount_type_id: Option<i64>,
-    /// Discount value in percentage (if percentage discount type is used) Default - `0.0`
-    #[b24(rename = "DISCOUNT_RATE")]
-    pub discount_rate: Option<f64>,
-    /// Absolute discount value (if absolute discount type is used) Default - `0.0`
-    #[b24(rename = "DISCOUNT_SUM")]
-    pub discount_sum: Option<f64>,
-    /// Tax rate in percentage
-    #[b24(rename = "TAX_RATE")]
-    pub tax_rate: Option<f64>,
-    /// Indicator of whether tax is included in the price Possible values: - `Y` – tax included -
-    /// `N` – tax not included Default - `N`
-    #[b24(rename = "TAX_INCLUDED")]
-    pub tax_included: Option<String>,
-    /// Unit of measure code If `PRODUCT_ID` is provided, the default value will be taken from the
-    /// product, otherwise `0`
-    #[b24(rename = "MEASURE_CODE")]
-    pub measure_code: Option<String>,
-    /// Text representation of the unit of measure (e.g., pcs, kg, m, l, etc.) If `PRODUCT_ID` is
-    /// provided, the default value will be taken from the product, otherwise `""`
-    #[b24(rename = "MEASURE_NAME")]
-    pub measure_name: Option<String>,
-    /// Sorting Default - `0`
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-}
+///
+/// The same shape as [`crate::crm::deal::productrows::set::DealProductrowsSetRows`].
+pub type LeadProductrowsSetRows = crate::crm::deal::productrows::set::DealProductrowsSetRows;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/leads/userfield/crm-lead-userfield-add.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.lead.userfield.add` creates a new custom field for leads.
 ///
@@ -29,133 +29,6 @@ pub struct LeadUserfieldAdd {
 /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
 /// — field name - `value_n` — field value The list of available fields is described below.
 /// An incorrect field in `fields` will be ignored
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LeadUserfieldAddFields {
-    /// Data type of the custom field. Possible values: - `string` — string - `integer` — integer
-    /// - `double` — number - `boolean` — yes/no - `datetime` — date/time - `date` — date -
-    /// `money` — money - `url` — link - `address` — address - `enumeration` — list - `file`
-    /// — file - `employee` — link to employee - `crm_status` — link to CRM directory -
-    /// `iblock_section` — link to information block sections - `iblock_element` — link to
-    /// information block elements - `crm` — link to CRM elements - custom field types
-    #[b24(rename = "USER_TYPE_ID")]
-    pub user_type_id: Option<String>,
-    /// Field code. Unique within leads. The prefix `UF_CRM_` is always added to the code, and the
-    /// system builds the full field name itself: - `MANAGER_NOTE` becomes `UF_CRM_MANAGER_NOTE` -
-    /// `UF_MANAGER_NOTE` becomes `UF_CRM_MANAGER_NOTE` — the prefix `UF_` is replaced with
-    /// `UF_CRM_` - `UF_CRM_MANAGER_NOTE` remains unchanged The length limit is `50` characters
-    /// including the prefix, that is, up to `43` characters for the code. If a longer value is
-    /// passed, the method returns the error `ERROR_CORE`. Allowed characters: `A-Z`, `0-9`, and `_`.
-    /// Lowercase letters are converted to uppercase, and any other …
-    #[b24(rename = "FIELD_NAME")]
-    pub field_name: Option<String>,
-    /// Default name of the custom field. The provided value will be set in the following fields:
-    /// `LIST_FILTER_LABEL`, `LIST_COLUMN_LABEL`, `EDIT_FORM_LABEL`, `ERROR_MESSAGE`, `HELP_MESSAGE`,
-    /// if no value is provided for them
-    #[b24(rename = "LABEL")]
-    pub label: Option<String>,
-    /// External code
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Filter label in the list. When a string is provided, it will be set for all language
-    /// identifiers. When a `lang_map` type value is provided, the value from `LABEL` will be set for
-    /// all languages that were not provided. By default, the value passed in `LABEL` is set for all
-    /// language identifiers
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "LIST_FILTER_LABEL")]
-    pub list_filter_label: Option<crate::exports::serde_json::Value>,
-    /// Header in the list. When a string is provided, it will be set for all language identifiers.
-    /// When a `lang_map` type value is provided, the value from `LABEL` will be set for all
-    /// languages that were not provided. By default, the value passed in `LABEL` is set for all
-    /// language identifiers
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "LIST_COLUMN_LABEL")]
-    pub list_column_label: Option<crate::exports::serde_json::Value>,
-    /// Label in the edit form. When a string is provided, it will be set for all language
-    /// identifiers. When a `lang_map` type value is provided, the value from `LABEL` will be set for
-    /// all languages that were not provided. By default, the value passed in `LABEL` is set for all
-    /// language identifiers
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "EDIT_FORM_LABEL")]
-    pub edit_form_label: Option<crate::exports::serde_json::Value>,
-    /// Error message
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "ERROR_MESSAGE")]
-    pub error_message: Option<crate::exports::serde_json::Value>,
-    /// Help
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "HELP_MESSAGE")]
-    pub help_message: Option<crate::exports::serde_json::Value>,
-    /// Is the field multiple. Possible values: - `Y` — yes - `N` — no Fields of type `boolean`
-    /// cannot be multiple. By default, `N`
-    #[b24(rename = "MULTIPLE")]
-    pub multiple: Option<bool>,
-    /// Is the field mandatory. Possible values: - `Y` — yes - `N` — no By default, `N`
-    #[b24(rename = "MANDATORY")]
-    pub mandatory: Option<bool>,
-    /// Show the field in the filter. Possible values: - `Y` — yes - `N` — no By default, `N`
-    #[b24(rename = "SHOW_FILTER")]
-    pub show_filter: Option<bool>,
-    /// Additional field parameters. Each `USER_TYPE_ID` field type has its own set of available
-    /// settings, described below
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<LeadUserfieldAddFieldsSettings>,
-    /// List of possible values for the custom field of type `enumeration`, described below By
-    /// default `[]`
-    #[b24(rename = "LIST")]
-    pub list: Option<Vec<LeadUserfieldAddFieldsList>>,
-    /// Sort index. Must be greater than zero. By default `100`
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Show the custom field in the list. This parameter does not affect anything within `crm`.
-    /// Possible values: - `Y` — yes - `N` — no By default `N`
-    #[b24(rename = "SHOW_IN_LIST")]
-    pub show_in_list: Option<bool>,
-    /// Allow user editing. Possible values: - `Y` — yes - `N` — no By default `Y`. The value `N`
-    /// is not supported by all field types within `crm`
-    #[b24(rename = "EDIT_IN_LIST")]
-    pub edit_in_list: Option<bool>,
-    /// Are the field values included in the search. This parameter does not affect anything within
-    /// `crm`. Possible values: - `Y` — yes - `N` — no By default `N`
-    #[b24(rename = "IS_SEARCHABLE")]
-    pub is_searchable: Option<bool>,
-}
-
-/// Additional field parameters. Each `USER_TYPE_ID` field type has its own set of available
-/// settings, described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadUserfieldAddFieldsSettings {
-    /// Default value. Default `''`
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<String>,
-    /// Number of lines in the input field. Must be greater than 0. Default `1`
-    #[b24(rename = "ROWS")]
-    pub rows: Option<i64>,
-}
-
-/// List of possible values for the custom field of type `enumeration`, described below By
-/// default `[]`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadUserfieldAddFieldsList {
-    /// Value of the list item. List items with an empty or missing `VALUE` will be ignored
-    #[b24(rename = "VALUE")]
-    pub value: Option<String>,
-    /// Sort index. Must be greater than or equal to 0. By default `0`
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Is the list item the default value. Possible values: - `Y` — yes - `N` — no For a
-    /// multiple field, multiple `DEF = Y` are allowed. For a non-multiple field, the first provided
-    /// list item with `DEF = Y` will be considered default. By default `N`
-    #[b24(rename = "DEF")]
-    pub def: Option<bool>,
-    /// External code of the value. Must be unique within the list items of the custom field
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::company::userfield::add::CompanyUserfieldAddFields`].
+pub type LeadUserfieldAddFields = crate::crm::company::userfield::add::CompanyUserfieldAddFields;

@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/leads/userfield/crm-lead-userfield-list.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.lead.userfield.list` returns a list of custom fields for leads based on a
 /// filter.
@@ -19,75 +19,26 @@ use crate::{b24_method, b24_object};
         "400" = "Parameter 'order' must be array",
     ),
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeadUserfieldList {
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
     /// — the name of the field by which the selection of custom fields will be filtered -
     /// `value_n` — the filter value All conditions for individual fields are combined using `AND`.
     /// See the list of available fields for filtering below.
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "filter")]
-    pub filter: Option<LeadUserfieldListFilter>,
+    pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
     /// — the name of the field by which the selection of elements will be sorted - `value_n` — a
     /// `string` value that can be: - `ASC` — ascending order - `DESC` — descending order
     /// Available fields for sorting: - `ID` — identifier of the custom field - `FIELD_NAME` —
     /// code of the custom field - `USER_TYPE_ID` — type of the custom field - `XML_ID` —
     /// external code - `SORT` — sort index By default: ` { "SORT": "ASC", "ID": "ASC" } `
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
+    /// which b24 does not type (`object`).
     #[b24(rename = "order")]
     pub order: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n, } ` - `field_n`
-/// — the name of the field by which the selection of custom fields will be filtered -
-/// `value_n` — the filter value All conditions for individual fields are combined using `AND`.
-/// See the list of available fields for filtering below.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadUserfieldListFilter {
-    /// Identifier of the custom field
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Code of the custom field
-    #[b24(rename = "FIELD_NAME")]
-    pub field_name: Option<String>,
-    /// Type of the custom field. Possible values: - `string` — string - `integer` — integer -
-    /// `double` — number - `boolean` — yes/no - `datetime` — date/time - `date` — date -
-    /// `money` — money - `url` — link - `address` — address - `enumeration` — list - `file`
-    /// — file - `employee` — binding to an employee - `crm_status` — binding to the CRM
-    /// directory - `iblock_section` — binding to information block sections - `iblock_element` —
-    /// binding to information block elements - `crm` — binding to CRM elements - custom field
-    /// types
-    #[b24(rename = "USER_TYPE_ID")]
-    pub user_type_id: Option<String>,
-    /// External code
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Sort index
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Indicates whether the custom field is multiple. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MULTIPLE")]
-    pub multiple: Option<bool>,
-    /// Indicates whether the custom field is mandatory. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MANDATORY")]
-    pub mandatory: Option<bool>,
-    /// Whether to show in the list filter. Possible values: - `N` — do not show - `I` — exact
-    /// match - `E` — mask - `S` — substring
-    #[b24(rename = "SHOW_FILTER")]
-    pub show_filter: Option<String>,
-    /// Whether to show in the list. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_IN_LIST")]
-    pub show_in_list: Option<bool>,
-    /// Whether to allow user editing. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "EDIT_IN_LIST")]
-    pub edit_in_list: Option<bool>,
-    /// Whether the field values participate in search. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_SEARCHABLE")]
-    pub is_searchable: Option<bool>,
-    /// Language identifier. When filtering by this parameter, a set of fields with values in the
-    /// specified language will be provided: - `EDIT_FORM_LABEL` — label in the edit form -
-    /// `LIST_COLUMN_LABEL` — header in the list - `LIST_FILTER_LABEL` — filter label in the list
-    /// - `ERROR_MESSAGE` — error message - `HELP_MESSAGE` — help
-    #[b24(rename = "LANG")]
-    pub lang: Option<String>,
 }

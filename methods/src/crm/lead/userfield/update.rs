@@ -5,7 +5,7 @@
 //!
 //! Docs: `api-reference/crm/leads/userfield/crm-lead-userfield-update.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.lead.userfield.update` updates an existing custom field for leads.
 ///
@@ -38,104 +38,6 @@ pub struct LeadUserfieldUpdate {
 /// `field_n` — name of the field - `value_n` — new value of the field The list of available
 /// fields is described below. An incorrect field in `fields` will be ignored. Only those fields
 /// that need to be changed should be passed in `fields`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LeadUserfieldUpdateFields {
-    /// Is the field mandatory? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MANDATORY")]
-    pub mandatory: Option<bool>,
-    /// Should the field be shown in the filter? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_FILTER")]
-    pub show_filter: Option<bool>,
-    /// External code
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Additional parameters for the field. Each field type `USER_TYPE_ID` has its own set of
-    /// available settings, which are described below. The field only overwrites the values that are
-    /// passed
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<LeadUserfieldUpdateFieldsSettings>,
-    /// List of possible values for the custom field of type `enumeration`, described below
-    #[b24(rename = "LIST")]
-    pub list: Option<Vec<LeadUserfieldUpdateFieldsList>>,
-    /// Sort index. Must be greater than zero
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Should the custom field be shown in the list? This parameter does not affect anything within
-    /// `crm`. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_IN_LIST")]
-    pub show_in_list: Option<bool>,
-    /// Allow user editing? Possible values: - `Y` — yes - `N` — no The value `N` is not
-    /// supported by all field types within `crm`
-    #[b24(rename = "EDIT_IN_LIST")]
-    pub edit_in_list: Option<bool>,
-    /// Are the field values searchable? This parameter does not affect anything within `crm`.
-    /// Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_SEARCHABLE")]
-    pub is_searchable: Option<bool>,
-    /// Filter label in the list. When passing a string, it is set for each language. For languages
-    /// where no value is explicitly specified, it will be recorded as `''`. The field completely
-    /// overwrites the previous value
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "LIST_FILTER_LABEL")]
-    pub list_filter_label: Option<crate::exports::serde_json::Value>,
-    /// Header in the list. When passing a string, it is set for each language. For languages where
-    /// no value is explicitly specified, it will be recorded as `''`. The field completely
-    /// overwrites the previous value
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "LIST_COLUMN_LABEL")]
-    pub list_column_label: Option<crate::exports::serde_json::Value>,
-    /// Label in the edit form. When passing a string, it is set for each language. For languages
-    /// where no value is explicitly specified, it will be recorded as `''`. The field completely
-    /// overwrites the previous value
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "EDIT_FORM_LABEL")]
-    pub edit_form_label: Option<crate::exports::serde_json::Value>,
-    /// Error message
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "ERROR_MESSAGE")]
-    pub error_message: Option<crate::exports::serde_json::Value>,
-    /// Help
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "HELP_MESSAGE")]
-    pub help_message: Option<crate::exports::serde_json::Value>,
-}
-
-/// Additional parameters for the field. Each field type `USER_TYPE_ID` has its own set of
-/// available settings, which are described below. The field only overwrites the values that are
-/// passed
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadUserfieldUpdateFieldsSettings {
-    /// Default value
-    #[b24(rename = "DEFAULT_VALUE")]
-    pub default_value: Option<String>,
-    /// Number of rows in the input field. Must be greater than 0
-    #[b24(rename = "ROWS")]
-    pub rows: Option<i64>,
-}
-
-/// List of possible values for the custom field of type `enumeration`, described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadUserfieldUpdateFieldsList {
-    /// Value of the list element. List elements with an empty or missing `VALUE` will be ignored
-    #[b24(rename = "VALUE")]
-    pub value: Option<String>,
-    /// Sort index. Must be greater than or equal to 0
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Is the list element the default value? Possible values: - `Y` — yes - `N` — no For
-    /// multiple fields, multiple `DEF = Y` are allowed. For non-multiple fields, the first passed
-    /// list element with `DEF = Y` will be considered default
-    #[b24(rename = "DEF")]
-    pub def: Option<bool>,
-    /// External code of the value. Must be unique within the elements of the custom field
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-}
+///
+/// The same shape as [`crate::crm::company::userfield::update::CompanyUserfieldUpdateFields`].
+pub type LeadUserfieldUpdateFields = crate::crm::company::userfield::update::CompanyUserfieldUpdateFields;

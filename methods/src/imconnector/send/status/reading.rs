@@ -48,28 +48,14 @@ pub struct SendStatusReadingMessages {
 }
 
 /// `result`.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SendStatusReadingResult {
-    /// Returns `true` if the read status was successfully accepted and updated in Bitrix24
-    #[b24(rename = "SUCCESS")]
-    pub success: Option<bool>,
-    /// Empty array upon successful processing
-    ///
-    /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
-    #[b24(rename = "DATA")]
-    pub data: Option<Vec<crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::imconnector::send::status::delivery::SendStatusDeliveryResult`].
+pub type SendStatusReadingResult = crate::imconnector::send::status::delivery::SendStatusDeliveryResult;
 
 /// Internal message identifiers in Bitrix24 (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SendStatusReadingMessagesIm {
-    /// Identifier of the open line chat in Bitrix24 for the outgoing message
-    pub chat_id: Option<i64>,
-    /// Identifier of the message in Bitrix24 for which the "read" status needs to be set
-    pub message_id: Option<i64>,
-}
+///
+/// The same shape as [`crate::imconnector::send::status::delivery::SendStatusDeliveryMessagesIm`].
+pub type SendStatusReadingMessagesIm = crate::imconnector::send::status::delivery::SendStatusDeliveryMessagesIm;
 
 /// Message data in the external system (detailed description)
 #[b24_object]
@@ -83,10 +69,6 @@ pub struct SendStatusReadingMessagesMessage {
 }
 
 /// Chat data in the external system (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SendStatusReadingMessagesChat {
-    /// Identifier of the chat or channel in the external system. It is recommended to send the same
-    /// value as in `chat.id` of the method imconnector.send.messages
-    pub id: Option<String>,
-}
+///
+/// The same shape as [`crate::imconnector::send::status::delivery::SendStatusDeliveryMessagesChat`].
+pub type SendStatusReadingMessagesChat = crate::imconnector::send::status::delivery::SendStatusDeliveryMessagesChat;

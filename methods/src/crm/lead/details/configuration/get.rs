@@ -7,7 +7,7 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.lead.details.configuration.get` retrieves the settings for lead cards.
 ///
@@ -23,29 +23,6 @@ pub struct LeadDetailsConfigurationGet {}
 
 /// The root element of the response. Contains the configuration of the lead card sections.
 /// Returns `null` if the configuration is not found
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LeadDetailsConfigurationGetResult {
-    /// Unique name of the section
-    pub name: Option<String>,
-    /// Title of the section
-    pub title: Option<String>,
-    /// Type of the section
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// List of fields displayed in the section
-    pub elements: Option<Vec<LeadDetailsConfigurationGetResultElements>>,
-}
-
-/// List of fields displayed in the section
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadDetailsConfigurationGetResultElements {
-    /// Field identifier
-    pub name: Option<String>,
-    /// Values: - `"1"` - always show - `"0"` - not always show
-    #[b24(rename = "optionFlags")]
-    pub option_flags: Option<String>,
-    /// Additional options for the field
-    pub options: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
+///
+/// The same shape as [`crate::crm::deal::details::configuration::get::DealDetailsConfigurationGetResult`].
+pub type LeadDetailsConfigurationGetResult = crate::crm::deal::details::configuration::get::DealDetailsConfigurationGetResult;
