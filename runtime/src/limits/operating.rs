@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::envelope::{Time, Usage};
+use crate::envelope::Usage;
 
 /// When to hold a method back.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,7 +94,8 @@ impl Operating {
     /// The numbers come from the server: a reset further than the window is read as the window's
     /// end, an absurd operating time is clamped, and a block that is not finite numbers (which
     /// decoding does not produce, but a `Time` may hold) is ignored, each with a warning.
-    pub(crate) fn observe(&self, method: &str, time: &Time) {
+    #[cfg(test)]
+    pub(crate) fn observe(&self, method: &str, time: &crate::envelope::Time) {
         self.observe_usage(method, &Usage::from(time));
     }
 
@@ -211,6 +212,7 @@ impl Operating {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envelope::Time;
 
     fn time(operating: f64, reset_in: f64) -> Time {
         Time {
