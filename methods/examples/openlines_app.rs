@@ -14,61 +14,22 @@
 //! `portals.json`): restart the application and it carries on with them. The application's own
 //! dependency needs `b24 = { features = ["axum"] }`.
 //!
-//! `SessionStart` is declared here with `#[b24_object]` until the generated event payloads land.
+//! The event's payload is the generated `b24::imopenlines::OnSessionStart` (from its docs page).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use b24::app::{AppInstall, Delivery, FilePortalStore, Handlers, Portals, Receiver};
-use b24::imopenlines::{DialogGet, SessionModePin, SessionStart as StartSession};
-use b24::{b24_object, Client, Event, OAuthApp};
+use b24::imopenlines::{DialogGet, OnSessionStart, SessionModePin, SessionStart as StartSession};
+use b24::{Client, OAuthApp};
 use b24_emulator::{Emulator, Portal, DEMO_IDS};
 use tokio::sync::mpsc;
-
-/// `ONSESSIONSTART` (`api-reference/imopenlines/openlines/events/on-session-start.md`).
-#[b24_object(rename_all = "SCREAMING_SNAKE_CASE")]
-#[derive(Debug, Clone)]
-struct SessionStart {
-    data: Vec<SessionStartItem>,
-}
-
-#[b24_object]
-#[derive(Debug, Clone)]
-struct SessionStartItem {
-    connector: Connector,
-    session: SessionInfo,
-    chat: Id,
-}
-
-#[b24_object]
-#[derive(Debug, Clone)]
-struct Connector {
-    connector_id: String,
-    line_id: u64,
-}
-
-#[b24_object]
-#[derive(Debug, Clone)]
-struct SessionInfo {
-    id: u64,
-    parent_id: u64,
-}
-
-#[b24_object]
-#[derive(Debug, Clone)]
-struct Id {
-    id: u64,
-}
-
-impl Event for SessionStart {
-    const NAME: &'static str = "ONSESSIONSTART";
-}
 
 /// What the session handler did, for the demo to show.
 #[derive(Debug)]
 struct Answered {
     member_id: String,
-    session_id: u64,
+    session_id: i64,
     chat_name: String,
     messages: i64,
 }
@@ -83,12 +44,18 @@ fn handlers(answered: mpsc::UnboundedSender<Answered>) -> Handlers {
             );
             Ok::<_, b24::Error>(())
         })
-        .on(move |delivery: Delivery<SessionStart>| {
+        .on(move |delivery: Delivery<OnSessionStart>| {
             let answered = answered.clone();
             async move {
                 let client = &delivery.client; // the portal this event came from
-                for item in &delivery.event.data {
-                    let chat_id = i64::try_from(item.chat.id)?;
+                                               // Every field of a documented payload is optional: a portal may leave any out.
+                for item in delivery.event.data.iter().flatten() {
+                    let (Some(chat_id), Some(session_id)) = (
+                        item.chat.as_ref().and_then(|chat| chat.id),
+                        item.session.as_ref().and_then(|session| session.id),
+                    ) else {
+                        continue;
+                    };
                     let dialog = client.call(DialogGet::by_chat_id(chat_id)).await?;
                     // Answer: keep the dialog with the operator who started the session.
                     client
@@ -99,7 +66,7 @@ fn handlers(answered: mpsc::UnboundedSender<Answered>) -> Handlers {
                         .await?;
                     let _ = answered.send(Answered {
                         member_id: delivery.meta.member_id.clone(),
-                        session_id: item.session.id,
+                        session_id,
                         chat_name: dialog.name,
                         messages: dialog.message_count,
                     });
@@ -225,10 +192,11 @@ async fn emulated_portal() -> anyhow::Result<()> {
         done.messages,
         started.elapsed().as_millis()
     );
+    let session = u64::try_from(done.session_id)?;
     let pinned = emu
         .portal()
         .lock()
-        .session(done.session_id)
+        .session(session)
         .is_some_and(|s| s.pinned);
     anyhow::ensure!(pinned, "the session was not pinned");
 
