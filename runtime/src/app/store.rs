@@ -140,6 +140,15 @@ impl TokenStore for PortalTokens {
     fn save<'a>(&'a self, tokens: &'a TokenPair) -> BoxFuture<'a, Result<(), StoreError>> {
         self.store.save_tokens(&self.member_id, tokens)
     }
+
+    /// The portal's pair as the store has it now: another replica sharing the store may have
+    /// renewed it (see [`TokenStore::load`]).
+    fn load(&self) -> BoxFuture<'_, Result<Option<TokenPair>, StoreError>> {
+        Box::pin(async move {
+            let portal = self.store.load(&self.member_id).await?;
+            Ok(portal.map(|portal| portal.tokens))
+        })
+    }
 }
 
 #[cfg(test)]
@@ -199,5 +208,30 @@ mod tests {
             ["m2"]
         );
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// A portal's token store reads back what any client of the same portal store saved, as a
+    /// replica does after another one renewed.
+    #[tokio::test]
+    async fn a_portals_token_store_loads_the_stored_pair() {
+        let store: Arc<dyn PortalStore> = Arc::new(MemoryPortalStore::new());
+        let portal = Installation::new(
+            "m1",
+            "d.example",
+            "https://d.example/rest/",
+            TokenPair::new("a", "r"),
+        );
+        store.save(&portal).await.unwrap();
+        let tokens = |member_id: &str| PortalTokens {
+            store: store.clone(),
+            member_id: member_id.to_owned(),
+        };
+        tokens("m1")
+            .save(&TokenPair::new("a2", "r2"))
+            .await
+            .unwrap();
+        let loaded = tokens("m1").load().await.unwrap().expect("stored pair");
+        assert_eq!(loaded.expose_refresh_token(), "r2");
+        assert!(tokens("m2").load().await.unwrap().is_none());
     }
 }
