@@ -38,20 +38,6 @@ impl From<&Time> for Usage {
     }
 }
 
-/// A `time` block holding only the accounting's numbers (for a backend's accounting, which
-/// takes a whole block).
-impl From<&Usage> for Time {
-    fn from(usage: &Usage) -> Self {
-        Time {
-            start: usage.start,
-            finish: usage.finish,
-            operating: usage.operating,
-            operating_reset_at: usage.operating_reset_at,
-            ..Time::default()
-        }
-    }
-}
-
 impl Lenient for Usage {
     fn deserialize_lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(UsageVisitor)

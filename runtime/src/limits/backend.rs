@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use super::bucket::Bucket;
 use super::operating::Operating;
 use super::{OperatingLimit, OperatingStatus, RateLimit};
-use crate::envelope::{Time, Usage};
+use crate::envelope::Time;
 
 /// The request-rate limit of one portal: a leaky bucket that a call takes a place in before its
 /// HTTP request goes out.
@@ -221,16 +221,6 @@ impl OperatingHandle {
         match self {
             OperatingHandle::Local(local) => local.observe(method, time),
             OperatingHandle::Shared(shared) => shared.observe(method, time),
-        }
-    }
-
-    /// Records the accounting's numbers of an answer whose caller did not ask for the whole
-    /// `time` block (a plain call): read straight by the client's own accounting, handed to a
-    /// backend's as a [`Time`] holding them.
-    pub(crate) fn observe_usage(&self, method: &str, usage: &Usage) {
-        match self {
-            OperatingHandle::Local(local) => local.observe_usage(method, usage),
-            OperatingHandle::Shared(shared) => shared.observe(method, &Time::from(usage)),
         }
     }
 
