@@ -17,8 +17,9 @@ mod declared;
 mod time;
 
 pub(crate) use declared::{declared_into, declared_of, declares, Declared, Declares};
+pub(crate) use time::TimeBlock;
+pub use time::Usage;
 use time::{LazyTime, RawUsage, TimeField};
-pub(crate) use time::{TimeBlock, Usage};
 
 /// A successful call: the decoded `result` and the envelope around it.
 #[derive(Debug, Clone, PartialEq)]

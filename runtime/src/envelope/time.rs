@@ -15,8 +15,11 @@ use crate::de::{Lenient, Tolerant};
 ///
 /// Its numbers pass the same checks as [`Time`]'s (finite, or the block is dropped); the other
 /// keys of the block are skipped unread.
+///
+/// An [`OperatingTime`](crate::limits::OperatingTime) backend is fed these numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub(crate) struct Usage {
+#[non_exhaustive]
+pub struct Usage {
     /// [`Time::start`].
     pub start: f64,
     /// [`Time::finish`].

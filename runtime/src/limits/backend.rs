@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use super::bucket::Bucket;
 use super::operating::Operating;
 use super::{OperatingLimit, OperatingStatus, RateLimit};
-use crate::envelope::Time;
+use crate::envelope::{Time, Usage};
 
 /// The request-rate limit of one portal: a leaky bucket that a call takes a place in before its
 /// HTTP request goes out.
@@ -39,8 +39,8 @@ pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
 pub trait OperatingTime: Send + Sync + fmt::Debug + 'static {
     /// Waits while `method` is held back.
     fn wait<'a>(&'a self, method: &'a str) -> BoxFuture<'a, ()>;
-    /// Records the `time` block of an answer of `method`.
-    fn observe(&self, method: &str, time: &Time);
+    /// Records the operating-time numbers of an answer of `method` (its `time` block).
+    fn observe(&self, method: &str, usage: &Usage);
     /// The portal answered `OPERATION_TIME_LIMIT` for `method`.
     fn limit_reached(&self, method: &str);
     /// What is known of `method`'s operating time.
@@ -125,8 +125,8 @@ impl OperatingTime for Operating {
     fn wait<'a>(&'a self, method: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(Operating::wait(self, method))
     }
-    fn observe(&self, method: &str, time: &Time) {
-        Operating::observe(self, method, time)
+    fn observe(&self, method: &str, usage: &Usage) {
+        Operating::observe_usage(self, method, usage)
     }
     fn limit_reached(&self, method: &str) {
         Operating::limit_reached(self, method)
@@ -218,9 +218,13 @@ impl OperatingHandle {
     }
 
     pub(crate) fn observe(&self, method: &str, time: &Time) {
+        self.observe_usage(method, &Usage::from(time));
+    }
+
+    pub(crate) fn observe_usage(&self, method: &str, usage: &Usage) {
         match self {
-            OperatingHandle::Local(local) => local.observe(method, time),
-            OperatingHandle::Shared(shared) => shared.observe(method, time),
+            OperatingHandle::Local(local) => local.observe_usage(method, usage),
+            OperatingHandle::Shared(shared) => shared.observe(method, usage),
         }
     }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::envelope::{Time, Usage};
+use crate::envelope::Usage;
 
 /// When to hold a method back.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -148,7 +148,8 @@ impl Operating {
     /// The numbers come from the server: a reset further than the window is read as the window's
     /// end, an absurd operating time is clamped, and a block that is not finite numbers (which
     /// decoding does not produce, but a `Time` may hold) is ignored, each with a warning.
-    pub(crate) fn observe(&self, method: &str, time: &Time) {
+    #[cfg(test)]
+    pub(crate) fn observe(&self, method: &str, time: &crate::envelope::Time) {
         self.observe_usage(method, &Usage::from(time));
     }
 
@@ -271,6 +272,7 @@ impl Operating {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envelope::Time;
 
     fn time(operating: f64, reset_in: f64) -> Time {
         Time {

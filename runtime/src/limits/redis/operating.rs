@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 
 use super::scripts::{Scripts, MAX_BLOCK};
 use super::{note_failure, note_success, spawn_detached};
-use crate::envelope::Time;
+use crate::envelope::Usage;
 use crate::limits::backend::OperatingTime;
 use crate::limits::operating::{key_of, Operating};
 use crate::limits::OperatingStatus;
@@ -96,8 +96,8 @@ impl OperatingTime for RedisOperating {
         })
     }
 
-    fn observe(&self, method: &str, time: &Time) {
-        self.local.observe(method, time);
+    fn observe(&self, method: &str, usage: &Usage) {
+        self.local.observe_usage(method, usage);
         self.share_block(method);
     }
 
