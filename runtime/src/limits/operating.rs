@@ -5,6 +5,8 @@
 //! its reset time, while other methods go on.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -65,17 +67,69 @@ pub(crate) fn key_of(method: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The hash of a method name in the accounting's map, looked up on every call: a multiply and
+/// rotate per eight bytes (FxHash's scheme) instead of SipHash. The keys are the program's own
+/// method names, not the wire's, so there is no flooding to resist.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct NameHasher(u64);
+
+impl NameHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Methods = HashMap<String, MethodState, BuildHasherDefault<NameHasher>>;
+
 #[derive(Debug)]
 pub(crate) struct Operating {
     limit: OperatingLimit,
-    methods: Mutex<HashMap<String, MethodState>>,
+    methods: Mutex<Methods>,
+    /// How many methods are held back (have a `blocked_until`), changed under the lock: while
+    /// none is, [`wait`](Self::wait) looks nothing up.
+    blocked: AtomicUsize,
 }
 
 impl Operating {
     pub(crate) fn new(limit: OperatingLimit) -> Self {
         Operating {
             limit,
-            methods: Mutex::new(HashMap::new()),
+            methods: Mutex::new(Methods::default()),
+            blocked: AtomicUsize::new(0),
+        }
+    }
+
+    /// Holds `state`'s method back until `until`, counting it if it was not held back yet.
+    fn block(&self, state: &mut MethodState, until: Instant) {
+        if state.blocked_until.replace(until).is_none() {
+            self.blocked.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -144,7 +198,7 @@ impl Operating {
             state.operating = operating;
             state.reset_at = Some(reset_at);
             if spent {
-                state.blocked_until = Some(reset_at);
+                self.block(state, reset_at);
             }
         });
         if spent {
@@ -166,7 +220,7 @@ impl Operating {
                 Some(reset) if reset > now => reset,
                 _ => now + fallback,
             };
-            state.blocked_until = Some(until);
+            self.block(state, until);
             until
         });
         tracing::info!(
@@ -178,6 +232,11 @@ impl Operating {
 
     /// Waits while `method` is held back.
     pub(crate) async fn wait(&self, method: &str) {
+        // No method is held back (the usual case): no lock, no lookup. A block set at this very
+        // moment by another call is missed as it would be a moment earlier.
+        if self.blocked.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         let until = self.with(method, |state| state.blocked_until);
         if let Some(until) = until {
             let now = Instant::now();
@@ -192,6 +251,7 @@ impl Operating {
             self.with(method, |state| {
                 if state.blocked_until.is_some_and(|u| u <= Instant::now()) {
                     state.blocked_until = None;
+                    self.blocked.fetch_sub(1, Ordering::Relaxed);
                 }
             });
         }
@@ -240,9 +300,14 @@ mod tests {
         let started = Instant::now();
         ops.wait("c.d").await;
         assert!(started.elapsed() < Duration::from_millis(50));
+        assert_eq!(ops.blocked.load(Ordering::Relaxed), 2, "a.b and e.f");
         ops.wait("a.b").await;
         assert!(started.elapsed() >= Duration::from_millis(190));
         assert!(ops.status("a.b").unwrap().blocked_for.is_none());
+        assert_eq!(ops.blocked.load(Ordering::Relaxed), 1, "e.f");
+        // Blocking a method held back already does not count it twice.
+        ops.limit_reached("e.f");
+        assert_eq!(ops.blocked.load(Ordering::Relaxed), 1);
     }
 
     /// Whatever numbers a `time` block holds, observing it and reading the status never panic,
