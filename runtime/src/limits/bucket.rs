@@ -45,7 +45,29 @@ impl RateLimit {
             per_second: self.per_second * scale,
         }
     }
+
+    /// The limit a bucket runs on: a drain rate that is not a number is read as 0 (no pacing,
+    /// as any rate ≤ 0), so that no arithmetic on it can panic.
+    pub(crate) fn usable(self) -> Self {
+        RateLimit {
+            burst: self.burst,
+            per_second: if self.per_second.is_nan() {
+                0.0
+            } else {
+                self.per_second
+            },
+        }
+    }
+
+    /// How often a task waiting for a place looks again: once per drained request, at least 2 ms
+    /// apart and at most 1,000 s.
+    pub(crate) fn step(self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.per_second.max(0.001)).max(Duration::from_millis(2))
+    }
 }
+
+/// The longest one wait for a place is counted as (a drain rate close to 0 would give centuries).
+const MAX_WAIT: Duration = Duration::from_secs(86_400);
 
 /// The shared bucket. Reservations are taken in order, so concurrent tasks queue fairly.
 #[derive(Debug)]
@@ -77,7 +99,7 @@ pub(crate) const NO_ANSWER_LAG: Duration = Duration::from_secs(1);
 impl Bucket {
     pub(crate) fn new(limit: RateLimit) -> Self {
         Bucket {
-            limit,
+            limit: limit.usable(),
             state: Mutex::new(State {
                 level: 0.0,
                 at: Instant::now(),
@@ -110,8 +132,8 @@ impl Bucket {
             Duration::ZERO
         } else {
             let undrained = state.at.saturating_duration_since(now);
-            undrained
-                + Duration::from_secs_f64((state.level + 1.0 - capacity) / self.limit.per_second)
+            let drain = (state.level + 1.0 - capacity) / self.limit.per_second;
+            undrained + Duration::try_from_secs_f64(drain).map_or(MAX_WAIT, |d| d.min(MAX_WAIT))
         }
     }
 
@@ -132,8 +154,7 @@ impl Bucket {
     /// request, so the first answer of a busy period lets them go as soon as it arrives;
     /// dropping the future gives nothing back because nothing was taken.
     pub(crate) async fn acquire(&self, method: &str) {
-        let step = Duration::from_secs_f64(1.0 / self.limit.per_second.max(0.001))
-            .max(Duration::from_millis(2));
+        let step = self.limit.step();
         let mut logged = false;
         loop {
             let wait = self.try_take_at(Instant::now());
@@ -178,6 +199,25 @@ mod tests {
     use super::*;
 
     const MS: Duration = Duration::from_millis(1);
+
+    /// A rate that is not a number paces nothing (as 0 does); one close to 0 makes a bounded wait.
+    /// Neither panics.
+    #[test]
+    fn absurd_rates_neither_panic_nor_wait_forever() {
+        let start = Instant::now();
+        let nan = Bucket::new(RateLimit::new(2, f64::NAN));
+        for _ in 0..10 {
+            assert_eq!(nan.try_take_at(start), Duration::ZERO);
+        }
+        assert_eq!(nan.limit.step(), Duration::from_secs(1000));
+        let tiny = Bucket::new(RateLimit::new(2, 1e-300));
+        assert_eq!(tiny.try_take_at(start), Duration::ZERO);
+        let wait = tiny.try_take_at(start);
+        assert!(
+            wait > Duration::ZERO && wait <= MAX_WAIT + NO_ANSWER_LAG,
+            "{wait:?}"
+        );
+    }
 
     #[test]
     fn burst_is_free_then_requests_are_spaced_by_the_drain_rate() {

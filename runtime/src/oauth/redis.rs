@@ -190,9 +190,11 @@ impl RedisRenewalLock {
         }
     }
 
-    /// How long a lease lasts (default [`Self::DEFAULT_LEASE`]; at least a millisecond).
+    /// How long a lease lasts (default [`Self::DEFAULT_LEASE`]; at least a millisecond, at most a
+    /// day).
     pub fn with_lease(mut self, lease: Duration) -> Self {
-        self.lease = lease.max(Duration::from_millis(1));
+        // Redis takes `PX` up to about 292 million years; a day is longer than any renewal.
+        self.lease = lease.clamp(Duration::from_millis(1), Duration::from_secs(86_400));
         self
     }
 }

@@ -246,7 +246,7 @@ impl OAuthSession {
                                 self.adopt_stored().await,
                                 Ok(Adoption::Fresh | Adoption::Stale)
                             );
-                        release(lease).await;
+                        release(lease, self.app.store_timeout).await;
                         if adopted {
                             tracing::info!(
                                 "refresh token refused as used: took the newer pair from the store"
@@ -267,12 +267,13 @@ impl OAuthSession {
         let mut save = self.spawn_save();
         let saved = tokio::time::timeout(self.app.store_timeout, &mut save).await;
         if saved.is_ok() {
-            release(lease).await;
+            release(lease, self.app.store_timeout).await;
         } else if let Some(lease) = lease {
             // The others may take the lock once the pair is in the store (or the lease ran out).
+            let within = self.app.store_timeout;
             tokio::spawn(async move {
                 let _ = save.await;
-                release(Some(lease)).await;
+                release(Some(lease), within).await;
             });
         }
         match saved {
@@ -306,7 +307,14 @@ impl OAuthSession {
         self: &Arc<Self>,
         lock: &Arc<dyn RenewalLock>,
     ) -> Result<Taken, RenewalError> {
-        let deadline = Instant::now() + lock.lease() + self.app.timeout + self.app.store_timeout;
+        // A lease or timeouts of any length (`Duration::MAX` included) make a deadline, at most
+        // a day away.
+        let patience = lock
+            .lease()
+            .saturating_add(self.app.timeout)
+            .saturating_add(self.app.store_timeout)
+            .min(Duration::from_secs(86_400));
+        let deadline = Instant::now() + patience;
         let mut pause = Duration::from_millis(5);
         loop {
             if self.adopt_stored().await? == Adoption::Fresh {
@@ -321,11 +329,11 @@ impl OAuthSession {
                 match self.adopt_stored().await {
                     Ok(Adoption::None | Adoption::Stale) => return Ok(Taken::Held(lease)),
                     Ok(Adoption::Fresh) => {
-                        release(Some((Arc::clone(lock), lease))).await;
+                        release(Some((Arc::clone(lock), lease)), self.app.store_timeout).await;
                         return Ok(Taken::Adopted);
                     }
                     Err(e) => {
-                        release(Some((Arc::clone(lock), lease))).await;
+                        release(Some((Arc::clone(lock), lease)), self.app.store_timeout).await;
                         return Err(e);
                     }
                 }
@@ -431,11 +439,18 @@ enum Taken {
     Adopted,
 }
 
-/// Releases a held lease; a failure only means others wait for the lease to run out.
-async fn release(lease: Option<(Arc<dyn RenewalLock>, Lease)>) {
+/// Releases a held lease, waiting at most `within` (as every other call to the store); a failure
+/// only means others wait for the lease to run out.
+async fn release(lease: Option<(Arc<dyn RenewalLock>, Lease)>, within: Duration) {
     if let Some((lock, lease)) = lease {
-        if let Err(e) = lock.release(&lease).await {
-            tracing::warn!(error = %e, "could not release the renewal lock: others wait for its lease");
+        match tokio::time::timeout(within, lock.release(&lease)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not release the renewal lock: others wait for its lease")
+            }
+            Err(_) => tracing::warn!(
+                "the renewal lock did not answer the release in time: others wait for its lease"
+            ),
         }
     }
 }

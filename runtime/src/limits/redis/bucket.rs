@@ -83,12 +83,14 @@ impl RateLimiter for RedisBucket {
 
     fn acquire<'a>(&'a self, method: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let step = Duration::from_secs_f64(1.0 / self.limit.per_second.max(0.001))
-                .max(Duration::from_millis(2));
+            let step = self.limit.step();
             let mut logged = false;
             loop {
                 let wait = match self.try_take(method).await {
                     Ok((wait, true)) => {
+                        // Never a zero wait: a block that ends now is asked about again after a
+                        // pause, not in a tight loop of round trips.
+                        let wait = wait.max(Duration::from_millis(1));
                         tracing::debug!(
                             method,
                             wait_ms = wait.as_millis() as u64,

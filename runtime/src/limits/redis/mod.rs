@@ -119,7 +119,7 @@ impl RedisLimits {
             scripts: Arc::clone(&self.scripts),
             key: self.key(portal, "bucket"),
             blocks_key: check_blocks.then(|| self.key(portal, "blocked")),
-            limit,
+            limit: limit.usable(),
             fallback: Bucket::new(limit),
             level_milli: AtomicU64::new(0),
             awaiting: AtomicBool::new(false),

@@ -15,6 +15,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 if KEYS[2] then
   local until_ms = tonumber(redis.call('HGET', KEYS[2], ARGV[5]) or '0') or 0
+  if until_ms ~= until_ms then until_ms = 0 end
+  if until_ms > now + 600000 then until_ms = now + 600000 end
   if until_ms > now then
     return {math.ceil((until_ms - now) * 1000), 0, 0, 1}
   end
@@ -27,6 +29,11 @@ local s = redis.call('HMGET', KEYS[1], 'level', 'at', 'awaiting')
 local level = tonumber(s[1]) or 0
 local at = tonumber(s[2]) or now
 local awaiting = s[3] == '1'
+-- What no script wrote (NaN, a start of the drain further than the lag ahead, a level above the
+-- burst: a tampered key, or a failover to a server whose clock is behind) would stop the drain.
+if at ~= at or at > now + lag then at = now end
+if level ~= level or level < 0 then level = 0 end
+level = math.min(level, math.max(burst, 1))
 if now > at then
   level = math.max(0, level - (now - at) * rate)
   at = now
@@ -71,6 +78,8 @@ local rate = tonumber(ARGV[2]) / 1000
 local s = redis.call('HMGET', KEYS[1], 'level', 'at')
 local level = tonumber(s[1]) or 0
 local at = tonumber(s[2]) or now
+if at ~= at then at = now end
+if level ~= level or level < 0 then level = 0 end
 if now > at then
   level = math.max(0, level - (now - at) * rate)
   at = now
@@ -101,8 +110,8 @@ if not v then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local left = (tonumber(v) or 0) - now
-if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) return 0 end
-return math.ceil(left)
+if left ~= left or left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) return 0 end
+return math.ceil(math.min(left, 600000))
 "#;
 
 /// The longest a method is held back on the word of another process (the portal's window).
