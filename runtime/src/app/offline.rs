@@ -129,13 +129,11 @@ impl OfflinePoller {
         if let Some(key) = &self.auth_connector {
             params["auth_connector"] = json!(key);
         }
-        let answer = self.client.call_raw("event.offline.get", &params).await?;
-        let events = answer
-            .result
-            .get("events")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let mut answer = self.client.call_raw("event.offline.get", &params).await?;
+        let events = match answer.result.get_mut("events").map(Value::take) {
+            Some(Value::Array(events)) => events,
+            _ => Vec::new(),
+        };
         // A portal answering more than asked for: the rest stays reserved for the next poll.
         let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
         let mut report = PollReport::default();
@@ -150,7 +148,9 @@ impl OfflinePoller {
             let message_id = field(row, "MESSAGE_ID");
             let name = field(row, "EVENT_NAME").to_ascii_uppercase();
             match self.handle(row, &name, &id, &message_id).await {
-                Outcome::Handled => cleared.push(id),
+                // A record without an id cannot be cleared or marked: it is left to the portal.
+                Outcome::Handled if !id.is_empty() => cleared.push(id),
+                Outcome::Handled => {}
                 Outcome::Failed => {
                     let failures = {
                         let mut counts = self.failures.lock().unwrap_or_else(|e| e.into_inner());
@@ -162,13 +162,14 @@ impl OfflinePoller {
                         *count = count.saturating_add(1);
                         *count
                     };
-                    if failures >= self.max_failures {
+                    if failures >= self.max_failures && !message_id.is_empty() {
                         errors.push(message_id);
                     } else {
                         report.failed += 1;
                     }
                 }
-                Outcome::Unhandleable => errors.push(message_id),
+                Outcome::Unhandleable if !message_id.is_empty() => errors.push(message_id),
+                Outcome::Unhandleable => {}
             }
         }
         if !cleared.is_empty() {
@@ -229,18 +230,19 @@ impl OfflinePoller {
         match future.await {
             Ok(()) => Outcome::Handled,
             Err(error) => {
-                tracing::warn!(event = %name, %error, "offline event handler failed: the event stays reserved");
+                tracing::warn!(event = %name, error = %crate::scrub::cut(error.to_string(), 256), "offline event handler failed: the event stays reserved");
                 Outcome::Failed
             }
         }
     }
 
-    /// Polls until the task is dropped: at once while events come, every `idle` when the queue
-    /// is empty, and after `idle` when a poll fails (logged).
+    /// Polls until the task is dropped: at once while polls clear or set aside events, every
+    /// `idle` when the queue is empty or a poll moved nothing on (failing handlers, records the
+    /// portal gives back whatever is answered), and after `idle` when a poll fails (logged).
     pub async fn run(&self, idle: Duration) {
         loop {
             match self.poll_once().await {
-                Ok(report) if report.received > 0 && report.failed < report.received => continue,
+                Ok(report) if report.handled + report.marked_error > 0 => continue,
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "offline poll failed"),
             }

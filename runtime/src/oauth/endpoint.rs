@@ -153,12 +153,10 @@ pub(crate) fn decode(
         &body[..body.len().min(MAX_ANSWER)],
     ));
     let redact = |text: String| {
-        let mut text = scrub_token_values(text);
-        for secret in known_secrets.iter().chain(&found) {
-            if !secret.is_empty() {
-                text = text.replace(secret.as_str(), "***");
-            }
-        }
+        let text = crate::scrub::redact_secrets(
+            scrub_token_values(text),
+            known_secrets.iter().chain(&found),
+        );
         crate::scrub::cut(text, DecodeError::BODY_LIMIT)
     };
     let decode_error = |reason: DecodeReason| {
@@ -199,11 +197,10 @@ pub(crate) fn decode(
                 Value::Number(n) => n.to_string(),
                 _ => return None,
             };
-            let mut raw = raw;
-            for secret in &secrets {
-                raw = raw.replace(secret.as_str(), "***");
-            }
-            Some(crate::scrub::cut(raw, MAX_FIELD))
+            Some(crate::scrub::cut(
+                crate::scrub::redact_secrets(raw, &secrets),
+                MAX_FIELD,
+            ))
         };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
