@@ -397,8 +397,10 @@ fn cfg(features: &BTreeSet<String>) -> String {
 }
 
 /// Modules of `b24_runtime` that `b24` re-exports: a generated scope module of the same name
-/// re-exports the runtime's items, so that `b24::<name>::…` keeps naming them.
+/// re-exports the runtime's items, so that `b24::<name>::…` keeps naming them. The `pub mod`s of
+/// `runtime/src/lib.rs`, kept in step by the test `runtime_modules_are_the_runtimes`.
 const RUNTIME_MODULES: &[&str] = &[
+    "app",
     "auth",
     "autobatch",
     "batch",
@@ -411,6 +413,7 @@ const RUNTIME_MODULES: &[&str] = &[
     "error",
     "error_code",
     "event",
+    "exports",
     "limits",
     "method",
     "oauth",
@@ -1052,5 +1055,26 @@ fn untyped_note(kind: &str, why: &str, ty: &str) -> String {
         format!("Untyped (`{kind}`): {why}.")
     } else {
         format!("Untyped (`{kind}`): {why} (`{ty}`).")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A runtime module missing from [`super::RUNTIME_MODULES`] would be shadowed in `b24` by a
+    /// scope module of its name.
+    #[test]
+    fn runtime_modules_are_the_runtimes() {
+        let lib = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/src/lib.rs");
+        let lib = std::fs::read_to_string(lib).expect("runtime/src/lib.rs");
+        let mut declared: Vec<&str> = lib
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub mod "))
+            .map(|rest| rest.trim_end_matches([';', '{', ' ']))
+            .filter(|name| !name.starts_with("__"))
+            .collect();
+        declared.sort_unstable();
+        let mut listed = super::RUNTIME_MODULES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(listed, declared);
     }
 }

@@ -27,12 +27,13 @@ pub fn run(docs: &Path, root: &Path) -> Result<String, String> {
     let st = &out.stats;
     Ok(format!(
         "pages {}, method pages {}, methods in schema {methods}, skipped {}, event pages {}, events {events}\n\
-         rust: methods {}, without rust (selected) {}, objects {} (+{} aliases of the same shape), params typed {} / Value {}, result fields typed {} / Value {}, overrides {}",
+         rust: methods {}, event payloads {}, without rust (selected) {}, objects {} (+{} aliases of the same shape), params typed {} / Value {}, result fields typed {} / Value {}, overrides {}",
         stage1.pages,
         stage1.method_pages,
         stage1.skipped.len(),
         stage1.event_pages,
         st.methods,
+        st.events,
         out.skipped.len(),
         st.objects,
         st.aliases,
