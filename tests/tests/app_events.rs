@@ -147,6 +147,14 @@ async fn forged_unknown_and_malformed_requests_are_refused_and_never_dispatched(
         ("not UTF-8", "event=%FF%FE".into(), 400),
         ("too large", huge, 413),
         ("data of another shape", event(MEMBER, &token, "data[DATA]=x"), 422),
+        ("a domain that is not a host",
+         event(MEMBER, &token, &format!("{good_data}&auth[domain]=evil.example%2Frest%40x")), 400),
+        ("install page with a domain that is not a host",
+         format!("AUTH_ID=a&REFRESH_ID=bogus0refresh0token&member_id={MEMBER}&DOMAIN=x.example%3Fy"), 400),
+        ("install with a REST address that is not one",
+         format!("event=ONAPPINSTALL&auth[member_id]={MEMBER}&auth[application_token]=n3w0token\
+                  &auth[access_token]=bogus0access&auth[refresh_token]=bogus0refresh0token\
+                  &auth[client_endpoint]=ftp://user:pw@evil.example/"), 400),
         ("install with a bogus refresh token",
          format!("event=ONAPPINSTALL&auth[member_id]={MEMBER}&auth[application_token]=n3w0token\
                   &auth[access_token]=bogus0access&auth[refresh_token]=bogus0refresh0token\

@@ -136,6 +136,46 @@ fn ident(value: Option<&str>, what: &str, secrets: &Secrets) -> Result<String, R
     Ok(value.to_owned())
 }
 
+/// An optional portal domain (`example.bitrix24.com`, with a port on a test portal): host
+/// characters only, at most 253 bytes. It is stored and makes the REST address when the OAuth
+/// server gives none, so anything else (`/`, `@`, `?`) is refused rather than cut or kept.
+fn domain(value: Option<&str>, secrets: &Secrets) -> Result<Option<String>, Rejection> {
+    let Some(value) = value else { return Ok(None) };
+    let fine = !value.is_empty()
+        && value.len() <= 253
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    if !fine {
+        return Err(Rejection::Malformed {
+            reason: format!("domain {:?} is not a host name", secrets.show(value, 64)),
+        });
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// An optional REST address (`https://example.bitrix24.com/rest/`): an http(s) URL without a
+/// user name or password, at most 512 bytes, stored as sent (never cut).
+fn endpoint(value: Option<&str>, secrets: &Secrets) -> Result<Option<String>, Rejection> {
+    let Some(value) = value else { return Ok(None) };
+    let fine = value.len() <= 512
+        && url::Url::parse(value).is_ok_and(|url| {
+            matches!(url.scheme(), "https" | "http")
+                && url.username().is_empty()
+                && url.password().is_none()
+                && url.host().is_some()
+        });
+    if !fine {
+        return Err(Rejection::Malformed {
+            reason: format!(
+                "client_endpoint {:?} is not a REST address",
+                secrets.show(value, 64)
+            ),
+        });
+    }
+    Ok(Some(value.to_owned()))
+}
+
 fn number<T: std::str::FromStr>(map: &Map<String, Value>, key: &str) -> Option<T> {
     text(map, key).and_then(|s| s.trim().parse().ok())
 }
@@ -165,7 +205,7 @@ fn event(mut form: Map<String, Value>, secrets: &Secrets) -> Result<EventRequest
     Ok(EventRequest {
         ts: number(&form, "ts"),
         handler_id: number(&form, "event_handler_id"),
-        domain: text(&auth, "domain").map(|d| secrets.show(d, SHOWN)),
+        domain: domain(text(&auth, "domain"), secrets)?,
         name,
         data,
         member_id,
@@ -183,7 +223,7 @@ fn install_page(form: &Map<String, Value>, secrets: &Secrets) -> Result<InstallR
         .to_owned();
     Ok(InstallRequest {
         member_id,
-        domain: text(form, "DOMAIN").map(|d| secrets.show(d, SHOWN)),
+        domain: domain(text(form, "DOMAIN"), secrets)?,
         refresh_token,
         application_token: text(form, "APPLICATION_TOKEN").map(str::to_owned),
         client_endpoint: None,
@@ -204,7 +244,7 @@ impl EventRequest {
             domain: self.domain.clone(),
             refresh_token,
             application_token: Some(self.application_token.clone()),
-            client_endpoint: text(&self.auth, "client_endpoint").map(|e| secrets.show(e, 512)),
+            client_endpoint: endpoint(text(&self.auth, "client_endpoint"), secrets)?,
             status: text(&self.auth, "status").map(|s| secrets.show(s, 8)),
         })
     }
