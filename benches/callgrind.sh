@@ -5,6 +5,7 @@
 #   benches/callgrind.sh                 # 2000 calls per side (after 200 to subtract setup)
 #   CALLS=5000 benches/callgrind.sh      # more calls; also BASE=N (the setup run), TOP=N (diff lines)
 #   SIDES="baseline b24 b24-no-operating" benches/callgrind.sh
+#   MODE=64 benches/callgrind.sh        # 64 calls in flight (default 1: one after another)
 #
 # The client (`client_cost --side S --calls N`) runs under valgrind; its fixed-answer server
 # (`fixed_server`) is a child process that valgrind does not follow (no --trace-children), so
@@ -31,6 +32,7 @@ CALLS=${CALLS:-2000}
 BASE=${BASE:-200}
 TOP=${TOP:-30}
 SIDES=${SIDES:-"baseline b24"}
+MODE=${MODE:-1}
 out=${OUT:-$target/callgrind}
 mkdir -p "$out"
 
@@ -47,7 +49,7 @@ declare -A per_call
 for side in $SIDES; do
     for n in "$BASE" $((BASE + CALLS)); do
         valgrind --tool=callgrind --callgrind-out-file="$out/$side.$n.out" \
-            "$bin/client_cost" --side "$side" --calls "$n" 2>"$out/$side.$n.log" ||
+            "$bin/client_cost" --side "$side" --calls "$n" --mode "$MODE" 2>"$out/$side.$n.log" ||
             { echo "callgrind.sh: the $side run failed, see $out/$side.$n.log" >&2; exit 1; }
     done
     small=$(total "$out/$side.$BASE.out")

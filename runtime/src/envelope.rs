@@ -549,6 +549,13 @@ mod tests {
                 r#"{"date_start": "yesterday", "finish": 3}"#,
                 usage(0.0, 3.0, None, None),
             ),
+            (
+                "{ \"start\" : -1.5e2 ,\n\t\"finish\":2E1, \"s\": \"a\\\"b\\\\\", \"t\": true,
+                \"f\": false, \"n\": null, \"operating\": 0.5, \"operating_reset_at\": 100 }",
+                usage(-150.0, 20.0, Some(0.5), Some(100.0)),
+            ),
+            (r#"{"op\u0065rating": 3}"#, usage(0.0, 0.0, Some(3.0), None)),
+            (r#"{"start": 1, "start": 2}"#, None),
             (r#"{"operating": 1e999, "operating_reset_at": 5}"#, None),
             (r#"{"start": "NaN"}"#, None),
             (r#"{"finish": "-inf"}"#, None),

@@ -138,8 +138,17 @@ fn main() {
         let calls = o.calls.unwrap_or(2000);
         rt.block_on(async {
             let callers = server.callers();
-            side.run(&callers, 1).await;
-            side.run(&callers, calls).await;
+            // With `--mode K`: K in flight (the first mode given), so callgrind can count that too.
+            match o.modes.first().copied().unwrap_or(1) {
+                1 => {
+                    side.run(&callers, 1).await;
+                    side.run(&callers, calls).await;
+                }
+                k => {
+                    side.run_concurrent(&callers, k as u64, k).await;
+                    side.run_concurrent(&callers, calls, k).await;
+                }
+            };
         });
         return;
     }
