@@ -107,6 +107,28 @@ impl RedisServer {
     }
 }
 
+impl RedisServer {
+    /// Stops the server's process (SIGSTOP) with its socket open: connections are accepted and
+    /// nothing is answered, as from a hung Redis, until [`resume`](Self::resume).
+    pub fn pause(&self) {
+        signal(self.child.id(), "STOP");
+    }
+
+    /// Lets a [`pause`](Self::pause)d server run again (SIGCONT).
+    pub fn resume(&self) {
+        signal(self.child.id(), "CONT");
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let sent = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|status| status.success());
+    assert!(sent, "kill -{name} {pid} failed");
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();

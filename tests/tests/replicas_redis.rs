@@ -14,7 +14,9 @@
 //!   take the pair from the store without renewing;
 //! - an operating-time block one client saw holds back the method in another client (another
 //!   connection, as another process would have) instead of drawing `OPERATION_TIME_LIMIT`;
-//! - Redis going away fails no call; a renewal waits for it (a typed store error).
+//! - Redis going away fails no call; a renewal waits for it (a typed store error);
+//! - a hung Redis (stopped, its socket open) costs one command timeout per pause, not one per
+//!   call, and is used again once it answers.
 //!
 //! Without `redis-server` on PATH each test says loudly that it did not run (and fails under CI,
 //! whose `.ci/run` installs it).
@@ -497,6 +499,67 @@ async fn calls_go_on_when_redis_goes_away_and_renewal_waits_for_it() {
         "{err:?}"
     );
     assert_eq!(rig.token_requests(), 0, "no renewal without the lock");
+}
+
+/// A hung Redis (its process stopped: connections accepted, nothing answered) is asked again only
+/// after a pause: one call of many pays the command timeout (2 s), not each (20 calls asking it
+/// would take 40 s); once it answers again, the calls share the bucket in it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_costs_one_timeout_per_pause_not_one_per_call() {
+    let Some(rig) = rig("a_hung_redis").await else {
+        return;
+    };
+    let conn = connect(&rig.redis.url).await.expect("redis");
+    let limits = Arc::new(RedisLimits::new(conn.clone()).prefix("hung"));
+    let webhook = rig.emu.webhook_url(DEMO_IDS.admin_user).expect("a webhook");
+    let client = Client::builder()
+        .webhook(&webhook)
+        .rate_limit(RateLimit::STANDARD.time_scaled(SCALE))
+        .limit_backend(limits)
+        .build()
+        .expect("client");
+    let keys = || {
+        let mut conn = conn.clone();
+        async move {
+            b24::exports::redis::cmd("KEYS")
+                .arg("hung:*")
+                .query_async::<Vec<String>>(&mut conn)
+                .await
+                .expect("KEYS")
+        }
+    };
+    client.call_raw(PING, &json!({})).await.expect("with Redis");
+    let shared = keys().await;
+    assert!(!shared.is_empty(), "the bucket is in Redis");
+
+    rig.redis.pause();
+    let started = Instant::now();
+    for _ in 0..20 {
+        client
+            .call_raw(PING, &json!({}))
+            .await
+            .expect("without Redis");
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(12), "20 calls took {took:?}");
+
+    rig.redis.resume();
+    let mut conn2 = conn.clone();
+    let _: i64 = b24::exports::redis::cmd("DEL")
+        .arg(&shared)
+        .query_async(&mut conn2)
+        .await
+        .expect("DEL");
+    let mut calls = 0;
+    while keys().await.is_empty() {
+        calls += 1;
+        assert!(
+            calls <= 100,
+            "Redis answers but the calls do not use it again"
+        );
+        client.call_raw(PING, &json!({})).await.expect("call");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A lock in memory, for the test below (a real one lives where every replica sees it).

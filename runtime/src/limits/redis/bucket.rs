@@ -9,8 +9,9 @@ use ::redis::aio::ConnectionManager;
 use ::redis::RedisError;
 use futures::future::BoxFuture;
 
+use super::health::Health;
 use super::scripts::{Scripts, MAX_BLOCK};
-use super::{note_failure, note_success, spawn_detached};
+use super::spawn_detached;
 use crate::limits::backend::RateLimiter;
 use crate::limits::bucket::{Bucket, HEADROOM, NO_ANSWER_LAG};
 use crate::limits::operating::key_of;
@@ -32,7 +33,8 @@ pub(super) struct RedisBucket {
     /// The last place this process took started a busy period (or joined one) whose drain waits
     /// for a first answer.
     pub(super) awaiting: AtomicBool,
-    pub(super) degraded: AtomicBool,
+    /// Whether Redis is asked (shared by the backend's limits).
+    pub(super) health: Arc<Health>,
 }
 
 impl fmt::Debug for RedisBucket {
@@ -86,8 +88,12 @@ impl RateLimiter for RedisBucket {
             let step = self.limit.step();
             let mut logged = false;
             loop {
+                if !self.health.may_ask() {
+                    return self.fallback.acquire(method).await;
+                }
                 let wait = match self.try_take(method).await {
                     Ok((wait, true)) => {
+                        self.health.answered("rate limit");
                         // Never a zero wait: a block that ends now is asked about again after a
                         // pause, not in a tight loop of round trips.
                         let wait = wait.max(Duration::from_millis(1));
@@ -100,11 +106,11 @@ impl RateLimiter for RedisBucket {
                         continue;
                     }
                     Ok((wait, false)) => {
-                        note_success(&self.degraded, "rate limit");
+                        self.health.answered("rate limit");
                         wait
                     }
                     Err(error) => {
-                        note_failure(&self.degraded, "rate limit", &error);
+                        self.health.failed("rate limit", &error);
                         return self.fallback.acquire(method).await;
                     }
                 };

@@ -9,15 +9,18 @@
 //! - The bucket follows the in-process one ([`bucket`](super::bucket)): one request of headroom,
 //!   and the drain of a busy period counted from its first answer.
 //! - Redis unreachable or slow (a command times out after [`RedisLimits::COMMAND_TIMEOUT`]): the
-//!   process falls back to a bucket of its own for that call, with a warning; the portal's
-//!   `QUERY_LIMIT_EXCEEDED` is retried as always. Calls never fail because of Redis.
+//!   process falls back to a bucket of its own, with a warning, and asks Redis again only after
+//!   a pause that doubles with each failure in a row (250 ms to 30 s; one call probes, the others
+//!   go on without it), so a hung Redis costs one timeout per pause, not one per call; the
+//!   portal's `QUERY_LIMIT_EXCEEDED` is retried as always. Calls never fail because of Redis.
 
 mod bucket;
+mod health;
 mod operating;
 mod scripts;
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +28,7 @@ use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::RedisError;
 
 use self::bucket::RedisBucket;
+use self::health::Health;
 use self::operating::RedisOperating;
 use self::scripts::Scripts;
 use super::backend::{LimitBackend, OperatingTime, PortalLimits, RateLimiter};
@@ -51,6 +55,7 @@ pub struct RedisLimits {
     conn: ConnectionManager,
     prefix: Arc<str>,
     scripts: Arc<Scripts>,
+    health: Arc<Health>,
 }
 
 impl fmt::Debug for RedisLimits {
@@ -72,6 +77,7 @@ impl RedisLimits {
             conn,
             prefix: Arc::from("b24"),
             scripts: Arc::new(Scripts::new()),
+            health: Arc::new(Health::default()),
         }
     }
 
@@ -123,7 +129,7 @@ impl RedisLimits {
             fallback: Bucket::new(limit),
             level_milli: AtomicU64::new(0),
             awaiting: AtomicBool::new(false),
-            degraded: AtomicBool::new(false),
+            health: Arc::clone(&self.health),
         }
     }
 
@@ -139,7 +145,7 @@ impl RedisLimits {
             key: self.key(portal, "blocked"),
             local: Operating::new(limit),
             bucket_checks,
-            degraded: AtomicBool::new(false),
+            health: Arc::clone(&self.health),
         }
     }
 }
@@ -168,19 +174,6 @@ impl LimitBackend for RedisLimits {
                 Arc::new(self.operating(portal, limit, both)) as Arc<dyn OperatingTime>
             }),
         )
-    }
-}
-
-/// Warns when Redis starts failing and says when it is back, not on every call.
-pub(super) fn note_failure(degraded: &AtomicBool, what: &str, error: &RedisError) {
-    if !degraded.swap(true, Ordering::Relaxed) {
-        tracing::warn!(%error, "{what}: Redis failed, using this process's own state until it answers");
-    }
-}
-
-pub(super) fn note_success(degraded: &AtomicBool, what: &str) {
-    if degraded.swap(false, Ordering::Relaxed) {
-        tracing::info!("{what}: Redis answers again");
     }
 }
 

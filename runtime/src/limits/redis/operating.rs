@@ -1,15 +1,15 @@
 //! A portal's operating-time accounting with its blocks shared in Redis.
 
 use std::fmt;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::aio::ConnectionManager;
 use futures::future::BoxFuture;
 
+use super::health::Health;
 use super::scripts::{Scripts, MAX_BLOCK};
-use super::{note_failure, note_success, spawn_detached};
+use super::spawn_detached;
 use crate::envelope::Usage;
 use crate::limits::backend::OperatingTime;
 use crate::limits::operating::{key_of, Operating};
@@ -24,7 +24,8 @@ pub(super) struct RedisOperating {
     pub(super) local: Operating,
     /// The portal's bucket (in Redis too) checks the shared blocks: no round trip here.
     pub(super) bucket_checks: bool,
-    pub(super) degraded: AtomicBool,
+    /// Whether Redis is asked (shared by the backend's limits).
+    pub(super) health: Arc<Health>,
 }
 
 impl fmt::Debug for RedisOperating {
@@ -67,7 +68,7 @@ impl OperatingTime for RedisOperating {
     fn wait<'a>(&'a self, method: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             self.local.wait(method).await;
-            if self.bucket_checks {
+            if self.bucket_checks || !self.health.may_ask() {
                 return;
             }
             let mut conn = self.conn.clone();
@@ -80,7 +81,7 @@ impl OperatingTime for RedisOperating {
                 .await;
             match left {
                 Ok(ms) => {
-                    note_success(&self.degraded, "operating time");
+                    self.health.answered("operating time");
                     let left = Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(MAX_BLOCK);
                     if !left.is_zero() {
                         tracing::debug!(
@@ -91,7 +92,7 @@ impl OperatingTime for RedisOperating {
                         tokio::time::sleep(left).await;
                     }
                 }
-                Err(error) => note_failure(&self.degraded, "operating time", &error),
+                Err(error) => self.health.failed("operating time", &error),
             }
         })
     }
