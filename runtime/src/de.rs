@@ -332,7 +332,8 @@ impl Lenient for chrono::DateTime<chrono::FixedOffset> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Option: `null`, `""`, `false` and `[]` all mean "no value" unless `T` itself accepts them.
+// Option: `null`, `""`, `false`, `[]` and `"undefined"` (what a portal's JavaScript writes for a
+// missing object) all mean "no value" unless `T` itself accepts them.
 
 impl<T: Lenient> Lenient for Option<T> {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -343,6 +344,11 @@ impl<T: Lenient> Lenient for Option<T> {
 }
 
 struct OptionVisitor<T>(PhantomData<T>);
+
+/// A string that may stand for "no value": `""` (PHP), `"undefined"` (JavaScript).
+fn nothing(v: &str) -> bool {
+    v.is_empty() || v == "undefined"
+}
 
 impl<T: Lenient> OptionVisitor<T> {
     /// `T` from `d`, or `None` when `T` rejects a value that PHP uses for "nothing".
@@ -393,7 +399,7 @@ impl<'de, T: Lenient> Visitor<'de> for OptionVisitor<T> {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<T>, E> {
         let d = de::value::StrDeserializer::<E>::new(v);
-        if v.is_empty() {
+        if nothing(v) {
             Self::empty_or(d)
         } else {
             T::deserialize_lenient(d).map(Some)
@@ -402,7 +408,7 @@ impl<'de, T: Lenient> Visitor<'de> for OptionVisitor<T> {
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Option<T>, E> {
         let d = de::value::BorrowedStrDeserializer::<E>::new(v);
-        if v.is_empty() {
+        if nothing(v) {
             Self::empty_or(d)
         } else {
             T::deserialize_lenient(d).map(Some)
@@ -621,6 +627,15 @@ mod tests {
         assert_eq!(ok::<Option<i64>>(r#""8644""#), Some(8644));
         assert_eq!(ok::<Option<Vec<i64>>>("[]"), Some(vec![]));
         assert!(from_str_lenient::<Option<i64>>(r#""abc""#).is_err());
+        // JavaScript's word for nothing, where the portal's scripts write one: nothing for a
+        // type that refuses it, the text itself for a string.
+        assert_eq!(ok::<Option<i64>>(r#""undefined""#), None);
+        assert_eq!(ok::<Option<BTreeMap<String, i64>>>(r#""undefined""#), None);
+        assert_eq!(
+            ok::<Option<String>>(r#""undefined""#).as_deref(),
+            Some("undefined")
+        );
+        assert!(from_str_lenient::<i64>(r#""undefined""#).is_err());
     }
 
     #[test]
