@@ -8,9 +8,9 @@
 //! - Required parameters (`*`) are plain fields (constructor arguments), optional ones
 //!   `Option` (setters). Field names are the snake-cased wire names; `#[b24(rename)]` is written
 //!   when `SCREAMING_SNAKE_CASE` of the field is not the wire name.
-//! - A boolean parameter is written `Y`/`N` (`#[b24(yn)]`) when the page's request example
-//!   sends it so or its description names `Y`, `1`/`0` when the example sends numbers, else
-//!   JSON.
+//! - A boolean parameter, or a boolean field of an object sent as one, is written `Y`/`N`
+//!   (`#[b24(yn)]`) when the page's request example sends it so or its description names `Y`,
+//!   `1`/`0` when the example sends numbers, else JSON.
 //! - Idempotent: the last segment of the name starts with `get` or `list`, or ends with `list`
 //!   or `fields`, or is `search`/`count` (reads).
 //! - List: the last segment is `list`/`getList`, there is a `start` parameter and the result is
@@ -780,7 +780,11 @@ fn method_file(
         body.push('\n');
         // An object of the same shape (field names, types and nesting; the docs may differ)
         // already written for another method of the feature: an alias to it.
-        let key = (p.feature.clone(), obj.param, shape(&obj.fields));
+        let mut written = shape(&obj.fields);
+        if obj.param {
+            written.push_str(&encodings(&obj.fields, &m.examples.requests));
+        }
+        let key = (p.feature.clone(), obj.param, written);
         if let Some(first) = shapes.get(&key) {
             doc(&mut body, "", &obj.doc);
             trim_doc_end(&mut body, "");
@@ -791,7 +795,7 @@ fn method_file(
             let mut module: Vec<String> = p.segments.iter().map(|s| mod_ident(s)).collect();
             module.push(obj.name.clone());
             shapes.insert(key, format!("crate::{}", module.join("::")));
-            write_object(&mut body, &obj, &mut objects, stats);
+            write_object(&mut body, &obj, &mut objects, stats, &m.examples.requests);
             stats.objects += 1;
         }
         exports.push(obj.name.clone());
@@ -864,7 +868,14 @@ fn map_field(f: &Field, nested: &str, param: bool, objects: &mut Vec<Obj>) -> Ty
     ty
 }
 
-fn write_object(out: &mut String, obj: &Obj, objects: &mut Vec<Obj>, stats: &mut Stats) {
+/// `examples`: the method's request examples (where a request object's flags are looked up).
+fn write_object(
+    out: &mut String,
+    obj: &Obj,
+    objects: &mut Vec<Obj>,
+    stats: &mut Stats,
+    examples: &[serde_json::Value],
+) {
     doc(out, "", &obj.doc);
     trim_doc_end(out, "");
     let _ = writeln!(out, "#[b24_object]");
@@ -896,8 +907,15 @@ fn write_object(out: &mut String, obj: &Obj, objects: &mut Vec<Obj>, stats: &mut
             );
         }
         trim_doc_end(&mut text, "    ");
+        let mut attrs: Vec<String> = Vec::new();
         if name != f.name {
-            let _ = writeln!(text, "    #[b24(rename = {:?})]", f.name);
+            attrs.push(format!("rename = {:?}", f.name));
+        }
+        if obj.param {
+            attrs.extend(nested_bool_encoding(f, examples).map(str::to_owned));
+        }
+        if !attrs.is_empty() {
+            let _ = writeln!(text, "    #[b24({})]", attrs.join(", "));
         }
         let _ = writeln!(text, "    pub {name}: Option<{}>,", ty.rust());
         fields.push_str(&text);
@@ -925,6 +943,49 @@ fn bool_encoding(m: &Method, f: &Field) -> Option<String> {
         }
     }
     (f.description.contains("`Y`") || f.description.contains("'Y'")).then(|| "yn".into())
+}
+
+/// How a boolean field of a request object is written, as [`bool_encoding`] does for a
+/// parameter: from the first value a request example gives its key anywhere inside, then its
+/// description.
+fn nested_bool_encoding(f: &Field, examples: &[serde_json::Value]) -> Option<&'static str> {
+    use serde_json::Value;
+    fn find<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+        match v {
+            Value::Object(map) => map
+                .get(key)
+                .or_else(|| map.values().find_map(|v| find(v, key))),
+            Value::Array(items) => items.iter().find_map(|v| find(v, key)),
+            _ => None,
+        }
+    }
+    if !matches!(types::map(&f.ty, !f.fields.is_empty(), "_", true), Ty::Bool) {
+        return None;
+    }
+    for ex in examples {
+        match find(ex, &f.name) {
+            Some(Value::String(s)) if s == "Y" || s == "N" => return Some("yn"),
+            Some(Value::Number(_)) => return Some("int_bool"),
+            Some(Value::Bool(_)) => return None,
+            _ => {}
+        }
+    }
+    (f.description.contains("`Y`") || f.description.contains("'Y'")).then_some("yn")
+}
+
+/// The encodings of a request object's flags, nested ones included: part of its shape (two
+/// objects that write a flag differently are two types).
+fn encodings(fields: &[Field], examples: &[serde_json::Value]) -> String {
+    let mut out = String::new();
+    for f in fields {
+        if let Some(encoding) = nested_bool_encoding(f, examples) {
+            let _ = write!(out, "{}={encoding};", f.name);
+        }
+        if !f.fields.is_empty() {
+            let _ = write!(out, "{}{{{}}}", f.name, encodings(&f.fields, examples));
+        }
+    }
+    out
 }
 
 /// Reads: `get…`, `list…`, `…list`, `…fields`, `search`, `count`.

@@ -166,7 +166,9 @@ pub fn b24_method(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// - `rename = "name"`: the key in JSON;
 /// - `strict`: plain serde decoding instead of the lenient one;
 /// - `default`: a missing key takes the field type's `Default`;
-/// - `flatten`: serde's `flatten` (e.g. a map catching the keys no field takes).
+/// - `flatten`: serde's `flatten` (e.g. a map catching the keys no field takes);
+/// - `yn` / `int_bool`: a `bool` or `Option<bool>` written as `"Y"`/`"N"` or `1`/`0`, for an
+///   object sent as a parameter (`fields: {"OPENED": "Y"}`); read back from any form.
 ///
 /// Every field is decoded by `b24::Lenient` (numbers in strings, `"Y"`/`"N"` booleans, `[]` for
 /// empty maps…) unless `strict`; `Option` fields are `None` when missing and left out when

@@ -671,3 +671,14 @@ mod tests {
         assert_eq!(tokens_text(&tokens), "Vec<i64>");
     }
 }
+
+/// How a boolean field or parameter is written on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BoolEncoding {
+    /// JSON `true`/`false` (any other type: its own serialization).
+    Json,
+    /// `"Y"`/`"N"` (`#[b24(yn)]`).
+    YesNo,
+    /// `1`/`0` (`#[b24(int_bool)]`).
+    OneZero,
+}

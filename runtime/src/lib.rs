@@ -88,7 +88,7 @@ pub mod exports {
 pub mod __private {
     pub use crate::de::{lenient, Lenient};
     pub use crate::decl;
-    pub use crate::wire::{param, OneZero, ParamValue, YesNo};
+    pub use crate::wire::{one_zero, param, yes_no, OneZero, ParamValue, YesNo};
     pub use serde;
     pub use serde_json;
 }

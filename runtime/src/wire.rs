@@ -92,6 +92,17 @@ impl<T: BoolParam + ?Sized> Serialize for YesNo<'_, T> {
     }
 }
 
+/// [`YesNo`] as a serde `serialize_with` function (an object field with `#[b24(yn)]` in a
+/// struct that also has serde attributes of its own).
+pub fn yes_no<T: BoolParam + ?Sized, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    YesNo(value).serialize(s)
+}
+
+/// [`OneZero`] as a serde `serialize_with` function.
+pub fn one_zero<T: BoolParam + ?Sized, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    OneZero(value).serialize(s)
+}
+
 /// Writes a boolean as `1` or `0`.
 #[derive(Debug, Clone, Copy)]
 pub struct OneZero<'a, T: ?Sized>(pub &'a T);

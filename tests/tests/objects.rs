@@ -136,3 +136,60 @@ fn repeated_keys_are_caught_past_64_fields() {
         );
     }
 }
+
+/// Flags of a request object, as a portal wants them (`bizproc.activity.update`'s
+/// `FIELDS.USE_SUBSCRIPTION` is `"Y"`/`"N"`): written so, read back from any of the portal's forms.
+#[b24_object(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Flags {
+    #[b24(yn)]
+    pub use_subscription: Option<bool>,
+    #[b24(int_bool)]
+    pub active: bool,
+    pub plain: Option<bool>,
+}
+
+/// The same, on a struct with serde attributes of its own (serde's derive writes it).
+#[b24_object]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DerivedFlags {
+    #[b24(yn)]
+    #[serde(alias = "open")]
+    pub opened: bool,
+}
+
+#[test]
+fn flags_in_objects_are_written_as_declared() {
+    let cases = [
+        (
+            Flags {
+                use_subscription: Some(true),
+                active: false,
+                plain: Some(true),
+            },
+            json!({"USE_SUBSCRIPTION": "Y", "ACTIVE": 0, "PLAIN": true}),
+        ),
+        (
+            Flags {
+                use_subscription: Some(false),
+                active: true,
+                plain: None,
+            },
+            json!({"USE_SUBSCRIPTION": "N", "ACTIVE": 1}),
+        ),
+        (Flags::default(), json!({"ACTIVE": 0})),
+    ];
+    for (flags, wire) in cases {
+        assert_eq!(serde_json::to_value(&flags).unwrap(), wire);
+        assert_eq!(from_str_lenient::<Flags>(&wire.to_string()).unwrap(), flags);
+    }
+    let derived = DerivedFlags { opened: true };
+    assert_eq!(
+        serde_json::to_value(&derived).unwrap(),
+        json!({"opened": "Y"})
+    );
+    assert_eq!(
+        from_str_lenient::<DerivedFlags>(r#"{"open": "Y"}"#).unwrap(),
+        derived
+    );
+}

@@ -210,18 +210,18 @@ pub(super) fn event_file(
                         let _ = writeln!(attr, "#[deprecated(note = {:?})]", bounded(note));
                         // written after the docs, before the attribute macro
                         let mut body = String::new();
-                        write_object(&mut body, &obj, &mut objects, stats);
+                        write_object(&mut body, &obj, &mut objects, stats, &[]);
                         let at = body.find("#[b24_object]").unwrap_or(0);
                         body.insert_str(at, &attr);
                         s.push_str(&body);
                     } else {
-                        write_object(&mut s, &obj, &mut objects, stats);
+                        write_object(&mut s, &obj, &mut objects, stats, &[]);
                     }
                 } else {
                     let mut module: Vec<String> = p.segments.iter().map(|s| mod_ident(s)).collect();
                     module.push(obj.name.clone());
                     shapes.insert(key, format!("crate::{}", module.join("::")));
-                    write_object(&mut s, &obj, &mut objects, stats);
+                    write_object(&mut s, &obj, &mut objects, stats, &[]);
                 }
                 stats.objects += 1;
             }

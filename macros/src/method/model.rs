@@ -67,16 +67,7 @@ pub(crate) struct Param {
     pub(crate) deprecated: Vec<Attribute>,
 }
 
-/// How a boolean parameter is written on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BoolEncoding {
-    /// JSON `true`/`false` (any other type: its own serialization).
-    Json,
-    /// `"Y"`/`"N"` (`#[b24(yn)]`).
-    YesNo,
-    /// `1`/`0` (`#[b24(int_bool)]`).
-    OneZero,
-}
+pub(crate) use crate::util::BoolEncoding;
 
 /// A documented error code of the method.
 pub(crate) struct ErrorCode {

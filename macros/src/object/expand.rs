@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Item, ItemStruct, LitStr, Path};
 
 use super::model::{Alternative, FieldDecl, ObjectDecl, Shape};
-use crate::util;
+use crate::util::{self, BoolEncoding};
 
 pub(crate) fn expand(decl: &ObjectDecl) -> TokenStream {
     match (&decl.item, &decl.shape) {
@@ -69,10 +69,15 @@ fn struct_expand(decl: &ObjectDecl, item: &ItemStruct, fields: &[FieldDecl]) -> 
         } else {
             quote!(#id: #private::decl::required(#s.#index, #wire)?)
         });
+        let value = match fd.encoding {
+            Some(BoolEncoding::YesNo) => quote!(&#private::YesNo(&self.#id)),
+            Some(BoolEncoding::OneZero) => quote!(&#private::OneZero(&self.#id)),
+            _ => quote!(&self.#id),
+        };
         entries.push(if fd.optional {
-            quote!(if self.#id.is_some() { #map.serialize_entry(#wire, &self.#id)?; })
+            quote!(if self.#id.is_some() { #map.serialize_entry(#wire, #value)?; })
         } else {
-            quote!(#map.serialize_entry(#wire, &self.#id)?;)
+            quote!(#map.serialize_entry(#wire, #value)?;)
         });
         wire_names.push(wire);
     }
@@ -233,6 +238,18 @@ fn serde_expand(decl: &ObjectDecl) -> TokenStream {
                     args.push(quote!(
                         skip_serializing_if = "::core::option::Option::is_none"
                     ));
+                }
+                let written = match decl.encoding {
+                    Some(BoolEncoding::YesNo) => Some("yes_no"),
+                    Some(BoolEncoding::OneZero) => Some("one_zero"),
+                    _ => None,
+                };
+                if let Some(function) = written.filter(|_| !has("serialize_with") && !has("with")) {
+                    let path = LitStr::new(
+                        &format!("{}::__private::{function}", util::path_string(rt)),
+                        field.ty.span(),
+                    );
+                    args.push(quote!(serialize_with = #path));
                 }
                 if !decl.strict && !decl.flatten {
                     // Spanned on the type: "`T: Lenient` is not satisfied" lands on the field.

@@ -2,6 +2,8 @@
 
 use syn::{Ident, Item, LitStr, Path};
 
+use crate::util::BoolEncoding;
+
 /// A checked object declaration.
 pub(crate) struct ObjectDecl {
     /// The user's struct or enum, without the `#[b24(...)]` helper attributes.
@@ -49,6 +51,9 @@ pub(crate) struct FieldDecl {
     pub(crate) flatten: bool,
     /// The field is an `Option`: missing → `None`, `None` is not written.
     pub(crate) optional: bool,
+    /// `#[b24(yn)]` / `#[b24(int_bool)]`: a `bool` written as `"Y"`/`"N"` or `1`/`0` (read
+    /// leniently either way).
+    pub(crate) encoding: Option<BoolEncoding>,
     /// serde attributes the user wrote on the field, which are not repeated.
     pub(crate) user_serde: Vec<String>,
 }

@@ -7,7 +7,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Attribute, Fields, Ident, Item, LitStr, Path, Token};
 
 use super::model::{Alternative, FieldDecl, ObjectDecl, Shape, VariantDecl};
-use crate::util::{self, Errors, Key};
+use crate::util::{self, BoolEncoding, Errors, Key};
 
 /// The arguments.
 const ARGS: &[&str] = &["rename_all", "crate", "one_of"];
@@ -25,7 +25,7 @@ const RENAME_RULES: &[&str] = &[
 ];
 
 /// The field attributes.
-const FIELD_ATTRS: &[&str] = &["rename", "strict", "default", "flatten"];
+const FIELD_ATTRS: &[&str] = &["rename", "strict", "default", "flatten", "yn", "int_bool"];
 
 /// The variant attributes.
 const VARIANT_ATTRS: &[&str] = &["rename", "other"];
@@ -339,6 +339,8 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
     {
         decl.strict = true;
     }
+    let mut encoding: Option<String> = None;
+    let mut encoding_at: Option<Ident> = None;
     each_b24(
         &field.attrs,
         FIELD_ATTRS,
@@ -358,13 +360,33 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
                     flag(key, ident, input, errors);
                     decl.flatten = true;
                 }
+                "yn" | "int_bool" => {
+                    flag(key, ident, input, errors);
+                    let this = if key == "yn" {
+                        BoolEncoding::YesNo
+                    } else {
+                        BoolEncoding::OneZero
+                    };
+                    match (&encoding, decl.encoding) {
+                        (Some(first), Some(_)) if first == key => {
+                            errors.spanned(ident, format!("`{key}` is given twice: keep one"));
+                        }
+                        (Some(first), Some(_)) => errors.spanned(
+                            ident,
+                            format!(
+                                "`{first}` and `{key}` are two encodings of a boolean (\"Y\"/\"N\" and 1/0): choose one"
+                            ),
+                        ),
+                        _ => {
+                            encoding = Some(key.to_owned());
+                            decl.encoding = Some(this);
+                            encoding_at = Some(ident.clone());
+                        }
+                    }
+                }
                 _ => {
                     let mut message = util::unknown("field attribute", key, FIELD_ATTRS);
-                    if matches!(key, "yn" | "int_bool") {
-                        message.push_str(&format!(
-                        " (`{key}` belongs to `#[b24_method]` parameters; responses accept \"Y\"/\"N\" and 1/0 for any `bool`)"
-                    ));
-                    } else if key == "other" {
+                    if key == "other" {
                         message.push_str(" (`other` belongs to enum variants)");
                     }
                     errors.spanned(ident, message);
@@ -374,6 +396,30 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
             Ok(())
         },
     );
+    if let (Some(kind), Some(at)) = (decl.encoding, &encoding_at) {
+        let ty = &field.ty;
+        let is_bool = util::is_bool(ty) || util::option_inner(ty).is_some_and(util::is_bool);
+        if !is_bool {
+            let how = if kind == BoolEncoding::YesNo {
+                "\"Y\"/\"N\""
+            } else {
+                "1/0"
+            };
+            errors.spanned(
+                ty,
+                format!(
+                    "`{at}` writes a boolean as {how}, so the field must be `bool` or `Option<bool>`, not `{}`",
+                    util::tokens_text(&ty.to_token_stream())
+                ),
+            );
+        }
+        if decl.flatten {
+            errors.spanned(
+                at,
+                format!("a `flatten` field has no value of its own: remove `{at}`"),
+            );
+        }
+    }
     if decl.flatten {
         if let Some(rename) = &decl.rename {
             errors.spanned(

@@ -112,10 +112,33 @@ fn mistakes() {
         quote!(
             struct S {
                 #[b24(yn)]
+                a: i64,
+            }
+        ),
+        &[
+            "`yn` writes a boolean as \"Y\"/\"N\"",
+            "`bool` or `Option<bool>`, not `i64`",
+        ],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(yn, int_bool)]
                 a: bool,
             }
         ),
-        &["unknown field attribute `yn`", "belongs to `#[b24_method]`"],
+        &["`yn` and `int_bool` are two encodings of a boolean"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(yn = true)]
+                a: bool,
+            }
+        ),
+        &["`yn` is a flag: write `#[b24(yn)]`"],
     );
     error(
         quote!(),
@@ -330,7 +353,7 @@ fn fallback_has_stubs() {
         quote!(),
         quote!(
             struct S {
-                #[b24(yn)]
+                #[b24(strikt)]
                 #[serde(alias = "x")]
                 a: bool,
             }
@@ -460,5 +483,43 @@ fn one_of_enums() {
             }
         ),
         &["unknown attribute of a `one_of` variant `other`"],
+    );
+}
+
+#[test]
+fn flags_are_written_as_declared() {
+    let own = b24_object(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(yn)]
+                a: bool,
+                #[b24(int_bool)]
+                b: Option<bool>,
+                c: bool,
+            }
+        ),
+    )
+    .to_string();
+    assert!(own.contains("YesNo (& self . a)"), "{own}");
+    assert!(own.contains("OneZero (& self . b)"), "{own}");
+    assert!(
+        own.contains("serialize_entry (\"c\" , & self . c)"),
+        "{own}"
+    );
+    let derived = b24_object(
+        quote!(),
+        quote!(
+            struct S {
+                #[b24(yn)]
+                #[serde(alias = "x")]
+                a: bool,
+            }
+        ),
+    )
+    .to_string();
+    assert!(
+        derived.contains("serialize_with = \"::b24::__private::yes_no\""),
+        "{derived}"
     );
 }

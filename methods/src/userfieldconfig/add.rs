@@ -47,17 +47,19 @@ pub struct AddField {
     /// Sort index. Default is `100`
     pub sort: Option<i64>,
     /// Whether the field is multiple. Possible values: `Y` or `N`. Default is `N`
+    #[b24(yn)]
     pub multiple: Option<bool>,
     /// Whether the field is mandatory. Possible values: `Y` or `N`. Default is `N`
+    #[b24(yn)]
     pub mandatory: Option<bool>,
     /// Whether to show the field in the filter. Possible values: `Y` or `N`. Default is `N`
-    #[b24(rename = "showFilter")]
+    #[b24(rename = "showFilter", yn)]
     pub show_filter: Option<bool>,
     /// Whether to allow editing the value in the list. Possible values: `Y` or `N`
-    #[b24(rename = "editInList")]
+    #[b24(rename = "editInList", yn)]
     pub edit_in_list: Option<bool>,
     /// Whether the field values participate in the search. Possible values: `Y` or `N`
-    #[b24(rename = "isSearchable")]
+    #[b24(rename = "isSearchable", yn)]
     pub is_searchable: Option<bool>,
     /// Additional field settings. The set of keys depends on `userTypeId` (detailed description)
     pub settings: Option<AddFieldSettings>,
@@ -117,6 +119,7 @@ pub struct AddFieldEnum {
     /// Value of the list option
     pub value: Option<String>,
     /// Default value flag (`Y`/`N`)
+    #[b24(yn)]
     pub def: Option<bool>,
     /// Sort index of the option
     pub sort: Option<i64>,

@@ -37,12 +37,13 @@ pub struct UpdateField {
     /// Sort index
     pub sort: Option<i64>,
     /// Mandatory field flag (`Y`/`N`)
+    #[b24(yn)]
     pub mandatory: Option<bool>,
     /// Show field in filter flag (`Y`/`N`)
-    #[b24(rename = "showFilter")]
+    #[b24(rename = "showFilter", yn)]
     pub show_filter: Option<bool>,
     /// Field participation in search flag (`Y`/`N`)
-    #[b24(rename = "isSearchable")]
+    #[b24(rename = "isSearchable", yn)]
     pub is_searchable: Option<bool>,
     /// Labels in the edit form by languages
     ///
@@ -85,6 +86,7 @@ pub struct UpdateFieldEnum {
     /// Value of the option
     pub value: Option<String>,
     /// Default value flag (`Y`/`N`)
+    #[b24(yn)]
     pub def: Option<bool>,
     /// Sort index
     pub sort: Option<i64>,
@@ -92,5 +94,6 @@ pub struct UpdateFieldEnum {
     #[b24(rename = "xmlId")]
     pub xml_id: Option<String>,
     /// Flag for deleting the existing option (`Y`/`N`)
+    #[b24(yn)]
     pub del: Option<bool>,
 }

@@ -193,10 +193,14 @@ pub fn encode<M: b24::exports::serde::Serialize>(request: &M) -> Result<Value, S
 }
 
 /// A value compared as parameters: scalars as their text (the wire is form-like: `5` and `"5"`
-/// are the same parameter), `null`s left out.
+/// are the same parameter; a float that is a whole number, `2000.0`, is the number `2000`, as
+/// the portal reads it), `null`s left out.
 fn normalize(v: &Value) -> Value {
     match v {
-        Value::Number(n) => Value::String(n.to_string()),
+        Value::Number(n) => Value::String(match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => format!("{f:.0}"),
+            _ => n.to_string(),
+        }),
         Value::Bool(b) => Value::String(b.to_string()),
         Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
         Value::Object(m) => Value::Object(

@@ -114,10 +114,10 @@ pub struct ActivityAddProperties {
     #[b24(rename = "Options")]
     pub options: Option<Vec<crate::exports::serde_json::Value>>,
     /// Parameter requirement. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Required")]
+    #[b24(rename = "Required", yn)]
     pub required: Option<bool>,
     /// Parameter multiplicity. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "Multiple")]
+    #[b24(rename = "Multiple", yn)]
     pub multiple: Option<bool>,
     /// Default value of the parameter
     ///

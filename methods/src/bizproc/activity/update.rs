@@ -43,7 +43,7 @@ pub struct ActivityUpdateFields {
     pub auth_user_id: Option<i64>,
     /// Should the action wait for a response from the application. Possible values: - `Y` — yes -
     /// `N` — no
-    #[b24(rename = "USE_SUBSCRIPTION")]
+    #[b24(rename = "USE_SUBSCRIPTION", yn)]
     pub use_subscription: Option<bool>,
     /// Name of the action. Can be a string or an associative array of localized strings like: `js
     /// 'NAME': { 'de': 'Aktionsname', 'en': 'action name', ... }, `
@@ -94,7 +94,7 @@ pub struct ActivityUpdateFields {
     pub filter: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Allows opening additional settings for the action in the application slider. Possible values: -
     /// `Y` — yes - `N` — no
-    #[b24(rename = "USE_PLACEMENT")]
+    #[b24(rename = "USE_PLACEMENT", yn)]
     pub use_placement: Option<bool>,
     /// URL of the placement handler on the application side
     #[b24(rename = "PLACEMENT_HANDLER")]

@@ -54,6 +54,6 @@ pub struct CategoryAddFields {
     /// the old default direction will cease to be the default direction, - when changing the default
     /// direction, it cannot be made a non-default direction, - when changing a non-default direction
     /// and passing it the flag `isDefault: "Y"`, the old …
-    #[b24(rename = "isDefault")]
+    #[b24(rename = "isDefault", yn)]
     pub is_default: Option<bool>,
 }

@@ -52,6 +52,6 @@ pub struct CategoryUpdateFields {
     /// `N` — no Defaults to `N` In deals, the `isDefault` field is not available for modification.
     /// You can find out if the field is immutable using the `crm.category.fields` method. Immutable
     /// fields have the property `isReadonly = true`
-    #[b24(rename = "isDefault")]
+    #[b24(rename = "isDefault", yn)]
     pub is_default: Option<bool>,
 }

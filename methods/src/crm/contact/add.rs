@@ -81,11 +81,11 @@ pub struct ContactAddFields {
     pub comments: Option<String>,
     /// Is it available to everyone? Possible values: - `Y` — yes - `N` — no Default is `Y`. The
     /// default value can be changed in the CRM settings
-    #[b24(rename = "OPENED")]
+    #[b24(rename = "OPENED", yn)]
     pub opened: Option<bool>,
     /// Is the contact included in the export? Possible values: - `Y` — yes - `N` — no Default is
     /// `Y`
-    #[b24(rename = "EXPORT")]
+    #[b24(rename = "EXPORT", yn)]
     pub export: Option<bool>,
     /// Identifier of the user responsible for the item. Default — the identifier of the user
     /// calling the method
@@ -168,10 +168,10 @@ pub struct ContactAddFields {
 pub struct ContactAddParams {
     /// Should the event of adding a contact be registered in the live feed? Possible values: - `Y`
     /// — yes - `N` — no Default is `N`
-    #[b24(rename = "REGISTER_SONET_EVENT")]
+    #[b24(rename = "REGISTER_SONET_EVENT", yn)]
     pub register_sonet_event: Option<bool>,
     /// Is import mode enabled? Possible values: - `Y` — yes To pass the value `No`, you must
     /// either not pass the parameter at all or pass the value `0`, `''` Default is `No`
-    #[b24(rename = "IMPORT")]
+    #[b24(rename = "IMPORT", yn)]
     pub import: Option<bool>,
 }

@@ -80,10 +80,10 @@ pub struct ContactUpdateFields {
     #[b24(rename = "COMMENTS")]
     pub comments: Option<String>,
     /// Is it available to everyone? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "OPENED")]
+    #[b24(rename = "OPENED", yn)]
     pub opened: Option<bool>,
     /// Is the contact participating in the export? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "EXPORT")]
+    #[b24(rename = "EXPORT", yn)]
     pub export: Option<bool>,
     /// Identifier of the user responsible for the item
     #[b24(rename = "ASSIGNED_BY_ID")]

@@ -177,6 +177,6 @@ pub struct DealAddFields {
 pub struct DealAddParams {
     /// Should the event of adding a deal be registered in the activity stream? Possible values: -
     /// `Y` — yes - `N` — no By default `Y`
-    #[b24(rename = "REGISTER_SONET_EVENT")]
+    #[b24(rename = "REGISTER_SONET_EVENT", yn)]
     pub register_sonet_event: Option<bool>,
 }

@@ -171,9 +171,9 @@ pub struct DealUpdateFields {
 pub struct DealUpdateParams {
     /// Should the event of the deal change be registered in the live feed? Possible values: - `Y`
     /// — yes - `N` — no
-    #[b24(rename = "REGISTER_SONET_EVENT")]
+    #[b24(rename = "REGISTER_SONET_EVENT", yn)]
     pub register_sonet_event: Option<bool>,
     /// Should a record be created in the history? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "REGISTER_HISTORY_EVENT")]
+    #[b24(rename = "REGISTER_HISTORY_EVENT", yn)]
     pub register_history_event: Option<bool>,
 }

@@ -97,12 +97,13 @@ pub struct ItemAddFields {
     pub currency_id: Option<String>,
     /// Amount calculation mode. Possible values: - `Y` — manual - `N` — automatic Default —
     /// `N`
-    #[b24(rename = "isManualOpportunity")]
+    #[b24(rename = "isManualOpportunity", yn)]
     pub is_manual_opportunity: Option<bool>,
     /// Amount. Default — `null`
     pub opportunity: Option<f64>,
     /// Whether the item is available to everyone. Possible values: - `Y` — yes - `N` — no
     /// Default — `Y`. The default value can be changed in the CRM settings
+    #[b24(yn)]
     pub opened: Option<bool>,
     /// Comment. Default — `null`
     pub comments: Option<String>,

@@ -101,12 +101,13 @@ pub struct ItemImportFields {
     pub currency_id: Option<String>,
     /// Calculation mode for the amount. Possible values: - `Y` — manual - `N` — automatic By
     /// default — `N`
-    #[b24(rename = "isManualOpportunity")]
+    #[b24(rename = "isManualOpportunity", yn)]
     pub is_manual_opportunity: Option<bool>,
     /// Amount. By default — `null`
     pub opportunity: Option<f64>,
     /// Is the element available to everyone? Possible values: - `Y` — yes - `N` — no By default
     /// — `Y`. The default value can be changed in the CRM settings
+    #[b24(yn)]
     pub opened: Option<bool>,
     /// Comment. By default — `null`
     pub comments: Option<String>,

@@ -98,6 +98,6 @@ pub struct QuoteAddFields {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QuoteAddParams {
     /// Import mode. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IMPORT")]
+    #[b24(rename = "IMPORT", yn)]
     pub import: Option<bool>,
 }

@@ -108,6 +108,6 @@ pub struct QuoteUpdateFields {
 pub struct QuoteUpdateParams {
     /// Should a record be created in the change history? Possible values: - `Y` — yes - `N` — no
     /// Default — `Y`
-    #[b24(rename = "REGISTER_HISTORY_EVENT")]
+    #[b24(rename = "REGISTER_HISTORY_EVENT", yn)]
     pub register_history_event: Option<bool>,
 }

@@ -45,50 +45,50 @@ pub struct TypeAddFields {
     /// An object containing links to other CRM entities. The structure is described below
     pub relations: Option<TypeAddFieldsRelations>,
     /// Is the use of the SPA in the user field enabled
-    #[b24(rename = "isUseInUserfieldEnabled")]
+    #[b24(rename = "isUseInUserfieldEnabled", yn)]
     pub is_use_in_userfield_enabled: Option<bool>,
     /// A set of user fields in which this SPA should be displayed. The structure is described below
     #[b24(rename = "linkedUserFields")]
     pub linked_user_fields: Option<TypeAddFieldsLinkedUserFields>,
     /// Are Automation rules and triggers enabled
-    #[b24(rename = "isAutomationEnabled")]
+    #[b24(rename = "isAutomationEnabled", yn)]
     pub is_automation_enabled: Option<bool>,
     /// Are the Start Date and End Date fields enabled
-    #[b24(rename = "isBeginCloseDatesEnabled")]
+    #[b24(rename = "isBeginCloseDatesEnabled", yn)]
     pub is_begin_close_dates_enabled: Option<bool>,
     /// Is the business process designer enabled
-    #[b24(rename = "isBizProcEnabled")]
+    #[b24(rename = "isBizProcEnabled", yn)]
     pub is_biz_proc_enabled: Option<bool>,
     /// Are custom sales funnels and tunnels enabled
-    #[b24(rename = "isCategoriesEnabled")]
+    #[b24(rename = "isCategoriesEnabled", yn)]
     pub is_categories_enabled: Option<bool>,
     /// Is the Client field enabled. When this option is enabled, the SPA has a preset binding to
     /// Contacts and Companies
-    #[b24(rename = "isClientEnabled")]
+    #[b24(rename = "isClientEnabled", yn)]
     pub is_client_enabled: Option<bool>,
     /// Is document printing enabled
-    #[b24(rename = "isDocumentsEnabled")]
+    #[b24(rename = "isDocumentsEnabled", yn)]
     pub is_documents_enabled: Option<bool>,
     /// Is the binding of catalog products enabled
-    #[b24(rename = "isLinkWithProductsEnabled")]
+    #[b24(rename = "isLinkWithProductsEnabled", yn)]
     pub is_link_with_products_enabled: Option<bool>,
     /// Is the Your Company Details field enabled
-    #[b24(rename = "isMycompanyEnabled")]
+    #[b24(rename = "isMycompanyEnabled", yn)]
     pub is_mycompany_enabled: Option<bool>,
     /// Is the Observers field enabled
-    #[b24(rename = "isObserversEnabled")]
+    #[b24(rename = "isObserversEnabled", yn)]
     pub is_observers_enabled: Option<bool>,
     /// Is the use of the recycle bin enabled
-    #[b24(rename = "isRecyclebinEnabled")]
+    #[b24(rename = "isRecyclebinEnabled", yn)]
     pub is_recyclebin_enabled: Option<bool>,
     /// Should new funnels be available to everyone
-    #[b24(rename = "isSetOpenPermissions")]
+    #[b24(rename = "isSetOpenPermissions", yn)]
     pub is_set_open_permissions: Option<bool>,
     /// Are the Source and Additional Information about Source fields enabled
-    #[b24(rename = "isSourceEnabled")]
+    #[b24(rename = "isSourceEnabled", yn)]
     pub is_source_enabled: Option<bool>,
     /// Is the use of custom stages and kanban enabled
-    #[b24(rename = "isStagesEnabled")]
+    #[b24(rename = "isStagesEnabled", yn)]
     pub is_stages_enabled: Option<bool>,
     /// Is the SPA external to the CRM (linked to a digital workplace) This parameter is deprecated.
     /// For working with digital workplaces, use the methods `crm.automatedsolution.*`
@@ -147,7 +147,7 @@ pub struct TypeAddFieldsRelationsParent {
     pub entity_type_id: Option<i64>,
     /// Should the linked element be added to the card. Values `Y` and `N` do not work. You must pass
     /// `"true"` or `"false"`
-    #[b24(rename = "isChildrenListEnabled")]
+    #[b24(rename = "isChildrenListEnabled", yn)]
     pub is_children_list_enabled: Option<bool>,
 }
 

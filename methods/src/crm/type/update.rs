@@ -40,17 +40,17 @@ pub struct TypeUpdateFields {
     /// `type.relations`
     pub relations: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Is the use of the SPA in the user field enabled
-    #[b24(rename = "isUseInUserfieldEnabled")]
+    #[b24(rename = "isUseInUserfieldEnabled", yn)]
     pub is_use_in_userfield_enabled: Option<bool>,
     /// A set of user fields in which this SPA should be displayed. The structure is described by the
     /// object `type.linkedUserFields`
     #[b24(rename = "linkedUserFields")]
     pub linked_user_fields: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Are automation rules and triggers enabled
-    #[b24(rename = "isAutomationEnabled")]
+    #[b24(rename = "isAutomationEnabled", yn)]
     pub is_automation_enabled: Option<bool>,
     /// Are the Start Date and End Date fields enabled
-    #[b24(rename = "isBeginCloseDatesEnabled")]
+    #[b24(rename = "isBeginCloseDatesEnabled", yn)]
     pub is_begin_close_dates_enabled: Option<bool>,
     /// Is the use of the business process designer enabled
     #[b24(rename = "isBizProcEnabled")]
@@ -60,7 +60,7 @@ pub struct TypeUpdateFields {
     pub is_categories_enabled: Option<bool>,
     /// Is the Client field enabled. When this option is enabled, the SPA has a preset link to
     /// Contacts and Companies
-    #[b24(rename = "isClientEnabled")]
+    #[b24(rename = "isClientEnabled", yn)]
     pub is_client_enabled: Option<bool>,
     /// Is document printing enabled
     #[b24(rename = "isDocumentsEnabled")]
@@ -72,7 +72,7 @@ pub struct TypeUpdateFields {
     #[b24(rename = "isMycompanyEnabled")]
     pub is_mycompany_enabled: Option<bool>,
     /// Is the Observers field enabled
-    #[b24(rename = "isObserversEnabled")]
+    #[b24(rename = "isObserversEnabled", yn)]
     pub is_observers_enabled: Option<bool>,
     /// Is the use of the recycle bin enabled
     #[b24(rename = "isRecyclebinEnabled")]
@@ -81,10 +81,10 @@ pub struct TypeUpdateFields {
     #[b24(rename = "isSetOpenPermissions")]
     pub is_set_open_permissions: Option<bool>,
     /// Are the Source and Additional Information about Source fields enabled
-    #[b24(rename = "isSourceEnabled")]
+    #[b24(rename = "isSourceEnabled", yn)]
     pub is_source_enabled: Option<bool>,
     /// Is the use of custom stages and Kanban enabled
-    #[b24(rename = "isStagesEnabled")]
+    #[b24(rename = "isStagesEnabled", yn)]
     pub is_stages_enabled: Option<bool>,
     /// Is the SPA external to the CRM (linked to a digital workplace) This parameter is deprecated.
     /// For working with digital workplaces, use the methods `crm.automatedsolution.*`

@@ -94,7 +94,7 @@ pub struct NumeratorAddFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGe
     pub timezone: Option<String>,
     /// Direct numbering flag. Possible values: - `0` — disabled - `1` — enabled Default is `0`.
     /// In the method response, the value is returned as `true` | `false`
-    #[b24(rename = "isDirectNumeration")]
+    #[b24(rename = "isDirectNumeration", int_bool)]
     pub is_direct_numeration: Option<bool>,
 }
 

@@ -39,11 +39,11 @@ pub struct ChecklistitemAddFields {
     pub sort_index: Option<i64>,
     /// Status of the item. Possible values: - `Y` — completed - `N` — not completed Default is
     /// `N`
-    #[b24(rename = "IS_COMPLETE")]
+    #[b24(rename = "IS_COMPLETE", yn)]
     pub is_complete: Option<bool>,
     /// Mark indicating that the item is important. Possible values: - `Y` — important - `N` —
     /// normal
-    #[b24(rename = "IS_IMPORTANT")]
+    #[b24(rename = "IS_IMPORTANT", yn)]
     pub is_important: Option<bool>,
     /// Object describing the participants of the checklist item. Key — user identifier, value —
     /// object with the participant type parameter `TYPE`. Possible participant type values: -

@@ -49,22 +49,22 @@ pub struct UserfieldAddFields {
     #[b24(rename = "SORT")]
     pub sort: Option<i64>,
     /// Whether the field is multiple. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MULTIPLE")]
+    #[b24(rename = "MULTIPLE", yn)]
     pub multiple: Option<bool>,
     /// Whether the custom field is required. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MANDATORY")]
+    #[b24(rename = "MANDATORY", yn)]
     pub mandatory: Option<bool>,
     /// Whether to show the field in the list filter. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_FILTER")]
+    #[b24(rename = "SHOW_FILTER", yn)]
     pub show_filter: Option<bool>,
     /// Whether to show the field in the list. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_IN_LIST")]
+    #[b24(rename = "SHOW_IN_LIST", yn)]
     pub show_in_list: Option<bool>,
     /// Whether to edit the field in the list. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "EDIT_IN_LIST")]
+    #[b24(rename = "EDIT_IN_LIST", yn)]
     pub edit_in_list: Option<bool>,
     /// Whether the field is included in search. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_SEARCHABLE")]
+    #[b24(rename = "IS_SEARCHABLE", yn)]
     pub is_searchable: Option<bool>,
     /// An object in `{"field_1": "value_1", ... "field_N": "value_N"}` format to pass additional
     /// custom field settings. Settings are described below

@@ -76,7 +76,7 @@ pub struct ActivityConfigurableAddFields {
     pub ping_offsets: Option<Vec<crate::exports::serde_json::Value>>,
     /// Flag indicating whether the activity was created from an incoming channel. You can use `Y/N`,
     /// `1/0`, `true/false` to set the value
-    #[b24(rename = "isIncomingChannel")]
+    #[b24(rename = "isIncomingChannel", yn)]
     pub is_incoming_channel: Option<bool>,
     /// Responsible person for the activity
     #[b24(rename = "responsibleId")]

@@ -93,13 +93,13 @@ pub struct CompanyUserfieldAddFields {
     pub help_message: Option<crate::exports::serde_json::Value>,
     /// Is the field multiple. Possible values: - `Y` — yes - `N` — no Fields of type `boolean`
     /// cannot be multiple. By default, `N`
-    #[b24(rename = "MULTIPLE")]
+    #[b24(rename = "MULTIPLE", yn)]
     pub multiple: Option<bool>,
     /// Is the field mandatory. Possible values: - `Y` — yes - `N` — no By default, `N`
-    #[b24(rename = "MANDATORY")]
+    #[b24(rename = "MANDATORY", yn)]
     pub mandatory: Option<bool>,
     /// Show the field in the filter. Possible values: - `Y` — yes - `N` — no By default, `N`
-    #[b24(rename = "SHOW_FILTER")]
+    #[b24(rename = "SHOW_FILTER", yn)]
     pub show_filter: Option<bool>,
     /// Additional field parameters. Each `USER_TYPE_ID` field type has its own set of available
     /// settings, described below
@@ -114,15 +114,15 @@ pub struct CompanyUserfieldAddFields {
     pub sort: Option<i64>,
     /// Show the custom field in the list. This parameter does not affect anything within `crm`.
     /// Possible values: - `Y` — yes - `N` — no By default `N`
-    #[b24(rename = "SHOW_IN_LIST")]
+    #[b24(rename = "SHOW_IN_LIST", yn)]
     pub show_in_list: Option<bool>,
     /// Allow user editing. Possible values: - `Y` — yes - `N` — no By default `Y`. The value `N`
     /// is not supported by all field types within `crm`
-    #[b24(rename = "EDIT_IN_LIST")]
+    #[b24(rename = "EDIT_IN_LIST", yn)]
     pub edit_in_list: Option<bool>,
     /// Are the field values included in the search. This parameter does not affect anything within
     /// `crm`. Possible values: - `Y` — yes - `N` — no By default `N`
-    #[b24(rename = "IS_SEARCHABLE")]
+    #[b24(rename = "IS_SEARCHABLE", yn)]
     pub is_searchable: Option<bool>,
 }
 
@@ -153,7 +153,7 @@ pub struct CompanyUserfieldAddFieldsList {
     /// Is the list item the default value. Possible values: - `Y` — yes - `N` — no For a
     /// multiple field, multiple `DEF = Y` are allowed. For a non-multiple field, the first provided
     /// list item with `DEF = Y` will be considered default. By default `N`
-    #[b24(rename = "DEF")]
+    #[b24(rename = "DEF", yn)]
     pub def: Option<bool>,
     /// External code of the value. Must be unique within the list items of the custom field
     #[b24(rename = "XML_ID")]

@@ -42,10 +42,10 @@ pub struct CompanyUserfieldUpdate {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompanyUserfieldUpdateFields {
     /// Is the field mandatory? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MANDATORY")]
+    #[b24(rename = "MANDATORY", yn)]
     pub mandatory: Option<bool>,
     /// Should the field be shown in the filter? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_FILTER")]
+    #[b24(rename = "SHOW_FILTER", yn)]
     pub show_filter: Option<bool>,
     /// External code
     #[b24(rename = "XML_ID")]
@@ -62,15 +62,15 @@ pub struct CompanyUserfieldUpdateFields {
     pub sort: Option<i64>,
     /// Should the user field be shown in the list? This parameter does not affect anything within
     /// `crm`. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_IN_LIST")]
+    #[b24(rename = "SHOW_IN_LIST", yn)]
     pub show_in_list: Option<bool>,
     /// Allow user editing? Possible values: - `Y` — yes - `N` — no The value `N` is not
     /// supported by all field types within `crm`
-    #[b24(rename = "EDIT_IN_LIST")]
+    #[b24(rename = "EDIT_IN_LIST", yn)]
     pub edit_in_list: Option<bool>,
     /// Are the field values searchable? This parameter does not affect anything within `crm`.
     /// Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_SEARCHABLE")]
+    #[b24(rename = "IS_SEARCHABLE", yn)]
     pub is_searchable: Option<bool>,
     /// Filter label in the list. When a string is passed, it is set for each language. For languages
     /// where no value is explicitly specified, `''` will be recorded. The field completely

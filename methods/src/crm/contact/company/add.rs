@@ -43,7 +43,7 @@ pub struct ContactCompanyAddFields {
     /// Indicates whether the link is primary. Possible values: - `Y` — yes - `N` — no For the
     /// first added element, `IS_PRIMARY` is `Y` by default. Passing `IS_PRIMARY = Y` for a new and
     /// not first link overrides the existing primary link
-    #[b24(rename = "IS_PRIMARY")]
+    #[b24(rename = "IS_PRIMARY", yn)]
     pub is_primary: Option<bool>,
     /// Sort index. By default, `i + 10`, where `i` is the maximum sort index of existing links for
     /// the current contact or `0` if there are none

@@ -40,10 +40,10 @@ pub struct ContactUserfieldUpdate {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContactUserfieldUpdateFields {
     /// Is the field mandatory? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "MANDATORY")]
+    #[b24(rename = "MANDATORY", yn)]
     pub mandatory: Option<bool>,
     /// Should the field be shown in the filter? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_FILTER")]
+    #[b24(rename = "SHOW_FILTER", yn)]
     pub show_filter: Option<bool>,
     /// External code
     #[b24(rename = "XML_ID")]
@@ -61,14 +61,14 @@ pub struct ContactUserfieldUpdateFields {
     pub sort: Option<i64>,
     /// Should the user field be shown in the list? This parameter does not affect anything within
     /// `crm`. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "SHOW_IN_LIST")]
+    #[b24(rename = "SHOW_IN_LIST", yn)]
     pub show_in_list: Option<bool>,
     /// Allow user editing? Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "EDIT_IN_LIST")]
+    #[b24(rename = "EDIT_IN_LIST", yn)]
     pub edit_in_list: Option<bool>,
     /// Are the field values searchable? This parameter does not affect anything within `crm`.
     /// Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "IS_SEARCHABLE")]
+    #[b24(rename = "IS_SEARCHABLE", yn)]
     pub is_searchable: Option<bool>,
     /// Filter label in the list. When a string is passed, it is set for each language. For languages
     /// where no value is explicitly specified, `''` will be recorded. The field completely
@@ -125,7 +125,7 @@ pub struct ContactUserfieldUpdateFieldsList {
     pub id: Option<String>,
     /// Flag necessary for deleting a list item. Makes sense only when passing `ID`. Possible values:
     /// `Y` — delete `N` — do not delete Default is `N`
-    #[b24(rename = "DEL")]
+    #[b24(rename = "DEL", yn)]
     pub del: Option<bool>,
     /// Value of the list element
     #[b24(rename = "VALUE")]
@@ -136,7 +136,7 @@ pub struct ContactUserfieldUpdateFieldsList {
     /// Is the list item the default value? Possible values: - `Y` — yes - `N` — no For a
     /// multiple field, multiple `DEF = Y` is allowed. For a non-multiple field, the first passed
     /// list item with `DEF = Y` will be considered the default value
-    #[b24(rename = "DEF")]
+    #[b24(rename = "DEF", yn)]
     pub def: Option<bool>,
     /// External code of the value. Must be unique within the elements of the user field list
     #[b24(rename = "XML_ID")]

@@ -52,11 +52,11 @@ pub struct TemplateChecklistUpdateFields {
     #[b24(rename = "SORT_INDEX")]
     pub sort_index: Option<i64>,
     /// Completion status of the item. Possible values: - `Y` — completed - `N` — not completed
-    #[b24(rename = "IS_COMPLETE")]
+    #[b24(rename = "IS_COMPLETE", yn)]
     pub is_complete: Option<bool>,
     /// Mark indicating that the item is important. Possible values: - `Y` — important - `N` —
     /// ordinary
-    #[b24(rename = "IS_IMPORTANT")]
+    #[b24(rename = "IS_IMPORTANT", yn)]
     pub is_important: Option<bool>,
     /// Object describing the participants of the checklist item. Key — user identifier, value —
     /// object with the participant type parameter `TYPE`. Possible participant type values: -
