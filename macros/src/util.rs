@@ -682,3 +682,23 @@ pub(crate) enum BoolEncoding {
     /// `1`/`0` (`#[b24(int_bool)]`).
     OneZero,
 }
+
+/// A `yn` / `int_bool` flag (`flag`, of encoding `kind`) on a field of type `ty`: an error on the
+/// type unless it is `bool` or `Option<bool>`.
+pub(crate) fn check_bool_type(ty: &Type, kind: BoolEncoding, flag: &Ident, errors: &mut Errors) {
+    if is_bool(ty) || option_inner(ty).is_some_and(is_bool) {
+        return;
+    }
+    let how = if kind == BoolEncoding::YesNo {
+        "\"Y\"/\"N\""
+    } else {
+        "1/0"
+    };
+    errors.spanned(
+        ty,
+        format!(
+            "`{flag}` writes a boolean as {how}, so the field must be `bool` or `Option<bool>`, not `{}`",
+            tokens_text(&ty.to_token_stream())
+        ),
+    );
+}

@@ -646,23 +646,7 @@ fn parse_params(item: &ItemStruct, errors: &mut Errors) -> Vec<Param> {
 
         let optional = util::option_inner(&field.ty).cloned();
         if let Some((kind, flag)) = &encoding {
-            let is_bool = util::is_bool(&field.ty) || optional.as_ref().is_some_and(util::is_bool);
-            if !is_bool {
-                let ty = &field.ty;
-                let how = if *kind == BoolEncoding::YesNo {
-                    "\"Y\"/\"N\""
-                } else {
-                    "1/0"
-                };
-                errors.spanned(
-                    ty,
-                    format!(
-                        "`{flag}` writes a boolean as {how}, so the field must be `bool` or `Option<bool>`, \
-                         not `{}`",
-                        util::tokens_text(&ty.to_token_stream())
-                    ),
-                );
-            }
+            util::check_bool_type(&field.ty, *kind, flag, errors);
         }
 
         let (wire, origin) = match &rename {

@@ -397,22 +397,7 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
         },
     );
     if let (Some(kind), Some(at)) = (decl.encoding, &encoding_at) {
-        let ty = &field.ty;
-        let is_bool = util::is_bool(ty) || util::option_inner(ty).is_some_and(util::is_bool);
-        if !is_bool {
-            let how = if kind == BoolEncoding::YesNo {
-                "\"Y\"/\"N\""
-            } else {
-                "1/0"
-            };
-            errors.spanned(
-                ty,
-                format!(
-                    "`{at}` writes a boolean as {how}, so the field must be `bool` or `Option<bool>`, not `{}`",
-                    util::tokens_text(&ty.to_token_stream())
-                ),
-            );
-        }
+        util::check_bool_type(&field.ty, kind, at, errors);
         if decl.flatten {
             errors.spanned(
                 at,
