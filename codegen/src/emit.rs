@@ -625,19 +625,8 @@ fn method_file(
         all_eq &= eq;
         let required = po.required.unwrap_or(f.required);
         all_optional &= !required;
-        let mut text = String::new();
         let description = po.doc.clone().unwrap_or_else(|| bounded(&f.description));
-        doc(&mut text, "    ", &description);
-        if po.ty.is_none() {
-            if let Some(why) = ty.untyped() {
-                doc(
-                    &mut text,
-                    "    ",
-                    &untyped_note(ty.untyped_kind(), why, &f.ty),
-                );
-            }
-        }
-        trim_doc_end(&mut text, "    ");
+        let mut text = field_doc(&description, po.ty.is_none().then_some(&ty), &f.ty);
         let mut attrs: Vec<String> = Vec::new();
         if name.to_shouty_snake_case() != f.name {
             attrs.push(format!("rename = {:?}", f.name));
@@ -897,16 +886,7 @@ fn write_object(
             stats.results_typed += usize::from(!obj.param);
         }
         eq &= ty.is_eq();
-        let mut text = String::new();
-        doc(&mut text, "    ", &bounded(&f.description));
-        if let Some(why) = ty.untyped() {
-            doc(
-                &mut text,
-                "    ",
-                &untyped_note(ty.untyped_kind(), why, &f.ty),
-            );
-        }
-        trim_doc_end(&mut text, "    ");
+        let mut text = field_doc(&bounded(&f.description), Some(&ty), &f.ty);
         let mut attrs: Vec<String> = Vec::new();
         if name != f.name {
             attrs.push(format!("rename = {:?}", f.name));
@@ -930,6 +910,51 @@ fn write_object(
     } else {
         let _ = writeln!(out, "pub struct {} {{\n{fields}}}", obj.name);
     }
+}
+
+/// A field's docs at four spaces: its description, then why its type is untyped when `ty` (if
+/// given) is; `docs_ty` is the type the page gives.
+fn field_doc(description: &str, ty: Option<&Ty>, docs_ty: &str) -> String {
+    let mut text = String::new();
+    doc(&mut text, "    ", description);
+    if let Some((ty, why)) = ty.and_then(|ty| Some((ty, ty.untyped()?))) {
+        doc(
+            &mut text,
+            "    ",
+            &untyped_note(ty.untyped_kind(), why, docs_ty),
+        );
+    }
+    trim_doc_end(&mut text, "    ");
+    text
+}
+
+/// The opening of a generated test over the docs' examples: the header (generated `from`), the
+/// module docs (`docs`, one `//!` line each), `uses`, and the start of `fn list_fn() -> Vec<item>`,
+/// whose docs are `list_doc`.
+pub(crate) fn examples_test_head(
+    from: &str,
+    docs: &str,
+    uses: &str,
+    list_doc: &str,
+    list_fn: &str,
+    item: &str,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{HEADER} from {from}.\n// Do not edit: run `cargo run -p b24-codegen`.\n"
+    );
+    for line in docs.lines() {
+        let _ = writeln!(s, "//! {line}");
+    }
+    s.push_str("\n#![allow(deprecated)]\n\nmod common;\n\n");
+    s.push_str(uses);
+    let _ = write!(
+        s,
+        "/// {list_doc}\n#[rustfmt::skip]\n#[allow(clippy::vec_init_then_push)]\n\
+         fn {list_fn}() -> Vec<{item}> {{\n    let mut list: Vec<{item}> = Vec::new();\n"
+    );
+    s
 }
 
 /// How a boolean parameter is written, from the request examples, then the description.
@@ -1078,21 +1103,15 @@ fn error_args(errors: &[ErrorDoc]) -> Vec<String> {
 /// `methods/tests/schema_examples.rs`: decodes every success example of the schema with the
 /// generated result type of its method.
 fn examples_test(placed: &[Placed<'_>]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{HEADER} from methods/schema/*.json and methods/overrides.toml.\n// Do not edit: run `cargo run -p b24-codegen`.\n"
-    );
-    s.push_str(
-        "//! Every JSON success example of the docs decodes with the generated result type of its\n\
-         //! method. The examples stay data (`methods/schema/*.json`); the failures expected today are\n\
-         //! committed in `methods/tests/schema_examples.expected` so that a regression fails.\n\n\
-         #![allow(deprecated)]\n\n\
-         mod common;\n\n\
-         /// The decoders, by method name and docs path.\n\
-         #[rustfmt::skip]\n\
-         #[allow(clippy::vec_init_then_push)]\n\
-         fn decoders() -> Vec<common::Decoder> {\n    let mut list: Vec<common::Decoder> = Vec::new();\n",
+    let mut s = examples_test_head(
+        "methods/schema/*.json and methods/overrides.toml",
+        "Every JSON success example of the docs decodes with the generated result type of its\n\
+         method. The examples stay data (`methods/schema/*.json`); the failures expected today are\n\
+         committed in `methods/tests/schema_examples.expected` so that a regression fails.",
+        "",
+        "The decoders, by method name and docs path.",
+        "decoders",
+        "common::Decoder",
     );
     for p in placed {
         let module: Vec<String> = p.segments.iter().map(|s| mod_ident(s)).collect();

@@ -17,8 +17,8 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::Value;
 
 use super::{
-    bounded, doc, mod_ident, root_module, shape, trim_doc_end, write_object, Obj, Shapes, Stats,
-    HEADER,
+    bounded, doc, examples_test_head, mod_ident, root_module, shape, trim_doc_end, write_object,
+    Obj, Shapes, Stats, HEADER,
 };
 use crate::schema::{Event, Field, ScopeFile, Skipped};
 
@@ -240,20 +240,14 @@ pub(super) fn event_file(
 /// `methods/tests/event_examples.rs`: decodes the `data` of every event page's examples with
 /// the generated payload type.
 pub(super) fn event_examples_test(events: &[PlacedEvent<'_>]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{HEADER} from methods/schema/*.json.\n// Do not edit: run `cargo run -p b24-codegen`.\n"
-    );
-    s.push_str(
-        "//! The `data` of every JSON example on an event page decodes with the generated payload\n\
-         //! type of its event, and the type's `NAME` is the example's `event`.\n\n\
-         #![allow(deprecated)]\n\n\
-         mod common;\n\n\
-         /// The decoders, by event name and docs path.\n\
-         #[rustfmt::skip]\n\
-         #[allow(clippy::vec_init_then_push)]\n\
-         fn decoders() -> Vec<common::EventDecoder> {\n    let mut list: Vec<common::EventDecoder> = Vec::new();\n",
+    let mut s = examples_test_head(
+        "methods/schema/*.json",
+        "The `data` of every JSON example on an event page decodes with the generated payload\n\
+         type of its event, and the type's `NAME` is the example's `event`.",
+        "",
+        "The decoders, by event name and docs path.",
+        "decoders",
+        "common::EventDecoder",
     );
     for e in events {
         let module: Vec<String> = e.segments.iter().map(|s| mod_ident(s)).collect();

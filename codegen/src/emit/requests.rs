@@ -4,27 +4,20 @@
 
 use std::fmt::Write as _;
 
-use super::{mod_ident, Placed, RequestField, HEADER};
+use super::{examples_test_head, mod_ident, Placed, RequestField};
 
 /// The test file.
 pub(super) fn request_examples_test(placed: &[Placed<'_>], fields: &[Vec<RequestField>]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{HEADER} from methods/schema/*.json and methods/overrides.toml.\n// Do not edit: run `cargo run -p b24-codegen`.\n"
-    );
-    s.push_str(
-        "//! Every request example of the docs (the cURL `-d` bodies, `methods/schema/*.json`) is\n\
-         //! expressible with the generated request: each parameter decodes into its field, and the\n\
-         //! request serializes to the same parameters. The failures expected today are committed in\n\
-         //! `methods/tests/request_examples.expected` so that a regression fails.\n\n\
-         #![allow(deprecated)]\n\n\
-         mod common;\n\n\
-         use common::{field, RequestCase};\n\n\
-         /// The builders, by method name and docs path.\n\
-         #[rustfmt::skip]\n\
-         #[allow(clippy::vec_init_then_push)]\n\
-         fn cases() -> Vec<RequestCase> {\n    let mut list: Vec<RequestCase> = Vec::new();\n",
+    let mut s = examples_test_head(
+        "methods/schema/*.json and methods/overrides.toml",
+        "Every request example of the docs (the cURL `-d` bodies, `methods/schema/*.json`) is\n\
+         expressible with the generated request: each parameter decodes into its field, and the\n\
+         request serializes to the same parameters. The failures expected today are committed in\n\
+         `methods/tests/request_examples.expected` so that a regression fails.",
+        "use common::{field, RequestCase};\n\n",
+        "The builders, by method name and docs path.",
+        "cases",
+        "RequestCase",
     );
     for (p, fields) in placed.iter().zip(fields) {
         if p.method.examples.requests.is_empty() {
