@@ -15,6 +15,9 @@
 //!   or `fields`, or is `search`/`count` (reads).
 //! - List: the last segment is `list`/`getList`, there is a `start` parameter and the result is
 //!   an array: `list(item = Row)`.
+//! - A parameter (or a field of an object sent as one) that the table types as an integer but
+//!   whose request example is a text that is no number (nor a placeholder) is a `String`, and
+//!   its docs say so: the page's example wins.
 //! - What cannot be typed is `serde_json::Value` and the docs of the item say why.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -613,6 +616,7 @@ fn method_file(
         }
         let nested = format!("{ident}{}", name.to_upper_camel_case());
         let ty = map_field(f, &nested, true, &mut objects);
+        let (ty, example_note) = typed_by_example(f, ty, &m.examples.requests);
         let rust = po.ty.clone().unwrap_or_else(|| ty.rust());
         if po.ty.is_none() && ty.untyped().is_some() {
             stats.params_value += 1;
@@ -625,7 +629,10 @@ fn method_file(
         all_eq &= eq;
         let required = po.required.unwrap_or(f.required);
         all_optional &= !required;
-        let description = po.doc.clone().unwrap_or_else(|| bounded(&f.description));
+        let mut description = po.doc.clone().unwrap_or_else(|| bounded(&f.description));
+        if let Some(note) = example_note.filter(|_| po.ty.is_none()) {
+            description = format!("{description}\n\n{note}");
+        }
         let mut text = field_doc(&description, po.ty.is_none().then_some(&ty), &f.ty);
         let mut attrs: Vec<String> = Vec::new();
         if name.to_shouty_snake_case() != f.name {
@@ -878,6 +885,11 @@ fn write_object(
         }
         let nested = format!("{}{}", obj.name, name.to_upper_camel_case());
         let ty = map_field(f, &nested, obj.param, objects);
+        let (ty, example_note) = if obj.param {
+            typed_by_example(f, ty, examples)
+        } else {
+            (ty, None)
+        };
         if ty.untyped().is_some() {
             stats.params_value += usize::from(obj.param);
             stats.results_value += usize::from(!obj.param);
@@ -886,7 +898,11 @@ fn write_object(
             stats.results_typed += usize::from(!obj.param);
         }
         eq &= ty.is_eq();
-        let mut text = field_doc(&bounded(&f.description), Some(&ty), &f.ty);
+        let mut description = bounded(&f.description);
+        if let Some(note) = example_note {
+            description = format!("{description}\n\n{note}");
+        }
+        let mut text = field_doc(&description, Some(&ty), &f.ty);
         let mut attrs: Vec<String> = Vec::new();
         if name != f.name {
             attrs.push(format!("rename = {:?}", f.name));
@@ -975,20 +991,11 @@ fn bool_encoding(m: &Method, f: &Field) -> Option<String> {
 /// description.
 fn nested_bool_encoding(f: &Field, examples: &[serde_json::Value]) -> Option<&'static str> {
     use serde_json::Value;
-    fn find<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-        match v {
-            Value::Object(map) => map
-                .get(key)
-                .or_else(|| map.values().find_map(|v| find(v, key))),
-            Value::Array(items) => items.iter().find_map(|v| find(v, key)),
-            _ => None,
-        }
-    }
     if !matches!(types::map(&f.ty, !f.fields.is_empty(), "_", true), Ty::Bool) {
         return None;
     }
     for ex in examples {
-        match find(ex, &f.name) {
+        match find_key(ex, &f.name) {
             Some(Value::String(s)) if s == "Y" || s == "N" => return Some("yn"),
             Some(Value::Number(_)) => return Some("int_bool"),
             Some(Value::Bool(_)) => return None,
@@ -998,13 +1005,66 @@ fn nested_bool_encoding(f: &Field, examples: &[serde_json::Value]) -> Option<&'s
     (f.description.contains("`Y`") || f.description.contains("'Y'")).then_some("yn")
 }
 
-/// The encodings of a request object's flags, nested ones included: part of its shape (two
-/// objects that write a flag differently are two types).
+/// The first value of `key` in `example`: at its top, else anywhere inside (depth first).
+fn find_key<'a>(example: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    use serde_json::Value;
+    match example {
+        Value::Object(map) => map
+            .get(key)
+            .or_else(|| map.values().find_map(|v| find_key(v, key))),
+        Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
+        _ => None,
+    }
+}
+
+/// A field the page's table types as an integer while the page's own request example gives it a
+/// text that is no number (`bizproc.workflow.kill`'s `ID`, `"65e5a449e8f135.21284909"`): the
+/// example wins, the field is a `String`, and the note says why. A placeholder (`your_id_here`,
+/// `**put_id_here**`) or an empty string says nothing.
+fn typed_by_example(f: &Field, ty: Ty, examples: &[serde_json::Value]) -> (Ty, Option<String>) {
+    if ty != Ty::Int {
+        return (ty, None);
+    }
+    let placeholder = |text: &str| {
+        let lower = text.to_ascii_lowercase();
+        text.trim().is_empty()
+            || ["your", "put_", "**", "_here", "<", "{"]
+                .iter()
+                .any(|mark| lower.contains(mark))
+    };
+    let text = examples.iter().find_map(|ex| match find_key(ex, &f.name) {
+        Some(serde_json::Value::String(text))
+            if text.trim().parse::<i64>().is_err() && !placeholder(text) =>
+        {
+            Some(text.clone())
+        }
+        _ => None,
+    });
+    match text {
+        Some(text) => (
+            Ty::Str,
+            Some(format!(
+                "Typed `String`: the page's table says `{}`, but its request example sends `{:?}`.",
+                f.ty,
+                bounded(&text)
+            )),
+        ),
+        None => (ty, None),
+    }
+}
+
+/// What the method's request examples change in a request object, nested ones included: the
+/// encodings of its flags and the fields they type as text. Part of its shape (two objects that
+/// write a field differently are two types).
 fn encodings(fields: &[Field], examples: &[serde_json::Value]) -> String {
     let mut out = String::new();
     for f in fields {
         if let Some(encoding) = nested_bool_encoding(f, examples) {
             let _ = write!(out, "{}={encoding};", f.name);
+        }
+        let ty = types::map(&f.ty, !f.fields.is_empty(), "_", true);
+        if typed_by_example(f, ty, examples).1.is_some() {
+            let _ = write!(out, "{}=text;", f.name);
         }
         if !f.fields.is_empty() {
             let _ = write!(out, "{}{{{}}}", f.name, encodings(&f.fields, examples));
@@ -1156,5 +1216,68 @@ mod tests {
         let mut listed = super::RUNTIME_MODULES.to_vec();
         listed.sort_unstable();
         assert_eq!(listed, declared);
+    }
+}
+
+#[cfg(test)]
+mod example_rules {
+    use serde_json::json;
+
+    use super::*;
+
+    fn field(name: &str, ty: &str, description: &str) -> Field {
+        Field {
+            name: name.into(),
+            ty: ty.into(),
+            required: false,
+            description: description.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// The page's request example wins over its table: a text that is no number makes an
+    /// integer field a `String` (not a placeholder, not a number in a string), and a `Y`/`N` or a
+    /// number anywhere in the example decides how a flag is written.
+    #[test]
+    fn request_examples_type_and_encode_fields() {
+        let id = field("ID", "integer", "Identifier");
+        let text = |examples: &[serde_json::Value]| typed_by_example(&id, Ty::Int, examples).0;
+        for (examples, want) in [
+            (vec![json!({"ID": "65e5a449e8f135.21284909"})], Ty::Str),
+            (vec![json!({"fields": {"ID": "MS"}})], Ty::Str),
+            (vec![json!({"ID": "12"})], Ty::Int),
+            (vec![json!({"ID": 12})], Ty::Int),
+            (vec![json!({"ID": "your_id_here"})], Ty::Int),
+            (vec![json!({"ID": "**put_id_here**"})], Ty::Int),
+            (vec![json!({"ID": ""})], Ty::Int),
+            (vec![], Ty::Int),
+        ] {
+            assert_eq!(text(&examples), want, "{examples:?}");
+        }
+        assert_eq!(
+            typed_by_example(
+                &field("NAME", "string", ""),
+                Ty::Str,
+                &[json!({"NAME": "x"})]
+            )
+            .1,
+            None
+        );
+
+        let flag = field("OPENED", "boolean", "Is it open?");
+        for (examples, want) in [
+            (vec![json!({"fields": {"OPENED": "Y"}})], Some("yn")),
+            (vec![json!({"fields": [{"OPENED": 1}]})], Some("int_bool")),
+            (vec![json!({"fields": {"OPENED": true}})], None),
+            (vec![json!({"fields": {}})], None),
+        ] {
+            assert_eq!(nested_bool_encoding(&flag, &examples), want, "{examples:?}");
+        }
+        let described = field("OPENED", "boolean", "Possible values: `Y` — yes, `N` — no");
+        assert_eq!(nested_bool_encoding(&described, &[]), Some("yn"));
+        assert_eq!(
+            nested_bool_encoding(&field("N", "integer", "`Y`"), &[json!({"N": "Y"})]),
+            None
+        );
     }
 }

@@ -21,5 +21,8 @@ use crate::b24_method;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkflowKill {
     /// Identifier of the workflow
-    pub id: i64,
+    ///
+    /// Typed `String`: the page's table says `integer`, but its request example sends
+    /// `"65e5a449e8f135.21284909"`.
+    pub id: String,
 }

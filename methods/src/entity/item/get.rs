@@ -53,8 +53,10 @@ pub struct ItemGet {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemGetSort {
     /// Identifier of the item
+    ///
+    /// Typed `String`: the page's table says `integer`, but its request example sends `"ASC"`.
     #[b24(rename = "ID")]
-    pub id: Option<i64>,
+    pub id: Option<String>,
     /// Date and time of the last modification
     #[b24(rename = "TIMESTAMP_X")]
     pub timestamp_x: Option<String>,

@@ -37,7 +37,9 @@ pub struct StatusAddFields {
     /// Symbolic identifier of the status. The status identifier must be unique regardless of its
     /// type. This means you cannot add two statuses with the same identifier (one for an order and
     /// another for delivery).
-    pub id: Option<i64>,
+    ///
+    /// Typed `String`: the page's table says `sale_status.id`, but its request example sends `"MS"`.
+    pub id: Option<String>,
     /// Type of status: - `O` — order status - `D` — delivery status
     #[b24(rename = "type")]
     pub type_: Option<String>,

@@ -24,6 +24,8 @@ use crate::b24_method;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusDelete {
     /// Status identifier
+    ///
+    /// Typed `String`: the page's table says `sale_status.id`, but its request example sends `"MS"`.
     #[b24(rename = "id")]
-    pub id: i64,
+    pub id: String,
 }

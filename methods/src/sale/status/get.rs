@@ -24,6 +24,8 @@ use crate::b24_method;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusGet {
     /// Symbolic identifier of the status
+    ///
+    /// Typed `String`: the page's table says `sale_status.id`, but its request example sends `"N"`.
     #[b24(rename = "id")]
-    pub id: i64,
+    pub id: String,
 }

@@ -27,8 +27,10 @@ use crate::{b24_method, b24_object};
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusUpdate {
     /// Symbolic identifier of the status
+    ///
+    /// Typed `String`: the page's table says `sale_status.id`, but its request example sends `"MS"`.
     #[b24(rename = "id")]
-    pub id: i64,
+    pub id: String,
     /// Field values for updating the status
     #[b24(rename = "fields")]
     pub fields: StatusUpdateFields,

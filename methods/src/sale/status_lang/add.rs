@@ -37,8 +37,10 @@ pub struct StatusLangAdd {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusLangAddFields {
     /// Symbolic identifier of the status
+    ///
+    /// Typed `String`: the page's table says `sale_status.id`, but its request example sends `"RD"`.
     #[b24(rename = "statusId")]
-    pub status_id: Option<i64>,
+    pub status_id: Option<String>,
     /// Language identifier. Current possible values are listed below: - ar — Arabic - br —
     /// Portuguese - de — German - en — English - fr — French - hi — Hindi - id —
     /// Indonesian - in — English (India) - it — Italian - ja — Japanese - la — Spanish - ms

@@ -29,7 +29,10 @@ pub struct DeliveryHandlerAdd {
     /// Sorting
     pub sort: Option<i64>,
     /// Description of the delivery service handler
-    pub description: Option<i64>,
+    ///
+    /// Typed `String`: the page's table says `integer`, but its request example sends `"Uber
+    /// Description"`.
+    pub description: Option<String>,
     /// Object containing information about the settings of the delivery service handler (detailed
     /// description provided below)
     pub settings: DeliveryHandlerAddSettings,
