@@ -18,6 +18,8 @@
 //! - A parameter (or a field of an object sent as one) that the table types as an integer but
 //!   whose request example is a text that is no number (nor a placeholder) is a `String`, and
 //!   its docs say so: the page's example wins.
+//! - A `*.fields` method whose success example describes each field (an object with a `type`
+//!   per field) returns `BTreeMap<String, FieldInfo>`, whatever its table lists.
 //! - What cannot be typed is `serde_json::Value` and the docs of the item say why.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -667,6 +669,13 @@ fn method_file(
     // The result.
     let (response, result_note) = match (&o.response, &m.result) {
         (Some(r), _) => (r.clone(), None),
+        (None, _) if describes_fields(m) => {
+            stats.results_typed += 1;
+            (
+                FIELDS_MAP.to_owned(),
+                Some("Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so (its table lists the entity's fields).".to_owned()),
+            )
+        }
         (None, Some(r)) => {
             let ty = map_field(r, &format!("{ident}Result"), false, &mut objects);
             match ty.untyped() {
@@ -1083,6 +1092,26 @@ pub fn is_read(method: &str) -> bool {
         || matches!(last.as_str(), "search" | "count")
 }
 
+/// The result of a `*.fields` method that describes each field.
+const FIELDS_MAP: &str = "std::collections::BTreeMap<String, crate::FieldInfo>";
+
+/// A `*.fields` method whose page's success example answers a map of field descriptions (each
+/// an object with a `type`), whatever its table lists (the entity's fields, usually).
+fn describes_fields(m: &Method) -> bool {
+    use serde_json::Value;
+    let last = m.name.rsplit('.').next().unwrap_or_default();
+    last.eq_ignore_ascii_case("fields")
+        && m.examples.success.iter().any(|ex| match ex.get("result") {
+            Some(Value::Object(map)) => {
+                !map.is_empty()
+                    && map
+                        .values()
+                        .all(|v| v.get("type").is_some_and(Value::is_string))
+            }
+            _ => false,
+        })
+}
+
 /// `list(item = Row)` for list methods (see the module docs).
 fn list_spec(m: &Method, response: &str) -> Option<String> {
     let last = m.name.rsplit('.').next()?.to_lowercase();
@@ -1279,5 +1308,58 @@ mod example_rules {
             nested_bool_encoding(&field("N", "integer", "`Y`"), &[json!({"N": "Y"})]),
             None
         );
+    }
+
+    fn method(name: &str, success: Vec<serde_json::Value>) -> Method {
+        Method {
+            name: name.into(),
+            rest_version: 2,
+            scopes: vec!["crm".into()],
+            docs_path: "x.md".into(),
+            title: String::new(),
+            description: String::new(),
+            deprecated: None,
+            params: Vec::new(),
+            result: None,
+            errors: Vec::new(),
+            examples: crate::schema::Examples {
+                success,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// A `*.fields` page whose example describes each field returns `FieldInfo`s, whatever its
+    /// table says; other shapes and other names keep their table's type.
+    #[test]
+    fn fields_pages_that_describe_fields() {
+        let described = json!({"result": {"ID": {"type": "integer", "isRequired": false}}});
+        assert!(describes_fields(&method(
+            "crm.lead.fields",
+            vec![described.clone()]
+        )));
+        assert!(describes_fields(&method(
+            "crm.item.Fields",
+            vec![json!({}), described.clone()]
+        )));
+        for (name, examples) in [
+            ("crm.lead.get", vec![described.clone()]),
+            ("crm.lead.fields", vec![]),
+            ("crm.lead.fields", vec![json!({"result": {}})]),
+            ("crm.lead.fields", vec![json!({"result": {"ID": 1}})]),
+            (
+                "crm.lead.fields",
+                vec![json!({"result": {"ID": {"title": "ID"}}})],
+            ),
+            (
+                "crm.lead.fields",
+                vec![json!({"result": [{"type": "integer"}]})],
+            ),
+        ] {
+            assert!(
+                !describes_fields(&method(name, examples.clone())),
+                "{name} {examples:?}"
+            );
+        }
     }
 }

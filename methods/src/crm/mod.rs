@@ -102,7 +102,7 @@ pub use activity::binding::r#move::{ActivityBindingMove, activity_binding_move, 
 #[cfg(feature = "crm")]
 pub use activity::call::get_transcript::{ActivityCallGetTranscript, activity_call_get_transcript, ActivityCallGetTranscriptError, ActivityCallGetTranscriptResult};
 #[cfg(feature = "crm")]
-pub use activity::communication::fields::{ActivityCommunicationFields, activity_communication_fields, ActivityCommunicationFieldsResult};
+pub use activity::communication::fields::{ActivityCommunicationFields, activity_communication_fields};
 #[cfg(feature = "crm")]
 pub use activity::configurable::add::{ActivityConfigurableAdd, activity_configurable_add, ActivityConfigurableAddError, ActivityConfigurableAddFields};
 #[cfg(feature = "crm")]
@@ -112,7 +112,7 @@ pub use activity::configurable::update::{ActivityConfigurableUpdate, activity_co
 #[cfg(feature = "crm")]
 pub use activity::delete::{ActivityDelete, activity_delete};
 #[cfg(feature = "crm")]
-pub use activity::fields::{ActivityFields, activity_fields, ActivityFieldsResult};
+pub use activity::fields::{ActivityFields, activity_fields};
 #[cfg(feature = "crm")]
 pub use activity::get::{ActivityGet, activity_get};
 #[cfg(feature = "crm")]
@@ -149,7 +149,7 @@ pub use address::add::{AddressAdd, address_add, AddressAddFields};
 #[cfg(feature = "crm")]
 pub use address::delete::{AddressDelete, address_delete, AddressDeleteFields};
 #[cfg(feature = "crm")]
-pub use address::fields::{AddressFields, address_fields, AddressFieldsResult};
+pub use address::fields::{AddressFields, address_fields};
 #[cfg(feature = "crm")]
 pub use address::list::{AddressList, address_list, AddressListResult};
 #[cfg(feature = "crm")]
@@ -239,7 +239,7 @@ pub use company::details::configuration::reset::{CompanyDetailsConfigurationRese
 pub use company::details::configuration::set::{CompanyDetailsConfigurationSet, company_details_configuration_set};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
-pub use company::fields::{CompanyFields, company_fields, CompanyFieldsResult};
+pub use company::fields::{CompanyFields, company_fields};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use company::get::{CompanyGet, company_get};
@@ -291,7 +291,7 @@ pub use contact::details::configuration::reset::{ContactDetailsConfigurationRese
 pub use contact::details::configuration::set::{ContactDetailsConfigurationSet, contact_details_configuration_set};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
-pub use contact::fields::{ContactFields, contact_fields, ContactFieldsResult};
+pub use contact::fields::{ContactFields, contact_fields};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use contact::get::{ContactGet, contact_get};
@@ -387,7 +387,7 @@ pub use deal::recurring::delete::{DealRecurringDelete, deal_recurring_delete};
 #[cfg(feature = "crm")]
 pub use deal::recurring::expose::{DealRecurringExpose, deal_recurring_expose, DealRecurringExposeResult};
 #[cfg(feature = "crm")]
-pub use deal::recurring::fields::{DealRecurringFields, deal_recurring_fields, DealRecurringFieldsResult};
+pub use deal::recurring::fields::{DealRecurringFields, deal_recurring_fields};
 #[cfg(feature = "crm")]
 pub use deal::recurring::get::{DealRecurringGet, deal_recurring_get, DealRecurringGetResult, DealRecurringGetResultParams};
 #[cfg(feature = "crm")]
@@ -508,7 +508,7 @@ pub use r#enum::addresstype::{EnumAddresstype, enum_addresstype, EnumAddresstype
 #[allow(deprecated)]
 pub use r#enum::contenttype::{EnumContenttype, enum_contenttype, EnumContenttypeResult};
 #[cfg(feature = "crm")]
-pub use r#enum::fields::{EnumFields, enum_fields, EnumFieldsResult};
+pub use r#enum::fields::{EnumFields, enum_fields};
 #[cfg(feature = "crm")]
 pub use r#enum::getorderownertypes::{EnumGetorderownertypes, enum_getorderownertypes, EnumGetorderownertypesResult};
 #[cfg(feature = "crm")]
@@ -696,7 +696,7 @@ pub use lead::details::configuration::reset::{LeadDetailsConfigurationReset, lea
 pub use lead::details::configuration::set::{LeadDetailsConfigurationSet, lead_details_configuration_set};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
-pub use lead::fields::{LeadFields, lead_fields, LeadFieldsResult};
+pub use lead::fields::{LeadFields, lead_fields};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use lead::get::{LeadGet, lead_get, LeadGetResult};
@@ -740,7 +740,7 @@ pub use measure::list::{MeasureList, measure_list};
 #[allow(deprecated)]
 pub use measure::update::{MeasureUpdate, measure_update};
 #[cfg(feature = "crm")]
-pub use multifield::fields::{MultifieldFields, multifield_fields, MultifieldFieldsResult};
+pub use multifield::fields::{MultifieldFields, multifield_fields};
 #[cfg(feature = "crm")]
 pub use orderentity::add::{OrderentityAdd, orderentity_add, OrderentityAddError, OrderentityAddFields};
 #[cfg(feature = "crm")]
@@ -883,7 +883,7 @@ pub use requisite::bankdetail::add::{RequisiteBankdetailAdd, requisite_bankdetai
 #[cfg(feature = "crm")]
 pub use requisite::bankdetail::delete::{RequisiteBankdetailDelete, requisite_bankdetail_delete};
 #[cfg(feature = "crm")]
-pub use requisite::bankdetail::fields::{RequisiteBankdetailFields, requisite_bankdetail_fields, RequisiteBankdetailFieldsResult};
+pub use requisite::bankdetail::fields::{RequisiteBankdetailFields, requisite_bankdetail_fields};
 #[cfg(feature = "crm")]
 pub use requisite::bankdetail::get::{RequisiteBankdetailGet, requisite_bankdetail_get};
 #[cfg(feature = "crm")]
@@ -893,11 +893,11 @@ pub use requisite::bankdetail::update::{RequisiteBankdetailUpdate, requisite_ban
 #[cfg(feature = "crm")]
 pub use requisite::delete::{RequisiteDelete, requisite_delete};
 #[cfg(feature = "crm")]
-pub use requisite::fields::{RequisiteFields, requisite_fields, RequisiteFieldsResult};
+pub use requisite::fields::{RequisiteFields, requisite_fields};
 #[cfg(feature = "crm")]
 pub use requisite::get::{RequisiteGet, requisite_get};
 #[cfg(feature = "crm")]
-pub use requisite::link::fields::{RequisiteLinkFields, requisite_link_fields, RequisiteLinkFieldsResult};
+pub use requisite::link::fields::{RequisiteLinkFields, requisite_link_fields};
 #[cfg(feature = "crm")]
 pub use requisite::link::get::{RequisiteLinkGet, requisite_link_get};
 #[cfg(feature = "crm")]
@@ -921,7 +921,7 @@ pub use requisite::preset::field::availabletoadd::{RequisitePresetFieldAvailable
 #[cfg(feature = "crm")]
 pub use requisite::preset::field::delete::{RequisitePresetFieldDelete, requisite_preset_field_delete};
 #[cfg(feature = "crm")]
-pub use requisite::preset::field::fields::{RequisitePresetFieldFields, requisite_preset_field_fields, RequisitePresetFieldFieldsResult};
+pub use requisite::preset::field::fields::{RequisitePresetFieldFields, requisite_preset_field_fields};
 #[cfg(feature = "crm")]
 pub use requisite::preset::field::get::{RequisitePresetFieldGet, requisite_preset_field_get};
 #[cfg(feature = "crm")]
@@ -929,7 +929,7 @@ pub use requisite::preset::field::list::{RequisitePresetFieldList, requisite_pre
 #[cfg(feature = "crm")]
 pub use requisite::preset::field::update::{RequisitePresetFieldUpdate, requisite_preset_field_update, RequisitePresetFieldUpdateFields};
 #[cfg(feature = "crm")]
-pub use requisite::preset::fields::{RequisitePresetFields, requisite_preset_fields, RequisitePresetFieldsResult};
+pub use requisite::preset::fields::{RequisitePresetFields, requisite_preset_fields};
 #[cfg(feature = "crm")]
 pub use requisite::preset::get::{RequisitePresetGet, requisite_preset_get};
 #[cfg(feature = "crm")]
@@ -961,7 +961,7 @@ pub use status::entity::items::{StatusEntityItems, status_entity_items, StatusEn
 #[cfg(feature = "crm")]
 pub use status::entity::types::{StatusEntityTypes, status_entity_types, StatusEntityTypesResult};
 #[cfg(feature = "crm")]
-pub use status::fields::{StatusFields, status_fields, StatusFieldsResult};
+pub use status::fields::{StatusFields, status_fields};
 #[cfg(feature = "crm")]
 pub use status::get::{StatusGet, status_get, StatusGetError, StatusGetResult};
 #[cfg(feature = "crm")]
@@ -971,7 +971,7 @@ pub use status::update::{StatusUpdate, status_update, StatusUpdateError, StatusU
 #[cfg(feature = "crm")]
 pub use timeline::bindings::bind::{TimelineBindingsBind, timeline_bindings_bind, TimelineBindingsBindFields};
 #[cfg(feature = "crm")]
-pub use timeline::bindings::fields::{TimelineBindingsFields, timeline_bindings_fields, TimelineBindingsFieldsError, TimelineBindingsFieldsResult};
+pub use timeline::bindings::fields::{TimelineBindingsFields, timeline_bindings_fields, TimelineBindingsFieldsError};
 #[cfg(feature = "crm")]
 pub use timeline::bindings::list::{TimelineBindingsList, timeline_bindings_list, TimelineBindingsListResult};
 #[cfg(feature = "crm")]
@@ -981,7 +981,7 @@ pub use timeline::comment::add::{TimelineCommentAdd, timeline_comment_add, Timel
 #[cfg(feature = "crm")]
 pub use timeline::comment::delete::{TimelineCommentDelete, timeline_comment_delete, TimelineCommentDeleteError};
 #[cfg(feature = "crm")]
-pub use timeline::comment::fields::{TimelineCommentFields, timeline_comment_fields, TimelineCommentFieldsError, TimelineCommentFieldsResult};
+pub use timeline::comment::fields::{TimelineCommentFields, timeline_comment_fields, TimelineCommentFieldsError};
 #[cfg(feature = "crm")]
 pub use timeline::comment::get::{TimelineCommentGet, timeline_comment_get};
 #[cfg(feature = "crm")]
@@ -1047,9 +1047,9 @@ pub use r#type::list::{TypeList, type_list, TypeListError};
 #[cfg(feature = "crm")]
 pub use r#type::update::{TypeUpdate, type_update, TypeUpdateError, TypeUpdateFields};
 #[cfg(feature = "crm")]
-pub use userfield::enumeration::fields::{UserfieldEnumerationFields, userfield_enumeration_fields, UserfieldEnumerationFieldsResult};
+pub use userfield::enumeration::fields::{UserfieldEnumerationFields, userfield_enumeration_fields};
 #[cfg(feature = "crm")]
-pub use userfield::fields::{UserfieldFields, userfield_fields, UserfieldFieldsResult};
+pub use userfield::fields::{UserfieldFields, userfield_fields};
 #[cfg(feature = "crm")]
 pub use userfield::settings::fields::{UserfieldSettingsFields, userfield_settings_fields};
 #[cfg(feature = "crm")]
@@ -1062,7 +1062,7 @@ pub use vat::add::{VatAdd, vat_add, VatAddError, VatAddFields};
 pub use vat::delete::{VatDelete, vat_delete, VatDeleteError};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
-pub use vat::fields::{VatFields, vat_fields, VatFieldsResult};
+pub use vat::fields::{VatFields, vat_fields};
 #[cfg(feature = "crm")]
 #[allow(deprecated)]
 pub use vat::get::{VatGet, vat_get, VatGetError, VatGetResult};

@@ -213,7 +213,7 @@ pub use template::checklist::update::{TemplateChecklistUpdate, template_checklis
 #[cfg(feature = "task")]
 pub use template::delete::{TemplateDelete, template_delete, TemplateDeleteError};
 #[cfg(feature = "task")]
-pub use template::fields::{TemplateFields, template_fields, TemplateFieldsResult};
+pub use template::fields::{TemplateFields, template_fields};
 #[cfg(feature = "task")]
 pub use template::get::{TemplateGet, template_get, TemplateGetError, TemplateGetParams, TemplateGetResult};
 #[cfg(feature = "task")]

@@ -5,176 +5,19 @@
 //!
 //! Docs: `api-reference/crm/timeline/activities/activity-base/crm-activity-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.activity.fields` returns the description of the fields of the system
 /// activity.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/timeline/activities/activity-base/crm-activity-fields.md`.
 #[b24_method(
     "crm.activity.fields",
-    response = ActivityFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActivityFields {}
-
-/// Root element of the response. Values for the `result` field correspond to fields of the
-/// object.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ActivityFieldsResult {
-    /// Activity ID
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// CRM object ID
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// CRM object type ID
-    #[b24(rename = "OWNER_TYPE_ID")]
-    pub owner_type_id: Option<i64>,
-    /// Activity type
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_enum_activitytype`).
-    #[b24(rename = "TYPE_ID")]
-    pub type_id: Option<crate::exports::serde_json::Value>,
-    /// Integer ID of the associated entity
-    #[b24(rename = "ASSOCIATED_ENTITY_ID")]
-    pub associated_entity_id: Option<i64>,
-    /// Integer ID of the user who created the activity
-    #[b24(rename = "AUTHOR_ID")]
-    pub author_id: Option<i64>,
-    /// Integer ID of the rule that triggered the autocomplete
-    #[b24(rename = "AUTOCOMPLETE_RULE")]
-    pub autocomplete_rule: Option<i64>,
-    /// Bindings to CRM entities
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_activity_binding`).
-    #[b24(rename = "BINDINGS")]
-    pub bindings: Option<crate::exports::serde_json::Value>,
-    /// Description of communication
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps
-    /// (`crm_activity_communication`).
-    #[b24(rename = "COMMUNICATIONS")]
-    pub communications: Option<crate::exports::serde_json::Value>,
-    /// Flag indicating whether the activity is completed (`Y`|`N`)
-    #[b24(rename = "COMPLETED")]
-    pub completed: Option<String>,
-    /// Date and time the activity was created
-    #[b24(rename = "CREATED")]
-    pub created: Option<crate::DateTime>,
-    /// Date and time of the activity's execution deadline
-    #[b24(rename = "DEADLINE")]
-    pub deadline: Option<crate::DateTime>,
-    /// Text description of the activity
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Description type
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_enum_contenttype`).
-    #[b24(rename = "DESCRIPTION_TYPE")]
-    pub description_type: Option<crate::exports::serde_json::Value>,
-    /// Direction of the activity: incoming/outgoing.
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps
-    /// (`crm_enum_activitydirection`).
-    #[b24(rename = "DIRECTION")]
-    pub direction: Option<crate::exports::serde_json::Value>,
-    /// Integer ID of the user who edited the activity
-    #[b24(rename = "EDITOR_ID")]
-    pub editor_id: Option<i64>,
-    /// Time the activity ended
-    #[b24(rename = "END_TIME")]
-    pub end_time: Option<crate::DateTime>,
-    /// Files added to the activity
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`diskfile`).
-    #[b24(rename = "FILES")]
-    pub files: Option<crate::exports::serde_json::Value>,
-    /// Date of the last update
-    #[b24(rename = "LAST_UPDATED")]
-    pub last_updated: Option<crate::DateTime>,
-    /// Location
-    #[b24(rename = "LOCATION")]
-    pub location: Option<String>,
-    /// Notification type
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps
-    /// (`crm_enum_activitynotifytype`).
-    #[b24(rename = "NOTIFY_TYPE")]
-    pub notify_type: Option<crate::exports::serde_json::Value>,
-    /// Notification value
-    #[b24(rename = "NOTIFY_VALUE")]
-    pub notify_value: Option<i64>,
-    /// Data source ID
-    #[b24(rename = "ORIGINATOR_ID")]
-    pub originator_id: Option<String>,
-    /// ID of the element in the data source
-    #[b24(rename = "ORIGIN_ID")]
-    pub origin_id: Option<String>,
-    /// Original version
-    #[b24(rename = "ORIGIN_VERSION")]
-    pub origin_version: Option<String>,
-    /// Priority
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps
-    /// (`crm_enum_activitypriority`).
-    #[b24(rename = "PRIORITY")]
-    pub priority: Option<crate::exports::serde_json::Value>,
-    /// Additional provider data
-    #[b24(rename = "PROVIDER_DATA")]
-    pub provider_data: Option<String>,
-    /// Provider group ID
-    #[b24(rename = "PROVIDER_GROUP_ID")]
-    pub provider_group_id: Option<String>,
-    /// Provider ID
-    #[b24(rename = "PROVIDER_ID")]
-    pub provider_id: Option<String>,
-    /// Provider type ID
-    #[b24(rename = "PROVIDER_TYPE_ID")]
-    pub provider_type_id: Option<String>,
-    /// Additional provider parameters
-    #[b24(rename = "PROVIDER_PARAMS")]
-    pub provider_params: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Integer ID of the user responsible for the activity
-    #[b24(rename = "RESPONSIBLE_ID")]
-    pub responsible_id: Option<i64>,
-    #[b24(rename = "RESULT_CURRENCY_ID")]
-    pub result_currency_id: Option<String>,
-    #[b24(rename = "RESULT_MARK")]
-    pub result_mark: Option<i64>,
-    #[b24(rename = "RESULT_SOURCE_ID")]
-    pub result_source_id: Option<String>,
-    #[b24(rename = "RESULT_STATUS")]
-    pub result_status: Option<i64>,
-    /// Report statistics
-    #[b24(rename = "RESULT_STREAM")]
-    pub result_stream: Option<i64>,
-    #[b24(rename = "RESULT_SUM")]
-    pub result_sum: Option<f64>,
-    #[b24(rename = "RESULT_VALUE")]
-    pub result_value: Option<f64>,
-    /// Additional settings
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Time the activity starts
-    #[b24(rename = "START_TIME")]
-    pub start_time: Option<crate::DateTime>,
-    /// Activity status
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_enum_activitystatus`).
-    #[b24(rename = "STATUS")]
-    pub status: Option<crate::exports::serde_json::Value>,
-    /// Additional description of the activity
-    #[b24(rename = "SUBJECT")]
-    pub subject: Option<String>,
-    /// Added files
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`diskfile`).
-    #[b24(rename = "WEBDAV_ELEMENTS")]
-    pub webdav_elements: Option<crate::exports::serde_json::Value>,
-    /// Flag indicating whether the activity was created from an incoming channel (`Y`/`N`)
-    #[b24(rename = "IS_INCOMING_CHANNEL")]
-    pub is_incoming_channel: Option<String>,
-}

@@ -5,42 +5,18 @@
 //!
 //! Docs: `api-reference/crm/requisites/addresses/crm-address-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method returns a formal description of the address fields.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/requisites/addresses/crm-address-fields.md`.
 #[b24_method(
     "crm.address.fields",
-    response = AddressFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddressFields {}
-
-/// An object in the format `{"field_1": "value_1", ... "field_N": "value_N"}`, where `field` is
-/// the field identifier and `value` is the object with field attributes
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddressFieldsResult {
-    /// Field type
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// "Required" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isRequired")]
-    pub is_required: Option<bool>,
-    /// "Read-only" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isReadOnly")]
-    pub is_read_only: Option<bool>,
-    /// "Immutable" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isImmutable")]
-    pub is_immutable: Option<bool>,
-    /// "Multiple" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isMultiple")]
-    pub is_multiple: Option<bool>,
-    /// "Custom" attribute. Possible values: - true — yes - false — no
-    #[b24(rename = "isDynamic")]
-    pub is_dynamic: Option<bool>,
-    /// Field identifier
-    pub title: Option<String>,
-}

@@ -9,10 +9,13 @@ use crate::b24_method;
 
 /// The method returns information about the fields of the digital workplace settings.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/automated-solution/crm-automated-solution-fields.md`.
 #[b24_method(
     "crm.automatedsolution.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,176 +7,20 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.company.fields` returns the description of company fields, including custom
 /// fields.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/companies/crm-company-fields.md`.
 #[deprecated(note = "The development of this method has been halted. Please use crm.item.fields.")]
 #[b24_method(
     "crm.company.fields",
-    response = CompanyFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompanyFields {}
-
-/// `result`.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CompanyFieldsResult {
-    /// Company Identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Company Name
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Company Type. Values can be obtained using the method crm.status.list with a filter for
-    /// `ENTITY_ID=COMPANY_TYPE`
-    #[b24(rename = "COMPANY_TYPE")]
-    pub company_type: Option<String>,
-    /// Logo
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`file`).
-    #[b24(rename = "LOGO")]
-    pub logo: Option<crate::exports::serde_json::Value>,
-    /// Physical Address. Deprecated, used for compatibility. For working with the address, use
-    /// requisites. Deprecated address fields: - `ADDRESS_2` — address (line 2) - `ADDRESS_CITY`
-    /// — city - `ADDRESS_POSTAL_CODE` — postal code - `ADDRESS_REGION` — region -
-    /// `ADDRESS_PROVINCE` — province - `ADDRESS_COUNTRY` — country - `ADDRESS_COUNTRY_CODE` —
-    /// country code - `ADDRESS_LOC_ADDR_ID` — location address ID - `ADDRESS_LEGAL` — legal
-    /// address - `REG_ADDRESS` — legal address - `REG_ADDRESS_2` — legal address (line 2) -
-    /// `REG_ADDRESS_CITY` — legal address city - …
-    #[b24(rename = "ADDRESS")]
-    pub address: Option<String>,
-    /// Banking Details
-    #[b24(rename = "BANKING_DETAILS")]
-    pub banking_details: Option<String>,
-    /// Industry. Values can be obtained using the method crm.status.list with a filter for
-    /// `ENTITY_ID=INDUSTRY`
-    #[b24(rename = "INDUSTRY")]
-    pub industry: Option<String>,
-    /// Number of Employees. Values can be obtained using the method crm.status.list with a filter
-    /// for `ENTITY_ID=EMPLOYEES`
-    #[b24(rename = "EMPLOYEES")]
-    pub employees: Option<String>,
-    /// Currency
-    #[b24(rename = "CURRENCY_ID")]
-    pub currency_id: Option<String>,
-    /// Annual Revenue
-    #[b24(rename = "REVENUE")]
-    pub revenue: Option<f64>,
-    /// Is the company available to everyone. Possible values: `Y` or `N`
-    #[b24(rename = "OPENED")]
-    pub opened: Option<String>,
-    /// Comment
-    #[b24(rename = "COMMENTS")]
-    pub comments: Option<String>,
-    /// Phone Set
-    #[b24(rename = "HAS_PHONE")]
-    pub has_phone: Option<String>,
-    /// E-mail Set
-    #[b24(rename = "HAS_EMAIL")]
-    pub has_email: Option<String>,
-    /// Open Line Set
-    #[b24(rename = "HAS_IMOL")]
-    pub has_imol: Option<String>,
-    /// My Company Flag. Possible values: `Y` or `N`
-    #[b24(rename = "IS_MY_COMPANY")]
-    pub is_my_company: Option<String>,
-    /// Responsible Person
-    #[b24(rename = "ASSIGNED_BY_ID")]
-    pub assigned_by_id: Option<i64>,
-    /// Created By
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Modified By
-    #[b24(rename = "MODIFY_BY_ID")]
-    pub modify_by_id: Option<i64>,
-    /// Creation Date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<crate::DateTime>,
-    /// Modification Date
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<crate::DateTime>,
-    /// Contact. Multiple
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<i64>,
-    /// Identifier of the lead associated with the company
-    #[b24(rename = "LEAD_ID")]
-    pub lead_id: Option<i64>,
-    /// Identifier of the data source. Used only for linking to an external source
-    #[b24(rename = "ORIGINATOR_ID")]
-    pub originator_id: Option<String>,
-    /// Identifier of the item in the data source. Used only for linking to an external source
-    #[b24(rename = "ORIGIN_ID")]
-    pub origin_id: Option<String>,
-    /// Original version. Used to protect data from accidental overwriting by an external system
-    #[b24(rename = "ORIGIN_VERSION")]
-    pub origin_version: Option<String>,
-    /// Advertising system. Google Ads, Facebook Ads, etc.
-    #[b24(rename = "UTM_SOURCE")]
-    pub utm_source: Option<String>,
-    /// Traffic Type. Possible values: - `CPC` — ads - `CPM` — banners
-    #[b24(rename = "UTM_MEDIUM")]
-    pub utm_medium: Option<String>,
-    /// Campaign Identifier
-    #[b24(rename = "UTM_CAMPAIGN")]
-    pub utm_campaign: Option<String>,
-    /// Campaign Content. For example, for contextual ads
-    #[b24(rename = "UTM_CONTENT")]
-    pub utm_content: Option<String>,
-    /// Campaign Search Term. For example, keywords for contextual advertising
-    #[b24(rename = "UTM_TERM")]
-    pub utm_term: Option<String>,
-    /// Relationship fields. If there are smart processes related to companies on the account, there
-    /// is a field for each such smart process that stores the relationship between this smart
-    /// process and the company. The field itself stores the identifier of the item of such a smart
-    /// process
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "PARENT_ID_...")]
-    pub parent_id: Option<crate::exports::serde_json::Value>,
-    /// Last Activity
-    #[b24(rename = "LAST_ACTIVITY_TIME")]
-    pub last_activity_time: Option<crate::DateTime>,
-    /// Author of the last activity in the timeline
-    #[b24(rename = "LAST_ACTIVITY_BY")]
-    pub last_activity_by: Option<i64>,
-    /// Last Communication Date
-    #[b24(rename = "LAST_COMMUNICATION_TIME")]
-    pub last_communication_time: Option<String>,
-    /// Phone. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "PHONE")]
-    pub phone: Option<crate::exports::serde_json::Value>,
-    /// E-mail. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "EMAIL")]
-    pub email: Option<crate::exports::serde_json::Value>,
-    /// Website. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "WEB")]
-    pub web: Option<crate::exports::serde_json::Value>,
-    /// Messenger. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "IM")]
-    pub im: Option<crate::exports::serde_json::Value>,
-    /// LINK. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "LINK")]
-    pub link: Option<crate::exports::serde_json::Value>,
-    /// Custom fields. For example, `UF_CRM_25534736`. Depending on the portal settings, companies
-    /// may have a set of custom fields of specific types. You can add a custom field to a company
-    /// using the method crm.company.userfield.add
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "UF_...")]
-    pub uf: Option<crate::exports::serde_json::Value>,
-}

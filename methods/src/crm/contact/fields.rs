@@ -7,169 +7,19 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method returns the description of contact fields, including custom fields.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/contacts/crm-contact-fields.md`.
 #[deprecated(note = "The development of this method has been halted. Please use crm.item.fields.")]
 #[b24_method(
     "crm.contact.fields",
-    response = ContactFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactFields {}
-
-/// `result`.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ContactFieldsResult {
-    /// Identifier of the contact. Read-only
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Salutation. You can get the values from the directory using the method crm.status.list with
-    /// the filter `ENTITY_ID=HONORIFIC`
-    #[b24(rename = "HONORIFIC")]
-    pub honorific: Option<String>,
-    /// First Name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Middle Name
-    #[b24(rename = "SECOND_NAME")]
-    pub second_name: Option<String>,
-    /// Last Name
-    #[b24(rename = "LAST_NAME")]
-    pub last_name: Option<String>,
-    /// Photo
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`file`).
-    #[b24(rename = "PHOTO")]
-    pub photo: Option<crate::exports::serde_json::Value>,
-    /// Birthdate
-    #[b24(rename = "BIRTHDATE")]
-    pub birthdate: Option<String>,
-    /// Contact Type. You can get the values from the directory using the method crm.status.list with
-    /// the filter `ENTITY_ID=CONTACT_TYPE`
-    #[b24(rename = "TYPE_ID")]
-    pub type_id: Option<String>,
-    /// Source. You can get the values from the directory using the method crm.status.list with the
-    /// filter `ENTITY_ID=SOURCE`
-    #[b24(rename = "SOURCE_ID")]
-    pub source_id: Option<String>,
-    /// Additional Source Information
-    #[b24(rename = "SOURCE_DESCRIPTION")]
-    pub source_description: Option<String>,
-    /// Position
-    #[b24(rename = "POST")]
-    pub post: Option<String>,
-    /// Comment. Supports BB codes
-    #[b24(rename = "COMMENTS")]
-    pub comments: Option<String>,
-    /// Available to all. Possible values: - `Y` — yes - `N` — no Considered in access permission
-    /// for roles with "All Open" access level
-    #[b24(rename = "OPENED")]
-    pub opened: Option<String>,
-    /// Participates in contact export. Possible values: - `Y` — yes - `N` — no
-    #[b24(rename = "EXPORT")]
-    pub export: Option<String>,
-    /// Is phone set. Possible values: - `Y` — yes - `N` — no Read-only
-    #[b24(rename = "HAS_PHONE")]
-    pub has_phone: Option<String>,
-    /// Is e-mail set. Possible values: - `Y` — yes - `N` — no Read-only
-    #[b24(rename = "HAS_EMAIL")]
-    pub has_email: Option<String>,
-    /// Is open line set. Possible values: - `Y` — yes - `N` — no Read-only
-    #[b24(rename = "HAS_IMOL")]
-    pub has_imol: Option<String>,
-    /// Responsible Person
-    #[b24(rename = "ASSIGNED_BY_ID")]
-    pub assigned_by_id: Option<i64>,
-    /// Created By. Read-only
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Modified By. Read-only
-    #[b24(rename = "MODIFY_BY_ID")]
-    pub modify_by_id: Option<i64>,
-    /// Creation Date. Read-only
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<crate::DateTime>,
-    /// Modification Date. Read-only
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<crate::DateTime>,
-    /// Main company of the contact
-    #[b24(rename = "COMPANY_ID")]
-    pub company_id: Option<i64>,
-    /// Contact's association with companies. Multiple. In the methods `crm.contact.update` and
-    /// `crm.contact.add` it is used to submit an array of companies. In the methods
-    /// `crm.contact.list` and `crm.contact.get` this field is not present and you need to use
-    /// `crm.contact.company.items.get` to get the list of companies
-    #[b24(rename = "COMPANY_IDS")]
-    pub company_ids: Option<i64>,
-    /// Identifier of the lead associated with the contact. Read-only
-    #[b24(rename = "LEAD_ID")]
-    pub lead_id: Option<i64>,
-    /// Advertising system (Google Ads, Microsoft Advertising, etc.)
-    #[b24(rename = "UTM_SOURCE")]
-    pub utm_source: Option<String>,
-    /// Traffic type. Possible values: - `CPC` — ads - `CPM` — banners
-    #[b24(rename = "UTM_MEDIUM")]
-    pub utm_medium: Option<String>,
-    /// Campaign identifier
-    #[b24(rename = "UTM_CAMPAIGN")]
-    pub utm_campaign: Option<String>,
-    /// Campaign content. For example, for contextual ads
-    #[b24(rename = "UTM_CONTENT")]
-    pub utm_content: Option<String>,
-    /// Campaign search condition. For example, keywords for contextual advertising
-    #[b24(rename = "UTM_TERM")]
-    pub utm_term: Option<String>,
-    /// Date of last activity in the timeline. Read-only
-    #[b24(rename = "LAST_ACTIVITY_TIME")]
-    pub last_activity_time: Option<crate::DateTime>,
-    /// Author of the last activity in the timeline. Read-only
-    #[b24(rename = "LAST_ACTIVITY_BY")]
-    pub last_activity_by: Option<i64>,
-    /// Phones. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "PHONE")]
-    pub phone: Option<crate::exports::serde_json::Value>,
-    /// E-mail. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "EMAIL")]
-    pub email: Option<crate::exports::serde_json::Value>,
-    /// Websites. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "WEB")]
-    pub web: Option<crate::exports::serde_json::Value>,
-    /// Messengers. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "IM")]
-    pub im: Option<crate::exports::serde_json::Value>,
-    /// Links. Multiple. Service field.
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "LINK")]
-    pub link: Option<crate::exports::serde_json::Value>,
-    /// Custom fields. For example, `UF_CRM_25534736`. Depending on the portal settings, contacts may
-    /// have a set of custom fields of specific types. You can add a custom field to a contact using
-    /// the method crm.contact.userfield.add
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "UF_...")]
-    pub uf: Option<crate::exports::serde_json::Value>,
-    /// Relationship fields. If there are smart processes associated with contacts on the portal,
-    /// there is a field for each such smart process that stores the relationship between that smart
-    /// process and the contact. The field itself stores the identifier of the element of that smart
-    /// process. For example, the field `PARENT_ID_153` — relationship with the smart process
-    /// `entityTypeId=153`. It stores the identifier of the element of that smart process associated
-    /// with the current contact
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "PARENT_ID_...")]
-    pub parent_id: Option<crate::exports::serde_json::Value>,
-}

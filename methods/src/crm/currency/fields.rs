@@ -10,10 +10,13 @@ use crate::b24_method;
 /// This method retrieves the description of currency fields. Each field is described as a field
 /// settings structure crm_rest_field_description.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/currency/crm-currency-fields.md`.
 #[b24_method(
     "crm.currency.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -13,11 +13,14 @@ use crate::b24_method;
 /// A table with the description of standard fields can be found in the article Fields of Main
 /// CRM Entities.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/deals/crm-deal-fields.md`.
 #[deprecated(note = "The development of this method has been halted. Please use crm.item.fields.")]
 #[b24_method(
     "crm.deal.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

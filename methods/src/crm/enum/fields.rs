@@ -5,33 +5,18 @@
 //!
 //! Docs: `api-reference/crm/auxiliary/enum/crm-enum-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.enum.fields` returns information about the fields of enumeration elements.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/auxiliary/enum/crm-enum-fields.md`.
 #[b24_method(
     "crm.enum.fields",
-    response = EnumFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnumFields {}
-
-/// Object with field descriptions (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnumFieldsResult {
-    /// Identifier
-    #[b24(rename = "ID")]
-    pub id: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Name
-    #[b24(rename = "NAME")]
-    pub name: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Symbolic code
-    #[b24(rename = "SYMBOL_CODE")]
-    pub symbol_code: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Short symbolic code
-    #[b24(rename = "SYMBOL_CODE_SHORT")]
-    pub symbol_code_short: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}

@@ -7,213 +7,21 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.lead.fields` returns a description of lead fields, including custom fields. A
 /// table with descriptions of standard fields can be found in the article Fields of Main CRM
 /// Entities.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/leads/crm-lead-fields.md`.
 #[deprecated(note = "The development of this method has been halted. Please use crm.item.fields.")]
 #[b24_method(
     "crm.lead.fields",
-    response = LeadFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeadFields {}
-
-/// Root element of the response. Contains information about lead fields. The structure is
-/// described below
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LeadFieldsResult {
-    /// Integer identifier of the lead
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Title of the lead
-    #[b24(rename = "TITLE")]
-    pub title: Option<String>,
-    /// Type of salutation. Status from the directory. A list of possible identifiers can be obtained
-    /// using the method crm.status.list with the filter `filter[ENTITY_ID]=HONORIFIC`
-    #[b24(rename = "HONORIFIC")]
-    pub honorific: Option<String>,
-    /// First name of the contact
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Middle name of the contact
-    #[b24(rename = "SECOND_NAME")]
-    pub second_name: Option<String>,
-    /// Last name of the contact
-    #[b24(rename = "LAST_NAME")]
-    pub last_name: Option<String>,
-    /// Birthdate
-    #[b24(rename = "BIRTHDATE")]
-    pub birthdate: Option<String>,
-    /// Name of the company associated with the lead
-    #[b24(rename = "COMPANY_TITLE")]
-    pub company_title: Option<String>,
-    /// Identifier of the source. Status from the directory. A list of possible identifiers can be
-    /// obtained using the method crm.status.list with the filter `filter[ENTITY_ID]=SOURCE`
-    #[b24(rename = "SOURCE_ID")]
-    pub source_id: Option<String>,
-    /// Description of the source
-    #[b24(rename = "SOURCE_DESCRIPTION")]
-    pub source_description: Option<String>,
-    /// Identifier of the lead stage. Status from the directory. A list of possible identifiers can
-    /// be obtained using the method crm.status.list with the filter `filter[ENTITY_ID]=STATUS`
-    #[b24(rename = "STATUS_ID")]
-    pub status_id: Option<String>,
-    /// Additional information about the stage
-    #[b24(rename = "STATUS_DESCRIPTION")]
-    pub status_description: Option<String>,
-    /// - F (failed) – processed unsuccessfully - S (success) – processed successfully - P
-    /// (processing) – lead is being processed
-    #[b24(rename = "STATUS_SEMANTIC_ID")]
-    pub status_semantic_id: Option<String>,
-    /// Position
-    #[b24(rename = "POST")]
-    pub post: Option<String>,
-    /// Address of the contact
-    #[b24(rename = "ADDRESS")]
-    pub address: Option<String>,
-    /// Second line of the address. In some countries, it is customary to split the address into 2
-    /// parts
-    #[b24(rename = "ADDRESS_2")]
-    pub address_2: Option<String>,
-    /// City
-    #[b24(rename = "ADDRESS_CITY")]
-    pub address_city: Option<String>,
-    /// Postal code
-    #[b24(rename = "ADDRESS_POSTAL_CODE")]
-    pub address_postal_code: Option<String>,
-    /// Region
-    #[b24(rename = "ADDRESS_REGION")]
-    pub address_region: Option<String>,
-    /// Province
-    #[b24(rename = "ADDRESS_PROVINCE")]
-    pub address_province: Option<String>,
-    /// Country
-    #[b24(rename = "ADDRESS_COUNTRY")]
-    pub address_country: Option<String>,
-    /// Country code
-    #[b24(rename = "ADDRESS_COUNTRY_CODE")]
-    pub address_country_code: Option<String>,
-    /// Identifier of the address from the location module
-    #[b24(rename = "ADDRESS_LOC_ADDR_ID")]
-    pub address_loc_addr_id: Option<String>,
-    /// Identifier of the currency
-    #[b24(rename = "CURRENCY_ID")]
-    pub currency_id: Option<String>,
-    /// Estimated amount
-    #[b24(rename = "OPPORTUNITY")]
-    pub opportunity: Option<f64>,
-    /// Indicator of manual calculation of the amount. Allowed values are Y or N
-    #[b24(rename = "IS_MANUAL_OPPORTUNITY")]
-    pub is_manual_opportunity: Option<String>,
-    /// Available to all. Allowed values are Y or N
-    #[b24(rename = "OPENED")]
-    pub opened: Option<String>,
-    /// Comments
-    #[b24(rename = "COMMENTS")]
-    pub comments: Option<String>,
-    /// Indicator of whether the phone field is filled. Allowed values are Y or N
-    #[b24(rename = "HAS_PHONE")]
-    pub has_phone: Option<String>,
-    /// Indicator of whether the email field is filled. Allowed values are Y or N
-    #[b24(rename = "HAS_EMAIL")]
-    pub has_email: Option<String>,
-    /// Indicator of whether an open line is assigned. Allowed values are Y or N
-    #[b24(rename = "HAS_IMOL")]
-    pub has_imol: Option<String>,
-    /// Identifier of the user responsible for the lead
-    #[b24(rename = "ASSIGNED_BY_ID")]
-    pub assigned_by_id: Option<i64>,
-    /// Identifier of the user who created the lead
-    #[b24(rename = "CREATED_BY_ID")]
-    pub created_by_id: Option<i64>,
-    /// Identifier of the user who last modified the lead
-    #[b24(rename = "MODIFY_BY_ID")]
-    pub modify_by_id: Option<i64>,
-    /// Identifier of the user who moved the item to the current stage
-    #[b24(rename = "MOVED_BY_ID")]
-    pub moved_by_id: Option<i64>,
-    /// Creation date
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<crate::DateTime>,
-    /// Modification date
-    #[b24(rename = "DATE_MODIFY")]
-    pub date_modify: Option<crate::DateTime>,
-    /// Date the item was moved to the current stage
-    #[b24(rename = "MOVED_TIME")]
-    pub moved_time: Option<crate::DateTime>,
-    /// Link of the lead to the company (Client->Company field)
-    #[b24(rename = "COMPANY_ID")]
-    pub company_id: Option<i64>,
-    /// Link of the lead to the contact (Client->Contact field. In case of multiple linked contacts,
-    /// this field will contain the ID of the first linked contact)
-    #[b24(rename = "CONTACT_ID")]
-    pub contact_id: Option<i64>,
-    /// Indicator of a returning lead. Allowed values are Y or N
-    #[b24(rename = "IS_RETURN_CUSTOMER")]
-    pub is_return_customer: Option<String>,
-    /// Closing date
-    #[b24(rename = "DATE_CLOSED")]
-    pub date_closed: Option<crate::DateTime>,
-    /// Identifier of the data source. Used only for linking to an external source
-    #[b24(rename = "ORIGINATOR_ID")]
-    pub originator_id: Option<String>,
-    /// Identifier of the item in the data source. Used only for linking to an external source
-    #[b24(rename = "ORIGIN_ID")]
-    pub origin_id: Option<String>,
-    /// Advertising system. Google Ads, Microsoft Advertising, and others
-    #[b24(rename = "UTM_SOURCE")]
-    pub utm_source: Option<String>,
-    /// Type of traffic. CPC (ads), CPM (banners)
-    #[b24(rename = "UTM_MEDIUM")]
-    pub utm_medium: Option<String>,
-    /// Identifier of the advertising campaign
-    #[b24(rename = "UTM_CAMPAIGN")]
-    pub utm_campaign: Option<String>,
-    /// Content of the campaign. For example, for contextual ads
-    #[b24(rename = "UTM_CONTENT")]
-    pub utm_content: Option<String>,
-    /// Search term of the campaign. For example, keywords for contextual advertising
-    #[b24(rename = "UTM_TERM")]
-    pub utm_term: Option<String>,
-    /// Time of the last activity
-    #[b24(rename = "LAST_ACTIVITY_TIME")]
-    pub last_activity_time: Option<crate::DateTime>,
-    /// Identifier of the user responsible for the last activity in this lead (e.g., who created a
-    /// new CRM activity in the lead)
-    #[b24(rename = "LAST_ACTIVITY_BY")]
-    pub last_activity_by: Option<String>,
-    /// Phone of the contact
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "PHONE")]
-    pub phone: Option<crate::exports::serde_json::Value>,
-    /// Email address
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "EMAIL")]
-    pub email: Option<crate::exports::serde_json::Value>,
-    /// URL resources of the lead
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "WEB")]
-    pub web: Option<crate::exports::serde_json::Value>,
-    /// Messengers
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "IM")]
-    pub im: Option<crate::exports::serde_json::Value>,
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`crm_multifield`).
-    #[b24(rename = "LINK")]
-    pub link: Option<crate::exports::serde_json::Value>,
-    /// Custom fields
-    ///
-    /// Untyped (`serde_json::Value`): the docs give no type.
-    #[b24(rename = "UF_...")]
-    pub uf: Option<crate::exports::serde_json::Value>,
-}

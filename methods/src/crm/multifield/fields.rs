@@ -5,35 +5,20 @@
 //!
 //! Docs: `api-reference/crm/auxiliary/multifield/crm-multifield-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.multifield.fields` returns the description of multiple fields used to store
 /// phone numbers, email addresses, and other contact information in leads, contacts, and
 /// companies.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/auxiliary/multifield/crm-multifield-fields.md`.
 #[b24_method(
     "crm.multifield.fields",
-    response = MultifieldFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MultifieldFields {}
-
-/// Object with field descriptions (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MultifieldFieldsResult {
-    /// Identifier of the multiple field value
-    #[b24(rename = "ID")]
-    pub id: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Type of the multiple field: `PHONE`, `EMAIL`, `WEB`, `IM`
-    #[b24(rename = "TYPE_ID")]
-    pub type_id: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Value of the multiple field
-    #[b24(rename = "VALUE")]
-    pub value: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Type of the multiple field value
-    #[b24(rename = "VALUE_TYPE")]
-    pub value_type: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}

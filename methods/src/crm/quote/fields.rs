@@ -12,13 +12,14 @@ use crate::b24_method;
 /// The method `crm.quote.fields` returns a description of the fields of the estimate, including
 /// custom fields.
 ///
-/// The result is untyped (`serde_json::Value`): the docs do not give the item type (`array`).
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/quote/crm-quote-fields.md`.
 #[deprecated(note = "Development of this method has been halted. Please use crm.item.fields.")]
 #[b24_method(
     "crm.quote.fields",
-    response = Vec<crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,54 +5,18 @@
 //!
 //! Docs: `api-reference/crm/requisites/universal/crm-requisite-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// This method retrieves the description of the requisite fields.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/requisites/universal/crm-requisite-fields.md`.
 #[b24_method(
     "crm.requisite.fields",
-    response = RequisiteFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequisiteFields {}
-
-/// An object in the format `{"field_1": "value_1", ... "field_N": "value_N"}`, where `field` is
-/// the identifier of the requisite field, and `value` is an object with field attributes
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequisiteFieldsResult {
-    /// Field type
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Required attribute - `true` — yes - `false` — no
-    #[b24(rename = "isRequired")]
-    pub is_required: Option<bool>,
-    /// Read-only attribute - `true` — yes - `false` — no
-    #[b24(rename = "isReadOnly")]
-    pub is_read_only: Option<bool>,
-    /// Immutable attribute - `true` — yes - `false` — no
-    #[b24(rename = "isImmutable")]
-    pub is_immutable: Option<bool>,
-    /// Multi-field attribute - `true` — yes - `false` — no
-    #[b24(rename = "isMultiple")]
-    pub is_multiple: Option<bool>,
-    /// Custom attribute - `true` — yes - `false` — no
-    #[b24(rename = "isDynamic")]
-    pub is_dynamic: Option<bool>,
-    /// Field identifier
-    pub title: Option<String>,
-    /// Custom field attribute. Contains the field name in lists
-    #[b24(rename = "listLabel")]
-    pub list_label: Option<String>,
-    /// Custom field attribute. Contains the field name in the detail form
-    #[b24(rename = "formLabel")]
-    pub form_label: Option<String>,
-    /// Custom field attribute. Contains the field name in the filter
-    #[b24(rename = "filterLabel")]
-    pub filter_label: Option<String>,
-    /// Custom field attribute. An object with specific settings for a particular field type. See
-    /// custom requisite fields
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}

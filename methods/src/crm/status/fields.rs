@@ -5,54 +5,18 @@
 //!
 //! Docs: `api-reference/crm/status/crm-status-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.status.fields` returns the description of CRM reference fields.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/status/crm-status-fields.md`.
 #[b24_method(
     "crm.status.fields",
-    response = StatusFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusFields {}
-
-/// Object with field descriptions (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatusFieldsResult {
-    /// Status identifier, used in methods crm.status.*
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Status type identifier
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<String>,
-    /// Status value code, used in CRM object methods
-    #[b24(rename = "STATUS_ID")]
-    pub status_id: Option<String>,
-    /// Sort order
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Name
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Default name
-    #[b24(rename = "NAME_INIT")]
-    pub name_init: Option<String>,
-    /// Flag indicating whether the status is system
-    #[b24(rename = "SYSTEM")]
-    pub system: Option<String>,
-    /// Identifier of the funnel to which the status stage belongs
-    #[b24(rename = "CATEGORY_ID")]
-    pub category_id: Option<i64>,
-    /// Color of the status stage for Kanban
-    #[b24(rename = "COLOR")]
-    pub color: Option<String>,
-    /// Group of stages: - `"S"` — success, - `"F"` — failure, - `""` — in progress
-    #[b24(rename = "SEMANTICS")]
-    pub semantics: Option<String>,
-    /// Additional fields
-    #[b24(rename = "EXTRA")]
-    pub extra: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}

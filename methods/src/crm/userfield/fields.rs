@@ -5,91 +5,19 @@
 //!
 //! Docs: `api-reference/crm/universal/user-defined-fields/crm-userfield-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.userfield.fields` returns a description of the characteristics of custom
 /// fields.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/universal/user-defined-fields/crm-userfield-fields.md`.
 #[b24_method(
     "crm.userfield.fields",
-    response = UserfieldFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserfieldFields {}
-
-/// Object with a description of characteristics (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserfieldFieldsResult {
-    /// Identifier
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Custom field object
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<String>,
-    /// Field code
-    #[b24(rename = "FIELD_NAME")]
-    pub field_name: Option<String>,
-    /// Custom field data type
-    #[b24(rename = "USER_TYPE_ID")]
-    pub user_type_id: Option<String>,
-    /// External ID (XML ID)
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Sorting order
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Multiple indicator
-    #[b24(rename = "MULTIPLE")]
-    pub multiple: Option<String>,
-    /// Mandatory indicator
-    #[b24(rename = "MANDATORY")]
-    pub mandatory: Option<String>,
-    /// Display in list filter indicator
-    #[b24(rename = "SHOW_FILTER")]
-    pub show_filter: Option<String>,
-    /// Display in list indicator
-    #[b24(rename = "SHOW_IN_LIST")]
-    pub show_in_list: Option<String>,
-    /// Allow user editing indicator
-    #[b24(rename = "EDIT_IN_LIST")]
-    pub edit_in_list: Option<String>,
-    /// Field values are searchable indicator
-    #[b24(rename = "IS_SEARCHABLE")]
-    pub is_searchable: Option<String>,
-    /// Label in edit form
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "EDIT_FORM_LABEL")]
-    pub edit_form_label: Option<crate::exports::serde_json::Value>,
-    /// Header in list
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "LIST_COLUMN_LABEL")]
-    pub list_column_label: Option<crate::exports::serde_json::Value>,
-    /// Filter label in list
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "LIST_FILTER_LABEL")]
-    pub list_filter_label: Option<crate::exports::serde_json::Value>,
-    /// Error message
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "ERROR_MESSAGE")]
-    pub error_message: Option<crate::exports::serde_json::Value>,
-    /// Help
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`string|lang_map`).
-    #[b24(rename = "HELP_MESSAGE")]
-    pub help_message: Option<crate::exports::serde_json::Value>,
-    /// List elements for `enumeration` type field
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`uf_enum_element`).
-    #[b24(rename = "LIST")]
-    pub list: Option<crate::exports::serde_json::Value>,
-    /// Additional settings depending on field type
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}

@@ -7,40 +7,19 @@
 
 #![allow(deprecated)]
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.vat.fields` returns a description of the VAT rate fields.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/outdated/vat/crm-vat-fields.md`.
 #[deprecated(note = "Development of this method has been halted. Please use catalog.vat.getFields.")]
 #[b24_method(
     "crm.vat.fields",
-    response = VatFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VatFields {}
-
-/// Object with field descriptions (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct VatFieldsResult {
-    /// Identifier of the VAT rate
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Modification date
-    #[b24(rename = "TIMESTAMP_X")]
-    pub timestamp_x: Option<crate::DateTime>,
-    /// Activity of the rate
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Sorting
-    #[b24(rename = "C_SORT")]
-    pub c_sort: Option<i64>,
-    /// Name of the rate
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// Value of the VAT rate, %
-    #[b24(rename = "RATE")]
-    pub rate: Option<f64>,
-}

@@ -5,36 +5,18 @@
 //!
 //! Docs: `api-reference/tasks/template/tasks-template-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `tasks.template.fields` returns the description of the task template fields.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/tasks/template/tasks-template-fields.md`.
 #[b24_method(
     "tasks.template.fields",
-    response = TemplateFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateFields {}
-
-/// Object with task template fields. For each field, an object with a description is returned
-/// (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TemplateFieldsResult {
-    /// Field name for display
-    pub title: Option<String>,
-    /// Field value type
-    #[b24(rename = "type")]
-    pub type_: Option<String>,
-    /// Indicates if the field is required. Not returned for all fields
-    pub required: Option<bool>,
-    /// Default value. Can be a string, number, or `null`
-    pub default: Option<String>,
-    /// List of allowed values for fields of type list `enum`. The object key is the value, and the
-    /// object value is its label
-    pub values: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-    /// Indicates if the field is primary
-    pub primary: Option<bool>,
-}

@@ -5,42 +5,20 @@
 //!
 //! Docs: `api-reference/crm/timeline/activities/activity-base/crm-activity-communication-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The `crm.activity.communication.fields` method returns a communication description for an
 /// activity. Communications store phone numbers in calls, email addresses in letters, and names
 /// in meetings.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/timeline/activities/activity-base/crm-activity-communication-fields.md`.
 #[b24_method(
     "crm.activity.communication.fields",
-    response = ActivityCommunicationFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActivityCommunicationFields {}
-
-/// Root element of the response. Values for the `result` field correspond to fields of the
-/// object
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ActivityCommunicationFieldsResult {
-    /// Identifier of the communication
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Identifier of the activity
-    #[b24(rename = "ACTIVITY_ID")]
-    pub activity_id: Option<i64>,
-    /// Identifier of the CRM entity
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<i64>,
-    /// Identifier of the CRM object type
-    #[b24(rename = "ENTITY_TYPE_ID")]
-    pub entity_type_id: Option<i64>,
-    /// Type of communication
-    #[b24(rename = "TYPE")]
-    pub type_: Option<String>,
-    /// Value of the communication
-    #[b24(rename = "VALUE")]
-    pub value: Option<String>,
-}

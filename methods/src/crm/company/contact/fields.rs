@@ -10,10 +10,13 @@ use crate::b24_method;
 /// The method `crm.company.contact.fields` returns the description of fields for the
 /// company-contact link.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/companies/contacts/crm-company-contact-fields.md`.
 #[b24_method(
     "crm.company.contact.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

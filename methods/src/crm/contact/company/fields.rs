@@ -10,10 +10,13 @@ use crate::b24_method;
 /// The method `crm.contact.company.fields` returns the description of fields for the
 /// contact-company link.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/contacts/company/crm-contact-company-fields.md`.
 #[b24_method(
     "crm.contact.company.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,10 +10,13 @@ use crate::b24_method;
 /// The method `crm.deal.contact.fields` returns a description of the fields for the deal-contact
 /// connection.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/deals/contacts/crm-deal-contact-fields.md`.
 #[b24_method(
     "crm.deal.contact.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,63 +5,19 @@
 //!
 //! Docs: `api-reference/crm/deals/recurring-deals/crm-deal-recurring-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.deal.recurring.fields` returns a description of the fields for the recurring
 /// deal template.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/deals/recurring-deals/crm-deal-recurring-fields.md`.
 #[b24_method(
     "crm.deal.recurring.fields",
-    response = DealRecurringFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DealRecurringFields {}
-
-/// Root element of the response. Contains a description of the fields of the template
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DealRecurringFieldsResult {
-    /// Identifier of the record in the recurring deal settings table
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// id of the recurring deal
-    #[b24(rename = "DEAL_ID")]
-    pub deal_id: Option<i64>,
-    /// id of the deal on which the template was created
-    #[b24(rename = "BASED_ID")]
-    pub based_id: Option<i64>,
-    /// Active flag
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Date and time of the next deal creation from the template
-    #[b24(rename = "NEXT_EXECUTION")]
-    pub next_execution: Option<crate::DateTime>,
-    /// Date and time of the last deal creation from the template
-    #[b24(rename = "LAST_EXECUTION")]
-    pub last_execution: Option<crate::DateTime>,
-    /// Number of deals created from the template
-    #[b24(rename = "COUNTER_REPEAT")]
-    pub counter_repeat: Option<i64>,
-    /// Date to start calculating the next launch
-    #[b24(rename = "START_DATE")]
-    pub start_date: Option<String>,
-    /// id of the funnel for created deals
-    #[b24(rename = "CATEGORY_ID")]
-    pub category_id: Option<String>,
-    /// Type of limit on deal creation
-    #[b24(rename = "IS_LIMIT")]
-    pub is_limit: Option<String>,
-    /// Maximum number of deals to be created
-    #[b24(rename = "LIMIT_REPEAT")]
-    pub limit_repeat: Option<i64>,
-    /// End date for deal generation
-    #[b24(rename = "LIMIT_DATE")]
-    pub limit_date: Option<String>,
-    /// Parameters for calculating the next execution date
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`recurring_params`).
-    #[b24(rename = "PARAMS")]
-    pub params: Option<crate::exports::serde_json::Value>,
-}

@@ -10,10 +10,13 @@ use crate::b24_method;
 /// This method retrieves the description of fields for the lead-contact relationship, used by
 /// methods in the `crm.lead.contact.*` family.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/leads/management-communication/crm-lead-contact-fields.md`.
 #[b24_method(
     "crm.lead.contact.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

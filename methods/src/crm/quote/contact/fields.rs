@@ -10,10 +10,13 @@ use crate::b24_method;
 /// The method `crm.quote.contact.fields` returns a description of the fields for the
 /// estimate-contact link.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/quote/contacts/crm-quote-contact-fields.md`.
 #[b24_method(
     "crm.quote.contact.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,17 +10,14 @@ use crate::b24_method;
 /// The method `crm.requisite.link.fields` returns a formal description of the requisite link
 /// fields.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/requisites/links/crm-requisite-link-fields.md`.
 #[b24_method(
     "crm.requisite.link.fields",
-    response = RequisiteLinkFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequisiteLinkFields {}
-
-/// An object in the format `{"field_1": "value_1", ... "field_N": "value_N"}`, where `field` is
-/// the field identifier and `value` is the object with field attributes
-///
-/// The same shape as [`crate::crm::address::fields::AddressFieldsResult`].
-pub type RequisiteLinkFieldsResult = crate::crm::address::fields::AddressFieldsResult;

@@ -9,17 +9,14 @@ use crate::b24_method;
 
 /// The method returns a formal description of the fields of the requisite template.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/requisites/presets/crm-requisite-preset-fields.md`.
 #[b24_method(
     "crm.requisite.preset.fields",
-    response = RequisitePresetFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequisitePresetFields {}
-
-/// An object in the format `{"field_1": "value_1", ... "field_N": "value_N"}`, where `field` is
-/// the field identifier and `value` is the object with field attributes
-///
-/// The same shape as [`crate::crm::address::fields::AddressFieldsResult`].
-pub type RequisitePresetFieldsResult = crate::crm::address::fields::AddressFieldsResult;

@@ -5,14 +5,17 @@
 //!
 //! Docs: `api-reference/crm/timeline/bindings/crm-timeline-bindings-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// Retrieves a list of available fields for linking CRM items and timeline records.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/timeline/bindings/crm-timeline-bindings-fields.md`.
 #[b24_method(
     "crm.timeline.bindings.fields",
-    response = TimelineBindingsFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
     errors(
         "0" = "Other errors (e.g., fatal errors)",
@@ -20,20 +23,3 @@ use crate::{b24_method, b24_object};
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimelineBindingsFields {}
-
-/// Root element of the response. Contains fields linking timeline records to CRM entities
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TimelineBindingsFieldsResult {
-    /// Timeline record identifier. Immutable
-    #[b24(rename = "OWNER_ID")]
-    pub owner_id: Option<i64>,
-    /// Identifier of the CRM item to which the timeline record is linked. Immutable
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<i64>,
-    /// Type of the CRM item to which the timeline record is linked. Immutable. Possible values: -
-    /// `lead` — lead - `deal` — deal - `contact` — contact - `company` — company - `order`
-    /// — order
-    #[b24(rename = "ENTITY_TYPE")]
-    pub entity_type: Option<String>,
-}

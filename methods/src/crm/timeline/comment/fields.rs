@@ -5,14 +5,17 @@
 //!
 //! Docs: `api-reference/crm/timeline/comments/crm-timeline-comment-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// Retrieves the fields of a "Comment" type deal.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/crm/timeline/comments/crm-timeline-comment-fields.md`.
 #[b24_method(
     "crm.timeline.comment.fields",
-    response = TimelineCommentFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
     errors(
         "0" = "Other errors (e.g., fatal errors)",
@@ -20,33 +23,3 @@ use crate::{b24_method, b24_object};
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimelineCommentFields {}
-
-/// Root element of the response containing all comment fields
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TimelineCommentFieldsResult {
-    /// Identifier. Read-only
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Date added. Read-only
-    #[b24(rename = "CREATED")]
-    pub created: Option<crate::DateTime>,
-    /// `ID` of the entity to which the comment is linked. Immutable
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<i64>,
-    /// Type of the entity to which the comment is linked. Immutable. Values: - `lead` — lead -
-    /// `deal` — deal - `contact` — contact - `company` — company - `order` — order
-    #[b24(rename = "ENTITY_TYPE")]
-    pub entity_type: Option<String>,
-    /// Author. Immutable
-    #[b24(rename = "AUTHOR_ID")]
-    pub author_id: Option<i64>,
-    /// The text of the comment
-    #[b24(rename = "COMMENT")]
-    pub comment: Option<String>,
-    /// List of files. An array of values described according to the rules
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`attached_diskfile`).
-    #[b24(rename = "FILES")]
-    pub files: Option<crate::exports::serde_json::Value>,
-}

@@ -5,37 +5,19 @@
 //!
 //! Docs: `api-reference/crm/universal/user-defined-fields/crm-userfield-enumeration-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `crm.userfield.enumeration.fields` returns field descriptions for a custom field
 /// of type "enumeration" (list).
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/universal/user-defined-fields/crm-userfield-enumeration-fields.md`.
 #[b24_method(
     "crm.userfield.enumeration.fields",
-    response = UserfieldEnumerationFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserfieldEnumerationFields {}
-
-/// Object with field descriptions (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserfieldEnumerationFieldsResult {
-    /// Identifier of the list value
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Sorting order
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Value of the list item
-    #[b24(rename = "VALUE")]
-    pub value: Option<String>,
-    /// Default value indicator
-    #[b24(rename = "DEF")]
-    pub def: Option<String>,
-    /// Element deletion flag
-    #[b24(rename = "DEL")]
-    pub del: Option<String>,
-}

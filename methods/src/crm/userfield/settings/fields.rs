@@ -10,10 +10,13 @@ use crate::b24_method;
 /// The method `crm.userfield.settings.fields` returns the field settings description for the
 /// specified custom field type.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/universal/user-defined-fields/crm-userfield-settings-fields.md`.
 #[b24_method(
     "crm.userfield.settings.fields",
-    response = crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, PartialEq, Eq)]

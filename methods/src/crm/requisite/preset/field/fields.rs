@@ -10,17 +10,14 @@ use crate::b24_method;
 /// Returns a formal description of the fields that describe the customizable field of the
 /// required template.
 ///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
+///
 /// Docs: `api-reference/crm/requisites/presets/fields/crm-requisite-preset-field-fields.md`.
 #[b24_method(
     "crm.requisite.preset.field.fields",
-    response = RequisitePresetFieldFieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequisitePresetFieldFields {}
-
-/// An object in the format `{"field_1": "value_1", ... "field_N": "value_N"}`, where `field` is
-/// the field identifier and `value` is the object with field attributes
-///
-/// The same shape as [`crate::crm::address::fields::AddressFieldsResult`].
-pub type RequisitePresetFieldFieldsResult = crate::crm::address::fields::AddressFieldsResult;
