@@ -984,27 +984,30 @@ pub(crate) fn examples_test_head(
 
 /// How a boolean parameter is written, from the request examples, then the description.
 fn bool_encoding(m: &Method, f: &Field) -> Option<String> {
-    for ex in &m.examples.requests {
-        match ex.get(&f.name) {
-            Some(serde_json::Value::String(s)) if s == "Y" || s == "N" => return Some("yn".into()),
-            Some(serde_json::Value::Number(_)) => return Some("int_bool".into()),
-            Some(serde_json::Value::Bool(_)) => return None,
-            _ => {}
-        }
-    }
-    (f.description.contains("`Y`") || f.description.contains("'Y'")).then(|| "yn".into())
+    let values = m.examples.requests.iter().map(|ex| ex.get(&f.name));
+    flag_encoding(f, values).map(str::to_owned)
 }
 
 /// How a boolean field of a request object is written, as [`bool_encoding`] does for a
 /// parameter: from the first value a request example gives its key anywhere inside, then its
 /// description.
 fn nested_bool_encoding(f: &Field, examples: &[serde_json::Value]) -> Option<&'static str> {
-    use serde_json::Value;
     if !matches!(types::map(&f.ty, !f.fields.is_empty(), "_", true), Ty::Bool) {
         return None;
     }
-    for ex in examples {
-        match find_key(ex, &f.name) {
+    flag_encoding(f, examples.iter().map(|ex| find_key(ex, &f.name)))
+}
+
+/// A flag's encoding from the first of `values` (the examples' values for it) that says one:
+/// `"Y"`/`"N"` → `yn`, a number → `int_bool`, a JSON boolean → none; else `yn` when the
+/// description names `Y`.
+fn flag_encoding<'a>(
+    f: &Field,
+    values: impl Iterator<Item = Option<&'a serde_json::Value>>,
+) -> Option<&'static str> {
+    use serde_json::Value;
+    for value in values {
+        match value {
             Some(Value::String(s)) if s == "Y" || s == "N" => return Some("yn"),
             Some(Value::Number(_)) => return Some("int_bool"),
             Some(Value::Bool(_)) => return None,
