@@ -244,7 +244,7 @@ fn serde_expand(decl: &ObjectDecl) -> TokenStream {
                     Some(BoolEncoding::OneZero) => Some("one_zero"),
                     _ => None,
                 };
-                if let Some(function) = written.filter(|_| !has("serialize_with") && !has("with")) {
+                if let Some(function) = written {
                     let path = LitStr::new(
                         &format!("{}::__private::{function}", util::path_string(rt)),
                         field.ty.span(),

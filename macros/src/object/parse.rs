@@ -404,6 +404,16 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
                 format!("a `flatten` field has no value of its own: remove `{at}`"),
             );
         }
+        if let Some(own) = decl
+            .user_serde
+            .iter()
+            .find(|k| *k == "serialize_with" || *k == "with")
+        {
+            errors.spanned(
+                at,
+                format!("`{at}` and `#[serde({own})]` both say how the field is written: keep one"),
+            );
+        }
     }
     if decl.flatten {
         if let Some(rename) = &decl.rename {

@@ -144,6 +144,17 @@ fn mistakes() {
         quote!(),
         quote!(
             struct S {
+                #[b24(yn)]
+                #[serde(serialize_with = "mine")]
+                a: bool,
+            }
+        ),
+        &["`yn` and `#[serde(serialize_with)]` both say how the field is written"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct S {
                 #[b24(strict = true)]
                 a: bool,
             }
