@@ -88,12 +88,12 @@ impl RateLimiter for RedisBucket {
             let step = self.limit.step();
             let mut logged = false;
             loop {
-                if !self.health.may_ask() {
+                let Some(ask) = self.health.may_ask() else {
                     return self.fallback.acquire(method).await;
-                }
+                };
                 let wait = match self.try_take(method).await {
                     Ok((wait, true)) => {
-                        self.health.answered("rate limit");
+                        self.health.answered(ask, "rate limit");
                         // Never a zero wait: a block that ends now is asked about again after a
                         // pause, not in a tight loop of round trips.
                         let wait = wait.max(Duration::from_millis(1));
@@ -106,11 +106,11 @@ impl RateLimiter for RedisBucket {
                         continue;
                     }
                     Ok((wait, false)) => {
-                        self.health.answered("rate limit");
+                        self.health.answered(ask, "rate limit");
                         wait
                     }
                     Err(error) => {
-                        self.health.failed("rate limit", &error);
+                        self.health.failed(ask, "rate limit", &error);
                         return self.fallback.acquire(method).await;
                     }
                 };

@@ -44,45 +44,64 @@ impl Health {
             .saturating_add(1)
     }
 
-    /// Whether this call may ask Redis: always while it answers; during a pause, no; after it,
-    /// one caller (the first to ask) probes, and the others wait for its outcome (as long as a
-    /// command may take) before probing in turn.
-    pub(super) fn may_ask(&self) -> bool {
+    /// Whether this call may ask Redis, and how: always while it answers ([`Ask::Normal`]);
+    /// during a pause, no; after it, one caller (the first to ask) probes ([`Ask::Probe`]), and
+    /// the others wait for its outcome (as long as a command may take) before probing in turn.
+    pub(super) fn may_ask(&self) -> Option<Ask> {
         let retry_at = self.retry_at.load(Ordering::Relaxed);
         if retry_at == 0 {
-            return true;
+            return Some(Ask::Normal);
         }
         let now = self.now();
         if now < retry_at {
-            return false;
+            return None;
         }
         let probe_ends = now.saturating_add(command_timeout_ms()).saturating_add(1);
         self.retry_at
             .compare_exchange(retry_at, probe_ends, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
+            .then_some(Ask::Probe)
     }
 
-    /// A command failed: pause asking Redis. Warns at the first failure in a row.
-    pub(super) fn failed(&self, what: &str, error: &RedisError) {
-        let failures = self
-            .failures
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
-        let pause = pause_after(failures);
-        let retry_at = self
-            .now()
-            .saturating_add(u64::try_from(pause.as_millis()).unwrap_or(u64::MAX));
-        self.retry_at.store(retry_at, Ordering::Relaxed);
+    /// A command failed: pause asking Redis. The calls in flight when Redis went away fail
+    /// together: the first of them starts the pause and the others change nothing; a failed
+    /// probe doubles it. Warns at the first failure in a row.
+    pub(super) fn failed(&self, ask: Ask, what: &str, error: &RedisError) {
+        let failures = match ask {
+            Ask::Normal => {
+                let pause_ends = self.now().saturating_add(millis(FIRST_PAUSE));
+                if self
+                    .retry_at
+                    .compare_exchange(0, pause_ends, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_err()
+                {
+                    return;
+                }
+                self.failures.store(1, Ordering::Relaxed);
+                1
+            }
+            Ask::Probe => {
+                let failures = self
+                    .failures
+                    .fetch_add(1, Ordering::Relaxed)
+                    .saturating_add(1);
+                let pause_ends = self.now().saturating_add(millis(pause_after(failures)));
+                self.retry_at.store(pause_ends, Ordering::Relaxed);
+                failures
+            }
+        };
         if failures == 1 {
             tracing::warn!(%error, "{what}: Redis failed, using this process's own state until it answers");
         } else {
-            tracing::debug!(%error, failures, pause_ms = pause.as_millis() as u64, "{what}: Redis failed again");
+            tracing::debug!(%error, failures, "{what}: Redis failed again");
         }
     }
 
-    /// A command succeeded: ask Redis on every call again. Says so if it had failed.
-    pub(super) fn answered(&self, what: &str) {
-        if self.retry_at.load(Ordering::Relaxed) == 0 {
+    /// A command succeeded. A probe's answer ends the pause: every call asks Redis again (and
+    /// the recovery is logged). An answer to a command sent before a pause began says nothing
+    /// about Redis now and changes nothing.
+    pub(super) fn answered(&self, ask: Ask, what: &str) {
+        if ask == Ask::Normal {
             return;
         }
         self.retry_at.store(0, Ordering::Relaxed);
@@ -92,8 +111,21 @@ impl Health {
     }
 }
 
+/// How a call asks Redis (from [`Health::may_ask`]), told back with its outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ask {
+    /// Redis answers: every call asks.
+    Normal,
+    /// The one call that asks after a pause.
+    Probe,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn command_timeout_ms() -> u64 {
-    u64::try_from(RedisLimits::COMMAND_TIMEOUT.as_millis()).unwrap_or(u64::MAX)
+    millis(RedisLimits::COMMAND_TIMEOUT)
 }
 
 /// [`FIRST_PAUSE`] doubled for each failure after the first, at most [`LONGEST_PAUSE`].
@@ -128,20 +160,32 @@ mod tests {
     fn after_a_failure_nobody_asks_until_the_pause_ends_then_one_probes() {
         let health = Health::default();
         assert!(
-            health.may_ask() && health.may_ask(),
+            health.may_ask().is_some() && health.may_ask().is_some(),
             "answers: everyone asks"
         );
-        health.failed("test", &error());
-        assert!(!health.may_ask(), "in the pause");
+        health.failed(Ask::Normal, "test", &error());
+        assert!(health.may_ask().is_none(), "in the pause");
+        // The other calls in flight when Redis went away fail too, and answers to commands sent
+        // before: neither counts.
+        health.failed(Ask::Normal, "test", &error());
+        health.answered(Ask::Normal, "test");
+        assert_eq!(health.failures.load(Ordering::Relaxed), 1);
+        assert!(health.may_ask().is_none(), "still in the first pause");
         std::thread::sleep(FIRST_PAUSE + Duration::from_millis(50));
-        assert!(health.may_ask(), "the first after the pause probes");
-        assert!(!health.may_ask(), "the others wait for the probe");
-        health.failed("test", &error());
+        assert_eq!(
+            health.may_ask(),
+            Some(Ask::Probe),
+            "the first after the pause probes"
+        );
+        assert!(health.may_ask().is_none(), "the others wait for the probe");
+        health.failed(Ask::Probe, "test", &error());
         assert_eq!(health.failures.load(Ordering::Relaxed), 2);
-        assert!(!health.may_ask(), "a longer pause");
-        health.answered("test");
+        assert!(health.may_ask().is_none(), "a longer pause");
+        std::thread::sleep(2 * FIRST_PAUSE + Duration::from_millis(50));
+        assert_eq!(health.may_ask(), Some(Ask::Probe));
+        health.answered(Ask::Probe, "test");
         assert!(
-            health.may_ask() && health.may_ask(),
+            health.may_ask() == Some(Ask::Normal) && health.may_ask() == Some(Ask::Normal),
             "answers again: everyone asks"
         );
         assert_eq!(health.failures.load(Ordering::Relaxed), 0);

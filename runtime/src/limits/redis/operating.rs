@@ -68,9 +68,12 @@ impl OperatingTime for RedisOperating {
     fn wait<'a>(&'a self, method: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             self.local.wait(method).await;
-            if self.bucket_checks || !self.health.may_ask() {
+            if self.bucket_checks {
                 return;
             }
+            let Some(ask) = self.health.may_ask() else {
+                return;
+            };
             let mut conn = self.conn.clone();
             let left: Result<i64, _> = self
                 .scripts
@@ -81,7 +84,7 @@ impl OperatingTime for RedisOperating {
                 .await;
             match left {
                 Ok(ms) => {
-                    self.health.answered("operating time");
+                    self.health.answered(ask, "operating time");
                     let left = Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(MAX_BLOCK);
                     if !left.is_zero() {
                         tracing::debug!(
@@ -92,7 +95,7 @@ impl OperatingTime for RedisOperating {
                         tokio::time::sleep(left).await;
                     }
                 }
-                Err(error) => self.health.failed("operating time", &error),
+                Err(error) => self.health.failed(ask, "operating time", &error),
             }
         })
     }
