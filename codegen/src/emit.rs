@@ -1098,12 +1098,13 @@ pub fn is_read(method: &str) -> bool {
 /// The result of a `*.fields` method that describes each field.
 const FIELDS_MAP: &str = "std::collections::BTreeMap<String, crate::FieldInfo>";
 
-/// A `*.fields` method whose page's success example answers a map of field descriptions (each
-/// an object with a `type`), whatever its table lists (the entity's fields, usually).
+/// A `*.fields` (or `*.getfields`) method whose page's success example answers a map of field
+/// descriptions (each an object with a `type`), whatever its table lists (the entity's fields,
+/// usually).
 fn describes_fields(m: &Method) -> bool {
     use serde_json::Value;
     let last = m.name.rsplit('.').next().unwrap_or_default();
-    last.eq_ignore_ascii_case("fields")
+    last.to_ascii_lowercase().ends_with("fields")
         && m.examples.success.iter().any(|ex| match ex.get("result") {
             Some(Value::Object(map)) => {
                 !map.is_empty()
@@ -1344,6 +1345,10 @@ mod example_rules {
         assert!(describes_fields(&method(
             "crm.item.Fields",
             vec![json!({}), described.clone()]
+        )));
+        assert!(describes_fields(&method(
+            "task.item.userfield.getfields",
+            vec![described.clone()]
         )));
         for (name, examples) in [
             ("crm.lead.get", vec![described.clone()]),

@@ -162,7 +162,7 @@ pub use item::userfield::delete::{ItemUserfieldDelete, item_userfield_delete, It
 #[cfg(feature = "task")]
 pub use item::userfield::get::{ItemUserfieldGet, item_userfield_get, ItemUserfieldGetError, ItemUserfieldGetResult, ItemUserfieldGetResultSettings};
 #[cfg(feature = "task")]
-pub use item::userfield::getfields::{ItemUserfieldGetfields, item_userfield_getfields, ItemUserfieldGetfieldsResult};
+pub use item::userfield::getfields::{ItemUserfieldGetfields, item_userfield_getfields};
 #[cfg(feature = "task")]
 pub use item::userfield::getlist::{ItemUserfieldGetlist, item_userfield_getlist, ItemUserfieldGetlistResult};
 #[cfg(feature = "task")]

@@ -5,81 +5,18 @@
 //!
 //! Docs: `api-reference/tasks/user-field/task-item-user-field-get-fields.md`.
 
-use crate::{b24_method, b24_object};
+use crate::b24_method;
 
 /// The method `task.item.userfield.getfields` retrieves a list of fields for task custom fields.
+///
+/// Returns one [`FieldInfo`](crate::FieldInfo) per field, by name: the page's example answers so
+/// (its table lists the entity's fields).
 ///
 /// Docs: `api-reference/tasks/user-field/task-item-user-field-get-fields.md`.
 #[b24_method(
     "task.item.userfield.getfields",
-    response = ItemUserfieldGetfieldsResult,
+    response = std::collections::BTreeMap<String, crate::FieldInfo>,
     idempotent,
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemUserfieldGetfields {}
-
-/// Description of available user field fields. Each key of the object contains a field
-/// description (detailed description)
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemUserfieldGetfieldsResult {
-    /// Identifier. Read-only
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Entity
-    #[b24(rename = "ENTITY_ID")]
-    pub entity_id: Option<String>,
-    /// Code. Immutable
-    #[b24(rename = "FIELD_NAME")]
-    pub field_name: Option<String>,
-    /// Data Type. Immutable
-    #[b24(rename = "USER_TYPE_ID")]
-    pub user_type_id: Option<String>,
-    /// External Identifier
-    #[b24(rename = "XML_ID")]
-    pub xml_id: Option<String>,
-    /// Sort Order
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Multiple
-    #[b24(rename = "MULTIPLE")]
-    pub multiple: Option<String>,
-    /// Mandatory
-    #[b24(rename = "MANDATORY")]
-    pub mandatory: Option<String>,
-    /// Show in List Filter
-    #[b24(rename = "SHOW_FILTER")]
-    pub show_filter: Option<String>,
-    /// Show in List
-    #[b24(rename = "SHOW_IN_LIST")]
-    pub show_in_list: Option<String>,
-    /// Allow User Editing
-    #[b24(rename = "EDIT_IN_LIST")]
-    pub edit_in_list: Option<String>,
-    /// Field Values are Searchable
-    #[b24(rename = "IS_SEARCHABLE")]
-    pub is_searchable: Option<String>,
-    /// Edit Form Label
-    #[b24(rename = "EDIT_FORM_LABEL")]
-    pub edit_form_label: Option<String>,
-    /// List Column Header
-    #[b24(rename = "LIST_COLUMN_LABEL")]
-    pub list_column_label: Option<String>,
-    /// List Filter Label
-    #[b24(rename = "LIST_FILTER_LABEL")]
-    pub list_filter_label: Option<String>,
-    /// Error Message
-    #[b24(rename = "ERROR_MESSAGE")]
-    pub error_message: Option<String>,
-    /// Help Message
-    #[b24(rename = "HELP_MESSAGE")]
-    pub help_message: Option<String>,
-    /// List Elements. Multiple
-    ///
-    /// Untyped (`serde_json::Value`): the docs type is not one b24 maps (`uf_enum_element`).
-    #[b24(rename = "LIST")]
-    pub list: Option<crate::exports::serde_json::Value>,
-    /// Additional Settings
-    #[b24(rename = "SETTINGS")]
-    pub settings: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
-}
