@@ -339,7 +339,6 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
     {
         decl.strict = true;
     }
-    let mut encoding: Option<String> = None;
     let mut encoding_at: Option<Ident> = None;
     each_b24(
         &field.attrs,
@@ -362,26 +361,21 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
                 }
                 "yn" | "int_bool" => {
                     flag(key, ident, input, errors);
-                    let this = if key == "yn" {
-                        BoolEncoding::YesNo
-                    } else {
-                        BoolEncoding::OneZero
-                    };
-                    match (&encoding, decl.encoding) {
-                        (Some(first), Some(_)) if first == key => {
-                            errors.spanned(ident, format!("`{key}` is given twice: keep one"));
-                        }
-                        (Some(first), Some(_)) => errors.spanned(
+                    // A key given twice is reported by `each_b24`: a second flag is the other one.
+                    if let Some(first) = &encoding_at {
+                        errors.spanned(
                             ident,
                             format!(
                                 "`{first}` and `{key}` are two encodings of a boolean (\"Y\"/\"N\" and 1/0): choose one"
                             ),
-                        ),
-                        _ => {
-                            encoding = Some(key.to_owned());
-                            decl.encoding = Some(this);
-                            encoding_at = Some(ident.clone());
-                        }
+                        );
+                    } else {
+                        decl.encoding = Some(if key == "yn" {
+                            BoolEncoding::YesNo
+                        } else {
+                            BoolEncoding::OneZero
+                        });
+                        encoding_at = Some(ident.clone());
                     }
                 }
                 _ => {
@@ -397,11 +391,20 @@ fn parse_field(field: &syn::Field, errors: &mut Errors) -> FieldDecl {
         },
     );
     if let (Some(kind), Some(at)) = (decl.encoding, &encoding_at) {
-        util::check_bool_type(&field.ty, kind, at, errors);
         if decl.flatten {
             errors.spanned(
                 at,
                 format!("a `flatten` field has no value of its own: remove `{at}`"),
+            );
+        } else {
+            util::check_bool_type(&field.ty, kind, at, errors);
+        }
+        if decl.strict {
+            errors.spanned(
+                at,
+                format!(
+                    "`{at}` writes a flag that strict decoding (`strict`, or your own `deserialize_with`) cannot read back: keep the lenient decoding, or drop `{at}`"
+                ),
             );
         }
         if let Some(own) = decl

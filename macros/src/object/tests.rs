@@ -155,6 +155,16 @@ fn mistakes() {
         quote!(),
         quote!(
             struct S {
+                #[b24(yn, strict)]
+                a: bool,
+            }
+        ),
+        &["`yn` writes a flag that strict decoding"],
+    );
+    error(
+        quote!(),
+        quote!(
+            struct S {
                 #[b24(strict = true)]
                 a: bool,
             }
