@@ -1,4 +1,4 @@
-//! `cargo run -p b24-codegen -- [--docs <docs>] [--out <workspace root>] [--schema-only]`:
+//! `cargo run -p b24-codegen -- [--docs <docs>] [--out <workspace root>]`:
 //! regenerates `methods/schema/` from the docs and `methods/src/**` from the schema.
 
 use std::path::PathBuf;

@@ -15,9 +15,11 @@
 //!
 //! # The methods: one module per scope
 //!
-//! Each scope of the official docs is a module behind a cargo feature of the same name (`full`
-//! enables all; the default set is `imopenlines` and `crm`): [`imopenlines`], [`crm`] and the
-//! others listed under *Modules* below. In a scope module, each method is a request struct
+//! Each scope of the official docs is a module behind a cargo feature named after the docs' scope
+//! (`full` enables all; the default set is `imopenlines` and `crm`): [`imopenlines`], [`crm`] and
+//! the others listed under *Modules* below. A module's folder and its feature can differ
+//! (`common` is the `basic` scope, `voximplant` comes with `telephony`): `methods/Cargo.toml`
+//! lists the features with their counts of methods. In a scope module, each method is a request struct
 //! (`imopenlines::SessionStart`), its error enum (`SessionStartError`) and a one-line call
 //! (`imopenlines::session_start(&client, …)`); sub-modules mirror the docs' folders.
 //!
