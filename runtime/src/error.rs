@@ -601,6 +601,13 @@ pub enum PagingError {
         /// The cursor field (e.g. `ID`).
         field: &'static str,
     },
+    /// Parallel paging: the first page names a `next` but no usable `total`, so the pages to
+    /// fetch are unknown (`Client::list` follows `next` instead).
+    #[error("the portal's first page names a next page ({next}) but no usable `total`")]
+    NoTotal {
+        /// The `next` it answered with.
+        next: u64,
+    },
     /// `total` or `next` is above the client's ceiling
     /// ([`ClientBuilder::max_list_rows`](crate::ClientBuilder::max_list_rows)).
     #[error("the portal claims {rows} rows, above the client's ceiling of {limit}")]

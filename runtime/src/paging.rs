@@ -59,8 +59,8 @@ pub type Items<'c, M> = BoxStream<'c, Result<<M as ListMethod>::Item, Error<<M a
 impl Client {
     /// All items of a list, page after page by `next`.
     ///
-    /// Each `next` must be past the page just read (by at least its number of rows, and at least
-    /// one) and within [`max_list_rows`](crate::ClientBuilder::max_list_rows); otherwise the
+    /// Each `next` must be past the page just read (by at least its number of rows; a page without
+    /// rows has no next) and within [`max_list_rows`](crate::ClientBuilder::max_list_rows); otherwise the
     /// stream ends, after that page's items, with [`PagingError::Stalled`] or
     /// [`PagingError::TooManyRows`].
     pub fn list<M: ListMethod>(&self, request: M) -> Items<'_, M> {
@@ -148,7 +148,8 @@ impl Client {
     /// the rate limit), in order.
     ///
     /// A `total` above [`max_list_rows`](crate::ClientBuilder::max_list_rows) is refused: the
-    /// stream is then a single [`PagingError::TooManyRows`].
+    /// stream is then a single [`PagingError::TooManyRows`]; a first page with a `next` but no
+    /// usable `total`, a single [`PagingError::NoTotal`].
     pub fn list_parallel<M: ListMethod>(&self, request: M, concurrency: usize) -> Items<'_, M> {
         let concurrency = concurrency.clamp(1, MAX_CONCURRENCY);
         let params = match params_of(&request) {
@@ -159,7 +160,15 @@ impl Client {
         let first = {
             async move {
                 let (items, response) = self.page::<M>(with_start(params.clone(), 0u64)).await?;
-                let total = response.total.unwrap_or(0);
+                // Without a `total`, a `next` means pages this mode cannot count: an error, not
+                // the first page alone as if it were the whole list.
+                let total = match (response.total, response.next) {
+                    (Some(total), _) => total,
+                    (None, Some(next)) => {
+                        return Err(paging::<M>(PagingError::NoTotal { next }));
+                    }
+                    (None, None) => 0,
+                };
                 if total > limit {
                     return Err(paging::<M>(PagingError::TooManyRows { rows: total, limit }));
                 }
@@ -290,15 +299,17 @@ fn paging<M: ListMethod>(error: PagingError) -> Error<M::Error> {
 }
 
 /// The start of the page after the one at `start` (which had `rows` rows), if the portal's
-/// `next` is usable: past `start` by at least the page's rows and at least one (else the stream
-/// could go on without end, or read rows again), and within the client's ceiling.
+/// `next` is usable: the page had rows, and `next` is past `start` by at least their number (else
+/// the stream could go on without end, or read rows again), and within the client's ceiling.
 fn advance<M: ListMethod>(
     start: u64,
     rows: u64,
     next: u64,
     limit: u64,
 ) -> Result<u64, Error<M::Error>> {
-    if next < start.saturating_add(rows.max(1)) {
+    // A page without rows that names a next one is stalled too: else a portal answering `[]`
+    // with `next = start + 1` would be asked up to the ceiling, one request a row.
+    if rows == 0 || next < start.saturating_add(rows) {
         Err(paging::<M>(PagingError::Stalled { start, next }))
     } else if next > limit {
         Err(paging::<M>(PagingError::TooManyRows { rows: next, limit }))
@@ -426,6 +437,8 @@ mod tests {
             (100, 50, 50),
             (0, 50, 1),
             (7, 0, 7),
+            (7, 0, 8),
+            (0, 0, 1000),
         ] {
             let e = advance::<Rows>(start, rows, next, 1000).unwrap_err();
             assert!(matches!(

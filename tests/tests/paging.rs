@@ -14,7 +14,7 @@
 
 use b24::crm::{Lead, LeadList};
 use b24::exports::futures::{Stream, StreamExt};
-use b24::{Client, ErrorCode, ErrorKind, NoMethodErrors, RetryPolicy};
+use b24::{Client, ErrorCode, ErrorKind, NoMethodErrors, PagingError, RetryPolicy};
 use b24_emulator::{ApiError, Emulator, Fault, Portal, RecordedRequest, Reply, DEMO_IDS};
 use serde_json::{json, Value};
 
@@ -320,6 +320,32 @@ async fn an_error_mid_stream_ends_sequential_and_fast_streams() {
         assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
         assert_eq!(err.method(), "crm.lead.list", "the error names the method");
         assert_eq!(http_requests(&emu).len(), 1);
+    }
+}
+
+/// Parallel paging needs `total`: a first page that names a `next` without one (or with one that
+/// is not a number) is an error, not that page alone as if it were the whole list.
+#[tokio::test]
+async fn parallel_paging_without_a_total_says_so() {
+    let emu = portal_with_leads(120, false).await;
+    let client = client(&emu);
+    for total in [json!(null), json!("many")] {
+        emu.faults().clear();
+        emu.faults()
+            .add(Fault::on("crm.lead.list").nth(1).respond(Reply::json(
+                200,
+                &json!({"result": [{"ID": "1"}], "next": 50, "total": total}),
+            )));
+        let items = drain(&client, Mode::Parallel(2), LeadList::new()).await;
+        assert_eq!(items.len(), 1, "{total}: one error and nothing else");
+        let err = items[0].as_ref().expect_err("an error");
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::Paging(PagingError::NoTotal { next: 50 })
+            ),
+            "{total}: {err:?}"
+        );
     }
 }
 
