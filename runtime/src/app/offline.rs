@@ -257,12 +257,43 @@ enum Outcome {
     Unhandleable,
 }
 
-/// A queue record's field as text (ids come as strings or numbers), bounded.
+/// A queue record's field as text (ids come as strings or numbers); empty when missing or longer
+/// than 128 bytes. Never cut: an id is sent back to the portal (`event.offline.clear`), and a cut
+/// one would name no record, so the record would be handled again on every poll.
 fn field(row: &Map<String, Value>, key: &str) -> String {
     let text = match row.get(key) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     };
-    crate::scrub::cut(text, 128)
+    if text.len() > 128 {
+        String::new()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ids are sent back to the portal as they came: a missing or over-long one is no id (left
+    /// to the portal), never a cut one.
+    #[test]
+    fn fields_are_whole_or_empty() {
+        let long = "7".repeat(129);
+        let row: Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "ID": 12, "MESSAGE_ID": "ab12", "EVENT_NAME": long, "EMPTY": null,
+        }))
+        .unwrap();
+        assert_eq!(field(&row, "ID"), "12");
+        assert_eq!(field(&row, "MESSAGE_ID"), "ab12");
+        assert_eq!(field(&row, "EVENT_NAME"), "");
+        assert_eq!(field(&row, "EMPTY"), "");
+        assert_eq!(field(&row, "MISSING"), "");
+        let edge = "7".repeat(128);
+        let row: Map<String, Value> =
+            serde_json::from_value(serde_json::json!({ "ID": edge })).unwrap();
+        assert_eq!(field(&row, "ID"), edge);
+    }
 }

@@ -218,7 +218,9 @@ impl Operating {
         let until = self.with(method, |state| {
             let until = match state.reset_at {
                 Some(reset) if reset > now => reset,
-                _ => now + fallback,
+                // A configured wait past what `Instant` can hold (`Duration::MAX` for "never")
+                // holds the method back for the window.
+                _ => now.checked_add(fallback).unwrap_or(now + WINDOW),
             };
             self.block(state, until);
             until
@@ -356,5 +358,14 @@ mod tests {
         ops.limit_reached("x.y");
         let blocked = ops.status("x.y").unwrap().blocked_for.unwrap();
         assert!(blocked <= Duration::from_millis(100) && blocked > Duration::from_millis(50));
+
+        // A fallback past what `Instant` holds ("never") holds the method back for the window.
+        let never = Operating::new(OperatingLimit {
+            budget: Duration::from_secs(480),
+            fallback_wait: Duration::MAX,
+        });
+        never.limit_reached("x.y");
+        let blocked = never.status("x.y").unwrap().blocked_for.unwrap();
+        assert!(blocked <= WINDOW && blocked > WINDOW - Duration::from_secs(1));
     }
 }

@@ -63,7 +63,9 @@ impl RedisBucket {
         let (wait_us, level_milli, awaiting, blocked): (i64, i64, i64, i64) =
             script.invoke_async(&mut conn).await?;
         if blocked == 1 {
-            let wait = Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)).min(MAX_BLOCK);
+            // Negative only when the script's arithmetic overflowed: the longest wait.
+            let wait =
+                Duration::from_micros(u64::try_from(wait_us).unwrap_or(u64::MAX)).min(MAX_BLOCK);
             return Ok((wait, true));
         }
         self.level_milli
@@ -72,8 +74,11 @@ impl RedisBucket {
             self.awaiting.store(true, Ordering::Relaxed);
         }
         // The script's numbers are bounded by the limit's; clamp anyway (a foreign script or a
-        // tampered key may answer anything).
-        let wait = u64::try_from(wait_us).unwrap_or(0).min(3_600_000_000);
+        // tampered key may answer anything). A negative wait is an overflow in the script (a
+        // drain rate near 0), not a free place: the longest wait.
+        let wait = u64::try_from(wait_us)
+            .unwrap_or(u64::MAX)
+            .min(3_600_000_000);
         Ok((Duration::from_micros(wait), false))
     }
 }
