@@ -528,6 +528,8 @@ async fn a_failing_store_answers_503_and_dispatches_nothing() {
     );
     let (status, text) = app.post("", body).await;
     assert_eq!(status, 503, "{text}");
+    // The sender is not told the application's own failure (the store's text).
+    assert_eq!(text, "Service Unavailable");
     assert!(seen.try_recv().is_err());
 }
 

@@ -55,7 +55,13 @@ async fn receive(State(receiver): State<Receiver>, request: Request) -> Response
         Err(error) => {
             let status =
                 StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            answer(status, error.to_string())
+            // Whoever sent the request learns why it was refused, never the application's own
+            // failures (a store's or a handler's text; the receiver logs them).
+            let text = match error.rejection() {
+                Some(rejection) => rejection.to_string(),
+                None => status.canonical_reason().unwrap_or("error").to_owned(),
+            };
+            answer(status, text)
         }
     }
 }
