@@ -13,7 +13,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::error::TransportError;
 
 /// What came back from one POST.
-#[derive(Debug)]
 pub(crate) struct HttpReply {
     pub status: u16,
     /// The answer's headers (taken from the response, not copied).
@@ -31,6 +30,19 @@ pub(crate) struct HttpReply {
     pub replayed: bool,
     /// The share of the client's body budget the body holds, released when the reply is dropped.
     _budget: Option<OwnedSemaphorePermit>,
+}
+
+/// Never the body or the headers (raw server data, which may echo a secret): status and sizes.
+impl std::fmt::Debug for HttpReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpReply")
+            .field("status", &self.status)
+            .field("headers", &self.headers.len())
+            .field("body_bytes", &self.body.len())
+            .field("truncated", &self.truncated)
+            .field("replayed", &self.replayed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A client-wide budget of bytes for answer bodies held in memory at once, shared by all calls

@@ -30,7 +30,6 @@ pub(crate) struct PendingCall {
 }
 
 /// What became of one call in a batch, before typed decoding.
-#[derive(Debug)]
 pub(crate) enum SubOutcome {
     Ok {
         result: Value,
@@ -48,6 +47,27 @@ pub(crate) enum SubOutcome {
     /// The answer says nothing about the call: it may or may not have run.
     Missing,
     Failed(Arc<Error>),
+}
+
+/// Never the server's text (not yet scrubbed): the variant and sizes.
+impl std::fmt::Debug for SubOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubOutcome::Ok { total, next, .. } => f
+                .debug_struct("Ok")
+                .field("total", total)
+                .field("next", next)
+                .finish_non_exhaustive(),
+            SubOutcome::Err { code, description } => f
+                .debug_struct("Err")
+                .field("code_bytes", &code.len())
+                .field("description_bytes", &description.len())
+                .finish(),
+            SubOutcome::NotExecuted => f.write_str("NotExecuted"),
+            SubOutcome::Missing => f.write_str("Missing"),
+            SubOutcome::Failed(error) => f.debug_tuple("Failed").field(error).finish(),
+        }
+    }
 }
 
 /// The JSON body of one `batch` request.
@@ -214,6 +234,21 @@ pub(crate) fn outcomes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sub-call's error is the server's text, unscrubbed: its `Debug` shows sizes only.
+    #[test]
+    fn debug_shows_no_server_text() {
+        let outcome = SubOutcome::Err {
+            code: "SECRET_CODE".into(),
+            description: "hook abc123secret".into(),
+        };
+        let shown = format!("{outcome:?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("abc123"),
+            "{shown}"
+        );
+        assert!(shown.contains("code_bytes: 11"), "{shown}");
+    }
     use crate::de::from_str_lenient;
     use serde_json::json;
 
