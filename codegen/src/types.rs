@@ -73,7 +73,8 @@ impl Ty {
 }
 
 /// The query parameters of list methods, wherever they sit (`select`, `filter`, `order`, any
-/// case): `select` is the field names (`Vec<String>`), `filter` and `order` a JSON map. Their
+/// case): `select` is the field names (`Vec<String>`), `filter` and `order` a JSON map, and so is
+/// a `sort` of type `object` (a field → direction map; a plain `sort` is a number). Their
 /// sub-tables list the fields one may name, not a shape to type. `None` for anything else.
 pub fn query_param(name: &str, ty: &str, has_fields: bool) -> Option<Ty> {
     let ty = ty.trim().to_lowercase();
@@ -90,6 +91,9 @@ pub fn query_param(name: &str, ty: &str, has_fields: bool) -> Option<Ty> {
             "its keys are field names, with operator prefixes in a filter, which b24 does not type",
             ))
         }
+        "sort" if ty == "object" => Some(Ty::Query(
+            "its keys are field names, each with a direction, which b24 does not type",
+        )),
         _ => None,
     }
 }
@@ -162,6 +166,16 @@ fn scalar(t: &str, param: bool) -> Ty {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_maps_are_queries_and_sort_numbers_stay() {
+        assert!(matches!(
+            query_param("SORT", "object", true),
+            Some(Ty::Query(_))
+        ));
+        assert_eq!(query_param("SORT", "integer", false), None);
+        assert_eq!(query_param("sort", "string", true), None);
+    }
 
     #[test]
     fn mapping() {

@@ -29,7 +29,7 @@ pub use item::add::{ItemAdd, item_add, ItemAddError};
 #[cfg(feature = "entity")]
 pub use item::delete::{ItemDelete, item_delete, ItemDeleteError};
 #[cfg(feature = "entity")]
-pub use item::get::{ItemGet, item_get, ItemGetError, ItemGetSort, ItemGetResult};
+pub use item::get::{ItemGet, item_get, ItemGetError, ItemGetResult};
 #[cfg(feature = "entity")]
 pub use item::property::add::{ItemPropertyAdd, item_property_add, ItemPropertyAddError};
 #[cfg(feature = "entity")]
@@ -47,7 +47,7 @@ pub use section::add::{SectionAdd, section_add, SectionAddError};
 #[cfg(feature = "entity")]
 pub use section::delete::{SectionDelete, section_delete, SectionDeleteError};
 #[cfg(feature = "entity")]
-pub use section::get::{SectionGet, section_get, SectionGetError, SectionGetSort, SectionGetResult};
+pub use section::get::{SectionGet, section_get, SectionGetError, SectionGetResult};
 #[cfg(feature = "entity")]
 pub use section::update::{SectionUpdate, section_update, SectionUpdateError};
 #[cfg(feature = "entity")]

@@ -20,7 +20,7 @@ use crate::{b24_method, b24_object};
         ACCESS_DENIED = "Access denied! Application context required",
     ),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemGet {
     /// Identifier of the application's data storage. Use the value specified when creating the
     /// storage. You can obtain the identifier using the entity.get method.
@@ -28,7 +28,10 @@ pub struct ItemGet {
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
     /// `field_n` — sorting field - `value_n` — sorting direction: `ASC` or `DESC` Refer to the
     /// Item Type section for a list of available sorting fields. By default, `{"ID":"ASC"}` is used.
-    pub sort: Option<ItemGetSort>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, each with a direction, which b24 does
+    /// not type (`object`).
+    pub sort: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
     /// `field_n` — filtering field - `value_n` — filter value Refer to the Item Type section for
     /// a list of available filtering fields. You can add prefixes to the keys `field_n`: - `>=` —
@@ -44,77 +47,6 @@ pub struct ItemGet {
     /// Methods
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
-/// `field_n` — sorting field - `value_n` — sorting direction: `ASC` or `DESC` Refer to the
-/// Item Type section for a list of available sorting fields. By default, `{"ID":"ASC"}` is used.
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemGetSort {
-    /// Identifier of the item
-    ///
-    /// Typed `String`: the page's table says `integer`, but its request example sends `"ASC"`.
-    #[b24(rename = "ID")]
-    pub id: Option<String>,
-    /// Date and time of the last modification
-    #[b24(rename = "TIMESTAMP_X")]
-    pub timestamp_x: Option<String>,
-    /// Identifier of the user who modified the item
-    #[b24(rename = "MODIFIED_BY")]
-    pub modified_by: Option<i64>,
-    /// Date and time of creation
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Identifier of the user who created the item
-    #[b24(rename = "CREATED_BY")]
-    pub created_by: Option<i64>,
-    /// Active flag (`Y` or `N`)
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Start date of activity or empty string
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`datetime | string`).
-    #[b24(rename = "DATE_ACTIVE_FROM")]
-    pub date_active_from: Option<crate::exports::serde_json::Value>,
-    /// End date of activity or empty string
-    ///
-    /// Untyped (`serde_json::Value`): the docs give several types (`datetime | string`).
-    #[b24(rename = "DATE_ACTIVE_TO")]
-    pub date_active_to: Option<crate::exports::serde_json::Value>,
-    /// Sorting index
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Name of the item
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// URL of the preview image
-    #[b24(rename = "PREVIEW_PICTURE")]
-    pub preview_picture: Option<String>,
-    /// Preview text
-    #[b24(rename = "PREVIEW_TEXT")]
-    pub preview_text: Option<String>,
-    /// URL of the detailed image
-    #[b24(rename = "DETAIL_PICTURE")]
-    pub detail_picture: Option<String>,
-    /// Detailed text
-    #[b24(rename = "DETAIL_TEXT")]
-    pub detail_text: Option<String>,
-    /// Symbolic code of the item
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Identifier of the storage
-    #[b24(rename = "ENTITY")]
-    pub entity: Option<String>,
-    /// Identifier of the section
-    #[b24(rename = "SECTION")]
-    pub section: Option<i64>,
-    /// Object of property values in the format `{"PROPERTY_CODE": value}`. The field is present if
-    /// the storage has properties. To filter by a property value, use the key
-    /// `PROPERTY_<PROPERTY_CODE>`, for example `{"PROPERTY_PRICE": 100}`. You can obtain a list of
-    /// available property codes using the entity.item.property.get method.
-    #[b24(rename = "PROPERTY_VALUES")]
-    pub property_values: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
 }
 
 /// List of storage items

@@ -20,7 +20,7 @@ use crate::{b24_method, b24_object};
         ERROR_ENTITY_NOT_FOUND = "Entity not found",
     ),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SectionGet {
     /// Identifier of the application's data storage. Use the value specified when creating the
     /// storage. You can obtain the identifier using the entity.get method.
@@ -29,7 +29,10 @@ pub struct SectionGet {
     /// `field_n` — sorting field - `value_n` — sorting direction: `ASC` or `DESC` Refer to the
     /// Section Type for a list of available sorting fields. The default is `{"ID":"ASC"}`. Example:
     /// `{"NAME":"ASC","ID":"DESC"}`
-    pub sort: Option<SectionGetSort>,
+    ///
+    /// Untyped (`serde_json::Map`): its keys are field names, each with a direction, which b24 does
+    /// not type (`object`).
+    pub sort: Option<crate::exports::serde_json::Map<String, crate::exports::serde_json::Value>>,
     /// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
     /// `field_n` — filtering field - `value_n` — filter value Refer to the Section Type for a
     /// list of available filtering fields. You can add prefixes to the keys `field_n`: - `>=` —
@@ -45,66 +48,6 @@ pub struct SectionGet {
     /// Methods
     #[b24(rename = "start")]
     pub start: Option<i64>,
-}
-
-/// Object format: ` { field_1: value_1, field_2: value_2, ..., field_n: value_n } ` where: -
-/// `field_n` — sorting field - `value_n` — sorting direction: `ASC` or `DESC` Refer to the
-/// Section Type for a list of available sorting fields. The default is `{"ID":"ASC"}`. Example:
-/// `{"NAME":"ASC","ID":"DESC"}`
-#[b24_object]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SectionGetSort {
-    /// Identifier of the section
-    #[b24(rename = "ID")]
-    pub id: Option<i64>,
-    /// Symbolic code of the section
-    #[b24(rename = "CODE")]
-    pub code: Option<String>,
-    /// Date and time of the last modification
-    #[b24(rename = "TIMESTAMP_X")]
-    pub timestamp_x: Option<String>,
-    /// Date and time of creation
-    #[b24(rename = "DATE_CREATE")]
-    pub date_create: Option<String>,
-    /// Identifier of the user who created the section
-    #[b24(rename = "CREATED_BY")]
-    pub created_by: Option<i64>,
-    /// Identifier of the user who modified the section
-    #[b24(rename = "MODIFIED_BY")]
-    pub modified_by: Option<i64>,
-    /// Active flag (`Y` or `N`)
-    #[b24(rename = "ACTIVE")]
-    pub active: Option<String>,
-    /// Sorting index
-    #[b24(rename = "SORT")]
-    pub sort: Option<i64>,
-    /// Name of the section
-    #[b24(rename = "NAME")]
-    pub name: Option<String>,
-    /// URL of the section picture or `null`
-    #[b24(rename = "PICTURE")]
-    pub picture: Option<String>,
-    /// URL of the detailed section picture or `null`
-    #[b24(rename = "DETAIL_PICTURE")]
-    pub detail_picture: Option<String>,
-    /// Description of the section
-    #[b24(rename = "DESCRIPTION")]
-    pub description: Option<String>,
-    /// Left boundary of the section in the tree
-    #[b24(rename = "LEFT_MARGIN")]
-    pub left_margin: Option<i64>,
-    /// Right boundary of the section in the tree
-    #[b24(rename = "RIGHT_MARGIN")]
-    pub right_margin: Option<i64>,
-    /// Depth level of the section
-    #[b24(rename = "DEPTH_LEVEL")]
-    pub depth_level: Option<i64>,
-    /// Identifier of the storage
-    #[b24(rename = "ENTITY")]
-    pub entity: Option<String>,
-    /// Identifier of the parent section or `null`
-    #[b24(rename = "SECTION")]
-    pub section: Option<i64>,
 }
 
 /// List of storage sections
