@@ -199,7 +199,18 @@ fn open_as<'a, Tm: TimeField<'a>>(
             return Err(ErrorKind::Decode(reply.fail(reason, redact)));
         }
     };
-    if let Some(error) = envelope.error {
+    // PHP's "no error" (`""`, `false`, `[]`) beside a result of a successful answer: the call ran.
+    let no_error = |error: &serde_json::Value| match error {
+        serde_json::Value::Bool(false) => true,
+        serde_json::Value::String(text) => text.trim().is_empty(),
+        serde_json::Value::Array(items) => items.is_empty(),
+        serde_json::Value::Object(map) => map.is_empty(),
+        _ => false,
+    };
+    let error = envelope.error.filter(|error| {
+        !(no_error(error) && envelope.result.is_some() && (200..300).contains(&reply.status))
+    });
+    if let Some(error) = error {
         // The portal's words can echo what it was sent: every string is redacted and bounded.
         let description = match envelope.error_description {
             None => String::new(),
@@ -574,6 +585,17 @@ mod tests {
             assert_eq!(plain, expected, "{time}");
             assert_eq!(with_meta, expected, "{time}");
         }
+    }
+
+    #[test]
+    fn an_empty_error_beside_a_result_is_no_error() {
+        for error in [r#""""#, "false", "[]", "{}", r#"" ""#] {
+            let body = format!(r#"{{"result": true, "error": {error}}}"#);
+            assert!(run::<bool>(200, &body).unwrap().result, "{body}");
+        }
+        // Without a result, or on an error status, it is still an answer without a code.
+        assert!(run::<bool>(200, r#"{"error": ""}"#).is_err());
+        assert!(run::<bool>(500, r#"{"result": true, "error": ""}"#).is_err());
     }
 
     #[test]
