@@ -160,12 +160,46 @@ pub async fn bound(client: &Client) -> Result<Vec<Bound>, Error> {
         .collect())
 }
 
-/// PHP truth of a result: `true`, `1`, `"1"`, `"Y"`.
+/// The truth of a result: a flag as every answer's flags are read (`true`, `1`, `"Y"`, `"n"`,
+/// `"False"`, … by [`Lenient`](crate::de::Lenient)), else PHP's (a non-zero number, a non-empty
+/// text).
 fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
-        Value::String(s) => !matches!(s.as_str(), "" | "0" | "N" | "false"),
-        _ => false,
+    match <bool as crate::de::Lenient>::deserialize_lenient(value) {
+        Ok(flag) => flag,
+        Err(_) => match value {
+            Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+            Value::String(s) => !s.trim().is_empty(),
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A result's flag reads as every answer's flags do, and PHP's truth past them.
+    #[test]
+    fn flags_read_alike() {
+        for (value, want) in [
+            (json!(true), true),
+            (json!(1), true),
+            (json!("Y"), true),
+            (json!("True"), true),
+            (json!(false), false),
+            (json!(0), false),
+            (json!("N"), false),
+            (json!("n"), false),
+            (json!("False"), false),
+            (json!("FALSE"), false),
+            (json!("0"), false),
+            (json!(""), false),
+            (json!(null), false),
+            (json!(2), true),
+            (json!("yes"), true),
+        ] {
+            assert_eq!(truthy(&value), want, "{value}");
+        }
     }
 }
