@@ -84,7 +84,7 @@ impl fmt::Debug for Lease {
 ///         Box::pin(async { Ok(()) })
 ///     }
 ///     fn lease(&self) -> Duration {
-///         Duration::from_secs(45)
+///         Duration::from_secs(60)
 ///     }
 /// }
 /// ```

@@ -171,9 +171,9 @@ impl fmt::Debug for RedisRenewalLock {
 }
 
 impl RedisRenewalLock {
-    /// Default lease: longer than a renewal may take with the default timeouts (30 s for the
-    /// OAuth server, 10 s for the store).
-    pub const DEFAULT_LEASE: Duration = Duration::from_secs(45);
+    /// Default lease: longer than the lock may be held with the default timeouts: a load of the
+    /// stored pair (10 s for the store), the OAuth server (30 s), the save (10 s), and a margin.
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
     /// The lock of `portal` (its `member_id` or domain) under the key prefix `b24`.
     pub fn new(conn: ConnectionManager, portal: &str) -> Self {
