@@ -5,14 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::client::{encode, Client, Exchanged};
+use crate::client::{encode, Attempts, Client, Exchanged};
 use crate::envelope::{declares, Response};
 use crate::error::Error;
 use crate::method::Method;
-
-/// The attempts of a call once it has started: the client's call loop, owning the encoded
-/// request. Not generic: one type and one body of code for every method.
-type Attempts<'c> = Pin<Box<dyn Future<Output = Exchanged> + Send + 'c>>;
 
 /// An auto-batched call once it has started: the batcher's loop, owning the request.
 type Batched<'c, O, E> = Pin<Box<dyn Future<Output = Result<O, Error<E>>> + Send + 'c>>;

@@ -11,8 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::Either;
-use futures::FutureExt;
+use bytes::Bytes;
 use serde::Serialize;
 use tracing::{field, Instrument};
 
@@ -24,7 +23,7 @@ use crate::de::Lenient;
 use crate::envelope::{
     self, declared_into, declares, Declared, Declares, Opened, Reply, Response, TimeBlock,
 };
-use crate::error::{ConfigError, DecodeReason, Error, ErrorKind};
+use crate::error::{ConfigError, DecodeReason, Error, ErrorKind, TransportError};
 use crate::error_code::ErrorCode;
 use crate::limits::backend::{self, OperatingHandle, RateHandle};
 use crate::limits::{LimitBackend, OperatingLimit, OperatingStatus, RateLimit};
@@ -230,7 +229,8 @@ impl Client {
         let name = name.into();
         let exchanged = match encode(params) {
             Ok(body) => {
-                self.attempts(&name, idempotent, api, body, TimeBlock::Full, declares::<E>)
+                let name = &*name;
+                self.attempts(name, idempotent, api, body, TimeBlock::Full, declares::<E>)
                     .await
             }
             Err(kind) => Exchanged::failed(kind),
@@ -245,8 +245,7 @@ impl Client {
     }
 
     /// The attempts of a call whose caller reads only its result ([`Call`]'s `.await`): the
-    /// `time` block is read only for the operating-time accounting. Boxed here, in code that is
-    /// the same for every method.
+    /// `time` block is read only for the operating-time accounting.
     pub(crate) fn launch(
         &self,
         name: &'static str,
@@ -254,8 +253,8 @@ impl Client {
         api: ApiVersion,
         params: Vec<u8>,
         declares: Declares,
-    ) -> Pin<Box<dyn Future<Output = Exchanged> + Send + '_>> {
-        Box::pin(self.attempts(name, idempotent, api, params, TimeBlock::Usage, declares))
+    ) -> Attempts<'_> {
+        self.attempts(name, idempotent, api, params, TimeBlock::Usage, declares)
     }
 
     /// The generic end of a call: the result decoded into `T`, an error into `E`'s terms.
@@ -279,6 +278,8 @@ impl Client {
     }
 
     /// All attempts of one call, in a `b24.call` span (entered only when a subscriber wants it).
+    /// Boxed here, in code that is the same for every method: one allocation per call, and no
+    /// layer between the box and the attempt loop.
     fn attempts<'a>(
         &'a self,
         name: &'a str,
@@ -287,15 +288,16 @@ impl Client {
         params: Vec<u8>,
         time: TimeBlock,
         declares: Declares,
-    ) -> impl Future<Output = Exchanged> + Send + 'a {
+    ) -> Attempts<'a> {
         let span = tracing::debug_span!("b24.call", method = name, attempts = field::Empty);
-        let traced = !span.is_disabled();
-        let run = self.run(name, idempotent, api, params, time, declares, traced);
-        if traced {
-            Either::Right(run.instrument(span))
-        } else {
+        if span.is_disabled() {
             // No subscriber listens: nothing to enter and leave on every poll.
-            Either::Left(run)
+            Box::pin(self.run(name, idempotent, api, params, time, declares, false))
+        } else {
+            Box::pin(
+                self.run(name, idempotent, api, params, time, declares, true)
+                    .instrument(span),
+            )
         }
     }
 
@@ -315,6 +317,7 @@ impl Client {
         traced: bool,
     ) -> Exchanged {
         let inner = &self.inner;
+        let params = Bytes::from(params);
         let idempotency_key = (api == ApiVersion::V3).then(rest_v3::idempotency_key);
         let retry_safe = idempotent || idempotency_key.is_some();
         let mut attempts = 0u32;
@@ -338,10 +341,21 @@ impl Client {
             }
             // The outcome is matched where it is made, so that neither it nor the error is kept
             // across the waits below (they would take room in every call's future).
-            let next = match self
-                .exchange(name, api, idempotency_key.as_deref(), body, time, declares)
-                .await
-            {
+            // The clock is read only for the log line of the answer.
+            let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+            let url = self.url(name, api);
+            let reply = transport::post_json(
+                &inner.http,
+                &url,
+                body,
+                inner.timeout,
+                inner.max_body,
+                &inner.body_budget,
+                idempotency_key.as_deref(),
+            )
+            .await;
+            drop(url);
+            let next = match self.opened(reply, started, api, time, declares) {
                 Ok(answer) => {
                     if let Some(bucket) = &inner.bucket {
                         bucket.answered(); // the portal has seen a request: its drain runs
@@ -441,72 +455,60 @@ impl Client {
     }
 
     /// The body of one attempt (with the OAuth token as `auth`) and the token's generation.
-    async fn authorized(&self, params: &[u8]) -> Result<(u64, Vec<u8>), RenewalError> {
+    /// A webhook's body is the parameters themselves, shared (not copied) by every attempt.
+    async fn authorized(&self, params: &Bytes) -> Result<(u64, Bytes), RenewalError> {
         match &self.inner.credentials {
-            Credentials::Webhook(_) => Ok((0, params.to_vec())),
-            Credentials::OAuth(token) => Ok((0, with_auth(params, token.expose()))),
+            Credentials::Webhook(_) => Ok((0, params.clone())),
+            Credentials::OAuth(token) => Ok((0, with_auth(params, token.expose()).into())),
             Credentials::Renewing(session) => {
                 let (generation, token) = session.token(&self.inner.http).await?;
-                Ok((generation, with_auth(params, &token)))
+                Ok((generation, with_auth(params, &token).into()))
             }
         }
     }
 
-    /// One HTTP exchange and the reading of its envelope. The request is built (and its URL
-    /// dropped) before the future, which every call allocates.
-    fn exchange(
-        &self,
-        name: &str,
-        api: ApiVersion,
-        idempotency_key: Option<&str>,
-        body: Vec<u8>,
-        time: TimeBlock,
-        declares: Declares,
-    ) -> impl Future<Output = Result<(HttpReply, Opened), ErrorKind<Declared>>> + Send + '_ {
+    /// The URL of method `name` (with the webhook code, if any: never logged).
+    fn url(&self, name: &str, api: ApiVersion) -> String {
         let root = match api {
             ApiVersion::V3 => &self.inner.endpoint_v3,
             _ => &self.inner.endpoint,
         };
-        let url = format!("{root}{name}");
-        // The clock is read only for the log line below.
-        let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        transport::post_json(
-            &self.inner.http,
-            &url,
-            body,
-            self.inner.timeout,
-            self.inner.max_body,
-            &self.inner.body_budget,
-            idempotency_key,
-        )
-        // A closure, not an `async` block: the latter would hold the request's future twice.
-        .map(move |reply| {
-            let reply = reply.map_err(|e| {
-                tracing::debug!(error = %e, "transport failure");
-                ErrorKind::Transport(e)
-            })?;
-            tracing::debug!(
-                status = reply.status,
-                bytes = reply.body.len(),
-                elapsed_ms = started.map_or(0, |s| s.elapsed().as_millis() as u64),
-                replayed = reply.replayed,
-                "answer"
-            );
-            let redact = |s: String| self.redact(s);
-            if reply.truncated {
-                let reason = DecodeReason::TooLarge { limit: reply.limit };
-                return Err(ErrorKind::Decode(reply_of(&reply).fail(reason, &redact)));
+        format!("{root}{name}")
+    }
+
+    /// The reading of one exchange's answer: its envelope opened, or the error it is.
+    fn opened(
+        &self,
+        reply: Result<HttpReply, TransportError>,
+        started: Option<Instant>,
+        api: ApiVersion,
+        time: TimeBlock,
+        declares: Declares,
+    ) -> Result<(HttpReply, Opened), ErrorKind<Declared>> {
+        let reply = reply.map_err(|e| {
+            tracing::debug!(error = %e, "transport failure");
+            ErrorKind::Transport(e)
+        })?;
+        tracing::debug!(
+            status = reply.status,
+            bytes = reply.body.len(),
+            elapsed_ms = started.map_or(0, |s| s.elapsed().as_millis() as u64),
+            replayed = reply.replayed,
+            "answer"
+        );
+        let redact = |s: String| self.redact(s);
+        if reply.truncated {
+            let reason = DecodeReason::TooLarge { limit: reply.limit };
+            return Err(ErrorKind::Decode(reply_of(&reply).fail(reason, &redact)));
+        }
+        if api == ApiVersion::V3 && !(200..300).contains(&reply.status) {
+            let error = rest_v3::decode_error::<NoMethodErrors>(reply.status, &reply.body, &redact);
+            if let Some(error) = error {
+                return Err(envelope::declared_of(error, declares));
             }
-            if api == ApiVersion::V3 && !(200..300).contains(&reply.status) {
-                let error =
-                    rest_v3::decode_error::<NoMethodErrors>(reply.status, &reply.body, &redact);
-                if let Some(error) = error {
-                    return Err(envelope::declared_of(error, declares));
-                }
-            }
-            let opened = envelope::open(reply_of(&reply), time, declares, &redact)?;
-            Ok((reply, opened))
-        })
+        }
+        let opened = envelope::open(reply_of(&reply), time, declares, &redact)?;
+        Ok((reply, opened))
     }
 
     /// Replaces every secret the client holds by `***`.
@@ -534,6 +536,9 @@ enum Next {
     /// Try again at once (the top of the loop waits for what must be waited for).
     Again,
 }
+
+/// The attempts of a call once it has started (boxed: one type for every method).
+pub(crate) type Attempts<'a> = Pin<Box<dyn Future<Output = Exchanged> + Send + 'a>>;
 
 /// What the attempts of a call left: the answer with its envelope read (the result not decoded
 /// yet), or the error; and how many attempts were made.

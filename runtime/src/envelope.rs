@@ -277,14 +277,22 @@ pub(crate) fn finish<T: Lenient, E>(
     redact: Redact<'_>,
 ) -> Result<Response<T>, ErrorKind<E>> {
     let text = reply.body.get(opened.result.clone()).unwrap_or_default();
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let result = match serde_path_to_error::deserialize::<_, Tolerant<T>>(&mut de) {
+    // Decoded without tracking the path (the usual case: it decodes); only a result that does
+    // not is decoded again, with the path, for the error.
+    let decoded = Tolerant::<T>::deserialize(&mut serde_json::Deserializer::from_slice(text));
+    let result = match decoded {
         Ok(Tolerant(result)) => result,
-        Err(e) => {
-            let path = e.path().to_string();
-            let message = e.into_inner().to_string();
-            let reason = DecodeReason::shape(&path, &message, redact);
-            return Err(ErrorKind::Decode(reply.fail(reason, redact)));
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(text);
+            match serde_path_to_error::deserialize::<_, Tolerant<T>>(&mut de) {
+                Ok(Tolerant(result)) => result,
+                Err(e) => {
+                    let path = e.path().to_string();
+                    let message = e.into_inner().to_string();
+                    let reason = DecodeReason::shape(&path, &message, redact);
+                    return Err(ErrorKind::Decode(reply.fail(reason, redact)));
+                }
+            }
         }
     };
     Ok(Response {

@@ -1,12 +1,10 @@
 //! One HTTP exchange with the portal: POST a JSON body, read the status and a bounded body.
 //! Retries, limits and renewal are layered above this; this file only moves bytes.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::TryFutureExt;
 use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -76,16 +74,17 @@ impl BodyBudget {
         u32::try_from(kib).unwrap_or(u32::MAX)
     }
 
-    /// A share of `kib` KiB: at once when it is free (the usual case), else waiting for it (the
-    /// wait boxed, so that it takes no room in every call's future). `None` only if the semaphore
-    /// is closed, which it never is.
+    /// A share of `kib` KiB if it is free now (the usual case).
+    fn reserve_now(&self, kib: u32) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.kib).try_acquire_many_owned(kib).ok()
+    }
+
+    /// A share of `kib` KiB, waiting for it (the wait boxed, so that it takes no room in every
+    /// call's future). `None` only if the semaphore is closed, which it never is.
     async fn reserve(&self, kib: u32) -> Option<OwnedSemaphorePermit> {
-        match Arc::clone(&self.kib).try_acquire_many_owned(kib) {
-            Ok(permit) => Some(permit),
-            Err(_) => Box::pin(Arc::clone(&self.kib).acquire_many_owned(kib))
-                .await
-                .ok(),
-        }
+        Box::pin(Arc::clone(&self.kib).acquire_many_owned(kib))
+            .await
+            .ok()
     }
 }
 
@@ -132,57 +131,29 @@ impl Body {
 }
 
 /// POSTs `body` (JSON) to `url` and reads at most `max_body` bytes of the answer, within the
-/// client's body `budget`.
+/// client's body `budget`: the status, the headers (taken, not copied) and the body.
 ///
 /// `url` may contain a webhook code: it is never logged, and errors are stripped of it.
-pub(crate) fn post_json<'a>(
+///
+/// One `async fn` with its awaits in line (no combinators): the request is built and sent in one
+/// expression, so that only the in-flight request's future, then the response, take room in the
+/// call's future, each once.
+pub(crate) async fn post_json(
     http: &reqwest::Client,
     url: &str,
-    body: Vec<u8>,
+    body: Bytes,
     timeout: Duration,
-    max_body: usize,
-    budget: &'a BodyBudget,
-    idempotency_key: Option<&str>,
-) -> impl Future<Output = Result<HttpReply, TransportError>> + Send + 'a {
-    // The request is built before the future (which every call allocates), and the response is
-    // moved straight into the reading: neither takes room in it.
-    let replayable = idempotency_key.is_some();
-    request(http, url, body, timeout, idempotency_key)
-        .send()
-        .map_err(TransportError::new)
-        .and_then(move |response| read(response, max_body, budget, replayable))
-}
-
-fn request(
-    http: &reqwest::Client,
-    url: &str,
-    body: Vec<u8>,
-    timeout: Duration,
-    idempotency_key: Option<&str>,
-) -> reqwest::RequestBuilder {
-    let request = http
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(reqwest::header::ACCEPT, "application/json")
-        .timeout(timeout)
-        .body(body);
-    match idempotency_key {
-        Some(key) => request.header("idempotency-key", key),
-        None => request,
-    }
-}
-
-/// Reads the answer: the status, the headers (taken, not copied) and at most `max_body` bytes of
-/// the body, within the budget.
-async fn read(
-    mut response: reqwest::Response,
     max_body: usize,
     budget: &BodyBudget,
-    replayable: bool,
+    idempotency_key: Option<&str>,
 ) -> Result<HttpReply, TransportError> {
+    let mut response = request(http, url, body, timeout, idempotency_key)
+        .send()
+        .await
+        .map_err(TransportError::new)?;
     let status = response.status().as_u16();
     // Only a REST 3.0 call with an idempotency key can be answered from the portal's store.
-    let replayed = replayable
+    let replayed = idempotency_key.is_some()
         && response
             .headers()
             .get("idempotent-replayed")
@@ -195,7 +166,11 @@ async fn read(
             usize::try_from(n).unwrap_or(usize::MAX)
         })
         .min(max_body);
-    let mut permit = budget.reserve(budget.kib_of(expected)).await;
+    let kib = budget.kib_of(expected);
+    let mut permit = match budget.reserve_now(kib) {
+        Some(permit) => Some(permit),
+        None => budget.reserve(kib).await,
+    };
     let mut granted = permit.as_ref().map_or(0, |p| p.num_permits() * 1024);
     let capacity = expected.min(granted);
     let mut body = Body::Empty;
@@ -207,15 +182,15 @@ async fn read(
         if wanted > granted {
             // Grow only with what is free now: waiting while holding a share could deadlock.
             let more = budget.kib_of(wanted - granted);
-            match Arc::clone(&budget.kib).try_acquire_many_owned(more) {
-                Ok(extra) => {
+            match budget.reserve_now(more) {
+                Some(extra) => {
                     granted += extra.num_permits() * 1024;
                     match &mut permit {
                         Some(permit) => permit.merge(extra),
                         None => permit = Some(extra),
                     }
                 }
-                Err(_) => limit = limit.min(granted),
+                None => limit = limit.min(granted),
             }
         }
         let room = limit.min(granted).saturating_sub(len);
@@ -236,6 +211,27 @@ async fn read(
         replayed,
         _budget: permit,
     })
+}
+
+/// The request: a JSON body, JSON wanted, the per-exchange timeout, and REST 3.0's idempotency
+/// key when there is one.
+fn request(
+    http: &reqwest::Client,
+    url: &str,
+    body: Bytes,
+    timeout: Duration,
+    idempotency_key: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let request = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json")
+        .timeout(timeout)
+        .body(body);
+    match idempotency_key {
+        Some(key) => request.header("idempotency-key", key),
+        None => request,
+    }
 }
 
 /// A minimal HTTP/1.1 server for unit tests: answers canned responses in order (the last one
