@@ -174,25 +174,48 @@ pub(crate) fn open(
     declares: Declares,
     redact: Redact<'_>,
 ) -> Result<Opened, ErrorKind<Declared>> {
+    let not_json = |e: &ErrorKind<Declared>| matches!(e, ErrorKind::Decode(e) if matches!(e.reason, DecodeReason::NotJson { .. }));
     match time {
-        TimeBlock::Usage => match open_as::<LazyTime<'_>>(reply, declares, redact) {
-            // Not JSON to the one-pass reading: it may be JSON with a number beyond `f64` in
-            // the block, which only spoils the block. Read again with the block as raw text.
-            Err(ErrorKind::Decode(e)) if matches!(e.reason, DecodeReason::NotJson { .. }) => {
-                open_as::<RawUsage<'_>>(reply, declares, redact)
+        TimeBlock::Usage => {
+            // Read as text when it is UTF-8 (the usual case): its keys are then read unvalidated.
+            // The text reading accepts less than the bytes one (control characters in a key of
+            // the block), never more, and reads what both accept alike: when it fails, the
+            // bytes reading decides.
+            let text = std::str::from_utf8(reply.body).ok();
+            let opened = match text {
+                Some(text) => open_as::<LazyTime<'_, true>>(reply, Some(text), declares, redact),
+                None => open_as::<LazyTime<'_, false>>(reply, None, declares, redact),
+            };
+            let opened = match opened {
+                Err(e) if text.is_some() && not_json(&e) => {
+                    open_as::<LazyTime<'_, false>>(reply, None, declares, redact)
+                }
+                opened => opened,
+            };
+            match opened {
+                // Not JSON to the one-pass reading: it may be JSON with a number beyond `f64`
+                // in the block, which only spoils the block. Read again with the block as raw
+                // text.
+                Err(e) if not_json(&e) => open_as::<RawUsage<'_>>(reply, None, declares, redact),
+                opened => opened,
             }
-            opened => opened,
-        },
-        TimeBlock::Full => open_as::<&RawValue>(reply, declares, redact),
+        }
+        TimeBlock::Full => open_as::<&RawValue>(reply, None, declares, redact),
     }
 }
 
+/// `text`: the body, when it is known to be UTF-8 and is to be read as text.
 fn open_as<'a, Tm: TimeField<'a>>(
     reply: Reply<'a>,
+    text: Option<&'a str>,
     declares: Declares,
     redact: Redact<'_>,
 ) -> Result<Opened, ErrorKind<Declared>> {
-    let envelope: RawEnvelope<'_, Tm> = match serde_json::from_slice(reply.body) {
+    let envelope: Result<RawEnvelope<'_, Tm>, _> = match text {
+        Some(text) => serde_json::from_str(text),
+        None => serde_json::from_slice(reply.body),
+    };
+    let envelope = match envelope {
         Ok(envelope) => envelope,
         Err(e) => {
             let reason = DecodeReason::not_json(&e.to_string(), redact);
@@ -592,6 +615,34 @@ mod tests {
             let (plain, with_meta) = usage_of(time);
             assert_eq!(plain, expected, "{time}");
             assert_eq!(with_meta, expected, "{time}");
+        }
+    }
+
+    /// A plain call reads an answer that is UTF-8 as text, its `time` keys unvalidated; what the
+    /// text reading refuses and the bytes reading takes (a control character in a key, not
+    /// UTF-8 in a key) is still read, by the bytes reading, with the result and the numbers.
+    #[test]
+    fn keys_the_text_reading_refuses_are_read_as_bytes() {
+        let bodies: [&[u8]; 3] = [
+            b"{\"result\": true, \"time\": {\"a\x01b\": 1, \"operating\": 2}}",
+            b"{\"result\": true, \"time\": {\"a\xffb\": 1, \"operating\": 2}}",
+            b"{\"result\": true, \"time\": {\"ab\": 1, \"operating\": 2}}",
+        ];
+        for body in bodies {
+            let reply = Reply {
+                status: 200,
+                headers: None,
+                body,
+            };
+            let opened = open(reply, TimeBlock::Usage, declares::<NoMethodErrors>, &|s| s)
+                .unwrap_or_else(|e| panic!("{body:?}: {e:?}"));
+            assert_eq!(
+                opened.usage.and_then(|u| u.operating),
+                Some(2.0),
+                "{body:?}"
+            );
+            let response = finish::<bool, NoMethodErrors>(reply, opened, &|s| s).unwrap();
+            assert!(response.result);
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -60,28 +61,50 @@ enum UsageKey {
 
 impl<'de> Deserialize<'de> for UsageKey {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl serde::de::Visitor<'_> for KeyVisitor {
-            type Value = UsageKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key of the `time` block")
-            }
-            fn visit_bytes<E: serde::de::Error>(self, key: &[u8]) -> Result<UsageKey, E> {
-                Ok(match key {
-                    b"start" => UsageKey::Start,
-                    b"finish" => UsageKey::Finish,
-                    b"operating" => UsageKey::Operating,
-                    b"operating_reset_at" => UsageKey::OperatingResetAt,
-                    _ => UsageKey::Other,
-                })
-            }
-            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<UsageKey, E> {
-                self.visit_bytes(key.as_bytes())
-            }
+        KeySeed::<false>.deserialize(d)
+    }
+}
+
+/// How a key of the block is read: as raw bytes (serde_json then compares the key without
+/// checking its UTF-8 or its control characters: a key that is not one of the four is skipped
+/// whatever it holds), or, `TEXT`, as text, for an answer already known to be UTF-8 and read
+/// as such (serde_json's word-at-a-time scan, cheaper on short keys; it refuses control
+/// characters, so that reading is tried first and the bytes one after it).
+struct KeySeed<const TEXT: bool>;
+
+impl<'de, const TEXT: bool> serde::de::DeserializeSeed<'de> for KeySeed<TEXT> {
+    type Value = UsageKey;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<UsageKey, D::Error> {
+        if TEXT {
+            d.deserialize_str(KeyVisitor)
+        } else {
+            d.deserialize_bytes(KeyVisitor)
         }
-        // As bytes: serde_json then compares the key without checking its UTF-8 (a key that is
-        // not one of the four is skipped whatever it holds).
-        d.deserialize_bytes(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl serde::de::Visitor<'_> for KeyVisitor {
+    type Value = UsageKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key of the `time` block")
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, key: &[u8]) -> Result<UsageKey, E> {
+        Ok(match key {
+            b"start" => UsageKey::Start,
+            b"finish" => UsageKey::Finish,
+            b"operating" => UsageKey::Operating,
+            b"operating_reset_at" => UsageKey::OperatingResetAt,
+            _ => UsageKey::Other,
+        })
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<UsageKey, E> {
+        self.visit_bytes(key.as_bytes())
     }
 }
 
@@ -196,7 +219,9 @@ impl<'a> TimeField<'a> for &'a RawValue {
 /// exactly what decoding the raw block as a [`Usage`] would accept and refuse. The one value
 /// this pass cannot take, a number literal beyond `f64` (`1e999`), fails it: [`open`](super::open) then
 /// reads the answer again with the block as raw text ([`RawUsage`]).
-pub(super) enum LazyTime<'a> {
+///
+/// `TEXT`: the answer is read as text (see [`KeySeed`]).
+pub(super) enum LazyTime<'a, const TEXT: bool> {
     /// `""`, `false`, `[]`: PHP's "nothing".
     Nothing,
     /// Not a block of the accounting's shape (a duplicate key, a string, a list …).
@@ -209,7 +234,7 @@ pub(super) enum LazyTime<'a> {
     },
 }
 
-impl<'a> TimeField<'a> for LazyTime<'a> {
+impl<'a, const TEXT: bool> TimeField<'a> for LazyTime<'a, TEXT> {
     fn read(field: Option<Self>) -> (Option<Time>, Option<Usage>) {
         let usage = match field {
             None | Some(LazyTime::Nothing) => return (None, None),
@@ -239,18 +264,18 @@ impl<'a> TimeField<'a> for LazyTime<'a> {
     }
 }
 
-impl<'de> Deserialize<'de> for LazyTime<'de> {
+impl<'de, const TEXT: bool> Deserialize<'de> for LazyTime<'de, TEXT> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(LazyTimeVisitor)
+        d.deserialize_any(LazyTimeVisitor::<TEXT>)
     }
 }
 
-struct LazyTimeVisitor;
+struct LazyTimeVisitor<const TEXT: bool>;
 
 /// Every well-formed value is taken: what [`Usage`] would refuse is [`LazyTime::Bad`], after its
 /// contents are skipped.
-impl<'de> serde::de::Visitor<'de> for LazyTimeVisitor {
-    type Value = LazyTime<'de>;
+impl<'de, const TEXT: bool> serde::de::Visitor<'de> for LazyTimeVisitor<TEXT> {
+    type Value = LazyTime<'de, TEXT>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the `time` block")
@@ -296,7 +321,7 @@ impl<'de> serde::de::Visitor<'de> for LazyTimeVisitor {
         let (mut start, mut finish, mut operating, mut reset_at) = (None, None, None, None);
         let mut duplicate = false;
         // Bounded by the block's length in the body.
-        while let Some(key) = map.next_key::<UsageKey>()? {
+        while let Some(key) = map.next_key_seed(KeySeed::<TEXT>)? {
             let slot = match key {
                 UsageKey::Start => &mut start,
                 UsageKey::Finish => &mut finish,
