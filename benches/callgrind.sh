@@ -16,7 +16,8 @@
 #
 # Output goes to $OUT (default $CARGO_TARGET_DIR/callgrind or target/callgrind): callgrind.out
 # files per side and run, and `<side>.inclusive.txt` (callgrind_annotate --inclusive=yes). Last,
-# callgrind_diff.py prints the TOP functions whose per-call cost differs most, b24 - baseline.
+# callgrind_diff.py prints the TOP functions whose per-call cost differs most, b24 - baseline-url
+# (the baseline with its URL parsed once, as b24 does; the plain baseline when it alone ran).
 set -euo pipefail
 
 if ! command -v valgrind >/dev/null 2>&1; then
@@ -31,7 +32,7 @@ bin=$target/release
 CALLS=${CALLS:-2000}
 BASE=${BASE:-200}
 TOP=${TOP:-30}
-SIDES=${SIDES:-"baseline b24"}
+SIDES=${SIDES:-"baseline b24 baseline-url"}
 MODE=${MODE:-1}
 out=${OUT:-$target/callgrind}
 mkdir -p "$out"
@@ -60,14 +61,19 @@ for side in $SIDES; do
     callgrind_annotate --inclusive=yes "$out/$side.$((BASE + CALLS)).out" \
         >"$out/$side.inclusive.txt" 2>/dev/null
 done
-if [[ -n ${per_call[baseline]:-} && -n ${per_call[b24]:-} ]]; then
-    awk -v b="${per_call[b24]}" -v a="${per_call[baseline]}" \
-        'BEGIN { printf "b24 / baseline     %12.3f   (%+d instructions per call)\n", b / a, b - a }'
-fi
+for base in baseline baseline-url; do
+    if [[ -n ${per_call[$base]:-} && -n ${per_call[b24]:-} ]]; then
+        awk -v b="${per_call[b24]}" -v a="${per_call[$base]}" -v n="b24 / $base" \
+            'BEGIN { printf "%-18s %12.3f   (%+d instructions per call)\n", n, b / a, b - a }'
+    fi
+done
 echo
 "$bin/client_alloc" --mode 1 --calls "$CALLS"
 echo
 echo "inclusive profiles: $out/<side>.inclusive.txt"
-if [[ -n ${per_call[baseline]:-} && -n ${per_call[b24]:-} ]] && command -v python3 >/dev/null; then
-    python3 "$root/benches/callgrind_diff.py" "$out" "$BASE" "$CALLS" "$TOP"
+# Where b24's instructions differ from the like-for-like baseline's (the plain one's if only it ran).
+against=baseline
+[[ -n ${per_call[baseline-url]:-} ]] && against=baseline-url
+if [[ -n ${per_call[$against]:-} && -n ${per_call[b24]:-} ]] && command -v python3 >/dev/null; then
+    python3 "$root/benches/callgrind_diff.py" "$out" "$BASE" "$CALLS" "$TOP" "$against"
 fi

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Per-call instruction costs by function, b24 minus baseline, from callgrind.sh's output files.
 
-    benches/callgrind_diff.py DIR BASE CALLS [TOP]
+    benches/callgrind_diff.py DIR BASE CALLS [TOP [AGAINST]]
 
-For each side (baseline, b24) it reads `callgrind_annotate --threshold=100` of the BASE-call and
+AGAINST is the side b24 is compared with: `baseline` (the default) or `baseline-url`. For each
+of the two sides it reads `callgrind_annotate --threshold=100` of the BASE-call and
 the (BASE+CALLS)-call runs, subtracts them per function and divides by CALLS: the per-call cost of
 every function, setup excluded. It prints, for exclusive (self) and inclusive costs, the TOP
 functions whose per-call cost differs most between the two sides.
@@ -45,16 +46,17 @@ def per_call(directory, side, base, calls, inclusive):
 def main():
     directory, base, calls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     top = int(sys.argv[4]) if len(sys.argv) > 4 else 40
+    against = sys.argv[5] if len(sys.argv) > 5 else "baseline"
     for inclusive in (False, True):
-        a = per_call(directory, "baseline", base, calls, inclusive)
+        a = per_call(directory, against, base, calls, inclusive)
         b = per_call(directory, "b24", base, calls, inclusive)
         rows = [(b.get(k, 0) - a.get(k, 0), b.get(k, 0), a.get(k, 0), k) for k in set(a) | set(b)]
         rows.sort(key=lambda r: -abs(r[0]))
         kind = "inclusive" if inclusive else "exclusive (self)"
-        print(f"\n== {kind} instructions per call, b24 minus baseline, top {top}")
-        print(f"{'b24-base':>9} {'b24':>9} {'baseline':>9}  function")
+        print(f"\n== {kind} instructions per call, b24 minus {against}, top {top}")
+        print(f"{'b24-base':>9} {'b24':>9} {against:>12}  function")
         for d, vb, va, k in rows[:top]:
-            print(f"{d:>+9.0f} {vb:>9.0f} {va:>9.0f}  {k[:150]}")
+            print(f"{d:>+9.0f} {vb:>9.0f} {va:>12.0f}  {k[:150]}")
 
 
 if __name__ == "__main__":

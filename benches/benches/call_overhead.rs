@@ -35,6 +35,7 @@ fn session_start(c: &mut Criterion) {
         ("baseline_reqwest", Side::Baseline),
         ("b24", Side::B24),
         ("b24_no_operating", Side::B24NoOperating),
+        ("baseline_parsed_url", Side::BaselineParsedUrl),
     ] {
         group.bench_function(id, |b| b.iter_custom(|n| rt.block_on(timed(side, n))));
     }

@@ -20,6 +20,7 @@ use crate::autobatch::{AutoBatch, AutoBatcher};
 use crate::batch::{typed, PendingCall, SubOutcome};
 use crate::call::Call;
 use crate::de::Lenient;
+use crate::endpoint::Endpoints;
 use crate::envelope::{
     self, declared_into, declares, Declared, Declares, Opened, Reply, Response, TimeBlock,
 };
@@ -55,10 +56,8 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     credentials: Credentials,
-    /// The REST root including the webhook code: never logged.
-    endpoint: String,
-    /// The REST 3.0 root including the webhook code: never logged.
-    endpoint_v3: String,
+    /// The REST roots (including the webhook code: never logged) and the method URLs.
+    endpoints: Endpoints,
     timeout: Duration,
     max_body: usize,
     body_budget: BodyBudget,
@@ -348,10 +347,10 @@ impl Client {
             // across the waits below (they would take room in every call's future).
             // The clock is read only for the log line of the answer.
             let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-            let url = self.url(name, api);
+            let url = inner.endpoints.url(api, name);
             let reply = transport::post_json(
                 &inner.http,
-                &url,
+                url,
                 body,
                 inner.timeout,
                 inner.max_body,
@@ -359,7 +358,6 @@ impl Client {
                 idempotency_key.as_deref(),
             )
             .await;
-            drop(url);
             let next = match self.opened(reply, started, api, time, declares) {
                 Ok(answer) => {
                     if let Some(bucket) = &inner.bucket {
@@ -470,15 +468,6 @@ impl Client {
                 Ok((generation, with_auth(params, &token).into()))
             }
         }
-    }
-
-    /// The URL of method `name` (with the webhook code, if any: never logged).
-    fn url(&self, name: &str, api: ApiVersion) -> String {
-        let root = match api {
-            ApiVersion::V3 => &self.inner.endpoint_v3,
-            _ => &self.inner.endpoint,
-        };
-        format!("{root}{name}")
     }
 
     /// The reading of one exchange's answer: its envelope opened, or the error it is.
@@ -935,8 +924,10 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                endpoint: credentials.endpoint_secret(),
-                endpoint_v3: credentials.endpoint_v3_secret(),
+                endpoints: Endpoints::new(
+                    credentials.endpoint_secret(),
+                    credentials.endpoint_v3_secret(),
+                ),
                 credentials,
                 timeout: self.timeout.unwrap_or(Self::DEFAULT_TIMEOUT),
                 max_body,

@@ -34,6 +34,7 @@ pub mod client;
 pub mod de;
 #[doc(hidden)]
 pub mod decl;
+mod endpoint;
 pub mod envelope;
 pub mod error;
 pub mod error_code;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::endpoint::MethodUrl;
 use crate::error::TransportError;
 
 /// What came back from one POST.
@@ -140,7 +141,7 @@ impl Body {
 /// call's future, each once.
 pub(crate) async fn post_json(
     http: &reqwest::Client,
-    url: &str,
+    url: MethodUrl,
     body: Bytes,
     timeout: Duration,
     max_body: usize,
@@ -217,13 +218,16 @@ pub(crate) async fn post_json(
 /// key when there is one.
 fn request(
     http: &reqwest::Client,
-    url: &str,
+    url: MethodUrl,
     body: Bytes,
     timeout: Duration,
     idempotency_key: Option<&str>,
 ) -> reqwest::RequestBuilder {
-    let request = http
-        .post(url)
+    let request = match url {
+        MethodUrl::Parsed(url) => http.post(url),
+        MethodUrl::Text(text) => http.post(text),
+    };
+    let request = request
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::ACCEPT, "application/json")
         .timeout(timeout)

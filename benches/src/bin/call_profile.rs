@@ -55,7 +55,7 @@ fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
         eprintln!("call_profile: {problem}");
     }
-    eprintln!("usage: call_profile [--side b24|b24-no-operating|baseline] [--calls N (2000)]");
+    eprintln!("usage: call_profile [--side b24|b24-no-operating|baseline|baseline-url] [--calls N (2000)]");
     std::process::exit(if problem.is_empty() { 0 } else { 2 })
 }
 
@@ -70,6 +70,7 @@ fn main() {
                     Some("b24") => Side::B24,
                     Some("b24-no-operating") => Side::B24NoOperating,
                     Some("baseline") => Side::Baseline,
+                    Some("baseline-url") => Side::BaselineParsedUrl,
                     _ => usage("--side takes b24, b24-no-operating or baseline"),
                 }]
             }

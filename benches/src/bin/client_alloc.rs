@@ -23,7 +23,12 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use b24_benches::fixed::{self, FixedServer};
 use b24_benches::{Callers, Side};
 
-const SIDES: [Side; 3] = [Side::Baseline, Side::B24, Side::B24NoOperating];
+const SIDES: [Side; 4] = [
+    Side::Baseline,
+    Side::B24,
+    Side::B24NoOperating,
+    Side::BaselineParsedUrl,
+];
 
 /// The system allocator, counting.
 struct Counting;

@@ -50,7 +50,7 @@ fn usage(problem: &str) -> ! {
     }
     eprintln!(
         "usage: client_cost [--mode 1|64|10000|K|all] [--rounds R] [--calls N (per side per round)] \
-         [--turn T (calls per side per turn)] [--no-operating] [--multi-thread]\n       client_cost --side b24|b24-no-operating|baseline \
+         [--turn T (calls per side per turn)] [--no-operating] [--multi-thread]\n       client_cost --side b24|b24-no-operating|baseline|baseline-url \
          --calls N"
     );
     std::process::exit(if problem.is_empty() { 0 } else { 2 })
@@ -96,7 +96,8 @@ fn options() -> Options {
                     Some("b24") => Side::B24,
                     Some("b24-no-operating") => Side::B24NoOperating,
                     Some("baseline") => Side::Baseline,
-                    _ => usage("--side takes b24, b24-no-operating or baseline"),
+                    Some("baseline-url") => Side::BaselineParsedUrl,
+                    _ => usage("--side takes b24, b24-no-operating, baseline or baseline-url"),
                 })
             }
             "--bench" => {}
@@ -152,7 +153,7 @@ fn main() {
         });
         return;
     }
-    let mut sides = vec![Side::Baseline, Side::B24];
+    let mut sides = vec![Side::Baseline, Side::B24, Side::BaselineParsedUrl];
     if o.no_operating {
         sides.push(Side::B24NoOperating);
     }
@@ -257,7 +258,7 @@ async fn mode(server: &FixedServer, sides: &[Side], k: usize, (rounds, calls, bl
 
 fn report(sides: &[Side], samples: &[Vec<Sample>], total_calls: f64) {
     println!(
-        "{:<34} {:>12} {:>12} {:>10}",
+        "{:<44} {:>12} {:>12} {:>10}",
         "side", "CPU/call", "wall/call", "CPU/wall"
     );
     let totals: Vec<Sample> = (0..sides.len())
@@ -268,27 +269,34 @@ fn report(sides: &[Side], samples: &[Vec<Sample>], total_calls: f64) {
         .collect();
     for (side, t) in sides.iter().zip(&totals) {
         println!(
-            "{:<34} {:>10.2}µs {:>10.2}µs {:>9.0}%",
+            "{:<44} {:>10.2}µs {:>10.2}µs {:>9.0}%",
             side.name(),
             t.cpu.as_secs_f64() * 1e6 / total_calls,
             t.wall.as_secs_f64() * 1e6 / total_calls,
             100.0 * t.cpu.as_secs_f64() / t.wall.as_secs_f64()
         );
     }
-    for i in 1..sides.len() {
+    // Every side against the baseline; and b24 against the baseline with the URL parsed once
+    // (like for like: both parse the URL once).
+    let mut pairs: Vec<(usize, usize)> = (1..sides.len()).map(|i| (i, 0)).collect();
+    let at = |side| sides.iter().position(|s| *s == side);
+    if let (Some(b24), Some(parsed)) = (at(Side::B24), at(Side::BaselineParsedUrl)) {
+        pairs.push((b24, parsed));
+    }
+    for (i, base) in pairs {
         for (what, get) in [
             ("CPU ", (|s: &Sample| s.cpu) as fn(&Sample) -> Duration),
             ("wall", |s: &Sample| s.wall),
         ] {
             let ratios: Vec<f64> = samples
                 .iter()
-                .map(|r| get(&r[i]).as_secs_f64() / get(&r[0]).as_secs_f64())
+                .map(|r| get(&r[i]).as_secs_f64() / get(&r[base]).as_secs_f64())
                 .collect();
             let spread = Spread::of(&ratios).expect("at least one round");
             println!(
-                "{:<34} {what} ratio {spread}, totals {:.3}",
-                format!("{} / baseline", sides[i].name()),
-                get(&totals[i]).as_secs_f64() / get(&totals[0]).as_secs_f64()
+                "{:<44} {what} ratio {spread}, totals {:.3}",
+                format!("{} / {}", sides[i].name(), sides[base].name()),
+                get(&totals[i]).as_secs_f64() / get(&totals[base]).as_secs_f64()
             );
         }
     }

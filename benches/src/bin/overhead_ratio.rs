@@ -22,7 +22,12 @@ use std::time::Duration;
 
 use b24_benches::{Rig, Side};
 
-const SIDES: [Side; 3] = [Side::Baseline, Side::B24, Side::B24NoOperating];
+const SIDES: [Side; 4] = [
+    Side::Baseline,
+    Side::B24,
+    Side::B24NoOperating,
+    Side::BaselineParsedUrl,
+];
 
 struct Options {
     calls: u64,
