@@ -328,14 +328,26 @@ impl Client {
         let mut failures = 0u32;
         let mut renewed = false;
         let done = |outcome, attempts| Exchanged { outcome, attempts };
+        // Only the HTTP exchange is awaited in line: the waits that most calls skip (a method
+        // held back, a full bucket, a token to fetch or renew, a back-off) are boxed, so that
+        // neither their state nor their code sits in every call's future.
         loop {
             if let Some(operating) = &inner.operating {
-                operating.wait(name).await;
+                if operating.may_hold_back() {
+                    Box::pin(operating.wait(name)).await;
+                }
             }
             if let Some(bucket) = &inner.bucket {
-                bucket.acquire(name).await;
+                if !bucket.try_acquire(name) {
+                    Box::pin(bucket.acquire(name)).await;
+                }
             }
-            let (generation, body) = match self.authorized(&params).await {
+            let authorized = match &inner.credentials {
+                Credentials::Webhook(_) => Ok((0, params.clone())),
+                Credentials::OAuth(token) => Ok((0, with_auth(&params, token.expose()).into())),
+                Credentials::Renewing(session) => Box::pin(self.renewing(session, &params)).await,
+            };
+            let (generation, body) = match authorized {
                 Ok(pair) => pair,
                 Err(e) => return done(Err(ErrorKind::Renewal(e)), attempts),
             };
@@ -393,11 +405,11 @@ impl Client {
                     };
                     renewed = true;
                     tracing::debug!("access token expired: renewing and replaying");
-                    if let Err(e) = session.renew(generation, &inner.http).await {
+                    if let Err(e) = Box::pin(session.renew(generation, &inner.http)).await {
                         return done(Err(ErrorKind::Renewal(e)), attempts);
                     }
                 }
-                Next::Sleep(delay) => tokio::time::sleep(delay).await,
+                Next::Sleep(delay) => Box::pin(tokio::time::sleep(delay)).await,
                 Next::Again => {}
             }
         }
@@ -457,17 +469,15 @@ impl Client {
         Ok(Next::Sleep(delay))
     }
 
-    /// The body of one attempt (with the OAuth token as `auth`) and the token's generation.
-    /// A webhook's body is the parameters themselves, shared (not copied) by every attempt.
-    async fn authorized(&self, params: &Bytes) -> Result<(u64, Bytes), RenewalError> {
-        match &self.inner.credentials {
-            Credentials::Webhook(_) => Ok((0, params.clone())),
-            Credentials::OAuth(token) => Ok((0, with_auth(params, token.expose()).into())),
-            Credentials::Renewing(session) => {
-                let (generation, token) = session.token(&self.inner.http).await?;
-                Ok((generation, with_auth(params, &token).into()))
-            }
-        }
+    /// The body of an attempt with renewing OAuth credentials (the current token as `auth`) and
+    /// the token's generation.
+    async fn renewing(
+        &self,
+        session: &Arc<OAuthSession>,
+        params: &[u8],
+    ) -> Result<(u64, Bytes), RenewalError> {
+        let (generation, token) = session.token(&self.inner.http).await?;
+        Ok((generation, with_auth(params, &token).into()))
     }
 
     /// The reading of one exchange's answer: its envelope opened, or the error it is.
@@ -479,17 +489,13 @@ impl Client {
         time: TimeBlock,
         declares: Declares,
     ) -> Result<(HttpReply, Opened), ErrorKind<Declared>> {
-        let reply = reply.map_err(|e| {
-            tracing::debug!(error = %e, "transport failure");
-            ErrorKind::Transport(e)
-        })?;
-        tracing::debug!(
-            status = reply.status,
-            bytes = reply.body.len(),
-            elapsed_ms = started.map_or(0, |s| s.elapsed().as_millis() as u64),
-            replayed = reply.replayed,
-            "answer"
-        );
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(e) => return Err(transport_failure(e)),
+        };
+        if let Some(started) = started {
+            log_answer(&reply, started);
+        }
         let redact = |s: String| self.redact(s);
         if reply.truncated {
             let reason = DecodeReason::TooLarge { limit: reply.limit };
@@ -510,6 +516,26 @@ impl Client {
     pub(crate) fn redact(&self, text: String) -> String {
         crate::scrub::redact_secrets(text, self.inner.credentials.secrets())
     }
+}
+
+/// A failed exchange, logged (out of line: the path of every answer stays short).
+#[cold]
+#[inline(never)]
+fn transport_failure(e: TransportError) -> ErrorKind<Declared> {
+    tracing::debug!(error = %e, "transport failure");
+    ErrorKind::Transport(e)
+}
+
+/// The log line of an answer (when DEBUG is on: out of line).
+#[inline(never)]
+fn log_answer(reply: &HttpReply, started: Instant) {
+    tracing::debug!(
+        status = reply.status,
+        bytes = reply.body.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        replayed = reply.replayed,
+        "answer"
+    );
 }
 
 /// Where a call stands after a failed attempt.

@@ -204,7 +204,9 @@ pub(crate) fn open(
     }
 }
 
-/// `text`: the body, when it is known to be UTF-8 and is to be read as text.
+/// `text`: the body, when it is known to be UTF-8 and is to be read as text. Never inlined: each
+/// reading is a function of its own, and the usual one stays short.
+#[inline(never)]
 fn open_as<'a, Tm: TimeField<'a>>(
     reply: Reply<'a>,
     text: Option<&'a str>,

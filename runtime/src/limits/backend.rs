@@ -166,6 +166,15 @@ pub(crate) fn handles(
 }
 
 impl RateHandle {
+    /// A place taken at once (the in-process bucket, when it has room): `false` when the caller
+    /// must [`acquire`](Self::acquire) instead (a shared backend is always asked there).
+    pub(crate) fn try_acquire(&self, _method: &str) -> bool {
+        match self {
+            RateHandle::Local(bucket) => bucket.try_acquire(),
+            RateHandle::Shared(_) => false,
+        }
+    }
+
     pub(crate) async fn acquire(&self, method: &str) {
         match self {
             RateHandle::Local(bucket) => bucket.acquire(method).await,
@@ -210,6 +219,15 @@ pub(crate) enum OperatingHandle {
 }
 
 impl OperatingHandle {
+    /// Whether a call may have to [`wait`](Self::wait): the in-process accounting knows at once
+    /// that no method is held back (the usual case); a shared backend is always asked.
+    pub(crate) fn may_hold_back(&self) -> bool {
+        match self {
+            OperatingHandle::Local(local) => local.any_held_back(),
+            OperatingHandle::Shared(_) => true,
+        }
+    }
+
     pub(crate) async fn wait(&self, method: &str) {
         match self {
             OperatingHandle::Local(local) => local.wait(method).await,

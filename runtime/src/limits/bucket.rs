@@ -153,6 +153,12 @@ impl Bucket {
     /// Waits for a place for one request. Waiting tasks look again at least once per drained
     /// request, so the first answer of a busy period lets them go as soon as it arrives;
     /// dropping the future gives nothing back because nothing was taken.
+    /// Takes a place for one request if there is one now: what [`acquire`](Self::acquire)
+    /// does without waiting (the usual case), so that a caller awaits it only when it must wait.
+    pub(crate) fn try_acquire(&self) -> bool {
+        self.try_take_at(Instant::now()).is_zero()
+    }
+
     pub(crate) async fn acquire(&self, method: &str) {
         let step = self.limit.step();
         let mut logged = false;

@@ -171,28 +171,16 @@ impl Operating {
         };
         let reset_in = reset_at - now_on_portal;
         if !(operating >= 0.0 && operating.is_finite() && reset_in.is_finite()) {
-            tracing::warn!(
-                method,
-                "ignoring an operating time or reset that is not a finite non-negative number"
-            );
-            return;
+            return warn_not_finite(method);
         }
         if reset_in > WINDOW.as_secs_f64() {
-            tracing::warn!(
-                method,
-                reset_in_s = reset_in,
-                "operating_reset_at is beyond the ten-minute window: reading it as the window's end"
-            );
+            warn_beyond_window(method, reset_in);
         }
         let reset_in = Duration::from_secs_f64(reset_in.clamp(0.0, WINDOW.as_secs_f64()));
         let operating = match Duration::try_from_secs_f64(operating) {
             Ok(d) if d <= MAX_OPERATING => d,
             _ => {
-                tracing::warn!(
-                    method,
-                    operating,
-                    "clamping an absurd operating time to a day"
-                );
+                warn_absurd(method, operating);
                 MAX_OPERATING
             }
         };
@@ -206,12 +194,7 @@ impl Operating {
             }
         });
         if spent {
-            tracing::info!(
-                method,
-                operating_s = operating.as_secs_f64(),
-                reset_in_ms = reset_in.as_millis() as u64,
-                "operating-time budget spent: holding the method back until its reset"
-            );
+            log_spent(method, operating, reset_in);
         }
     }
 
@@ -236,11 +219,16 @@ impl Operating {
         );
     }
 
+    /// Whether any method is held back: without a lock or a lookup. A block set at this very
+    /// moment by another call is missed as it would be a moment earlier.
+    pub(crate) fn any_held_back(&self) -> bool {
+        self.blocked.load(Ordering::Relaxed) != 0
+    }
+
     /// Waits while `method` is held back.
     pub(crate) async fn wait(&self, method: &str) {
-        // No method is held back (the usual case): no lock, no lookup. A block set at this very
-        // moment by another call is missed as it would be a moment earlier.
-        if self.blocked.load(Ordering::Relaxed) == 0 {
+        // No method is held back (the usual case): no lock, no lookup.
+        if !self.any_held_back() {
             return;
         }
         let until = self.with(method, |state| state.blocked_until);
@@ -273,6 +261,48 @@ impl Operating {
             blocked_for: state.blocked_until.filter(|u| *u > now).map(|u| u - now),
         })
     }
+}
+
+// The log lines of `observe_usage`, out of line: it runs on every answer, these almost never.
+
+#[cold]
+#[inline(never)]
+fn warn_not_finite(method: &str) {
+    tracing::warn!(
+        method,
+        "ignoring an operating time or reset that is not a finite non-negative number"
+    );
+}
+
+#[cold]
+#[inline(never)]
+fn warn_beyond_window(method: &str, reset_in: f64) {
+    tracing::warn!(
+        method,
+        reset_in_s = reset_in,
+        "operating_reset_at is beyond the ten-minute window: reading it as the window's end"
+    );
+}
+
+#[cold]
+#[inline(never)]
+fn warn_absurd(method: &str, operating: f64) {
+    tracing::warn!(
+        method,
+        operating,
+        "clamping an absurd operating time to a day"
+    );
+}
+
+#[cold]
+#[inline(never)]
+fn log_spent(method: &str, operating: Duration, reset_in: Duration) {
+    tracing::info!(
+        method,
+        operating_s = operating.as_secs_f64(),
+        reset_in_ms = reset_in.as_millis() as u64,
+        "operating-time budget spent: holding the method back until its reset"
+    );
 }
 
 #[cfg(test)]
