@@ -513,23 +513,39 @@ impl PortalStore for DownStore {
     }
 }
 
+/// The store is down: an installation is checked, then cannot be stored, and the portal is told
+/// so (503); but the pair the OAuth server issued for it is not lost: the portal's client works
+/// and its installation is kept in memory until the store takes it. Events of portals the store
+/// would have to say something about get 503 and are not dispatched.
 #[tokio::test]
-async fn a_failing_store_answers_503_and_dispatches_nothing() {
+async fn a_failing_store_fails_the_installation_but_keeps_its_pair() {
     let emu = emulator(MEMBER).await;
     let (handlers, mut seen) = session_handlers();
     let app = App::serve(portals(&emu, Arc::new(DownStore)), handlers).await;
-    // The installation is checked, then cannot be stored: the portal is told so.
     assert_eq!(
         emu.install_app(CLIENT_ID, &app.url).await.unwrap().status,
         Some(503)
     );
+    assert_eq!(app.portals().unsaved_count(), 1);
+    let client = app.portals().client(MEMBER).await.unwrap();
+    assert!(client
+        .call_raw("user.current", &serde_json::json!({}))
+        .await
+        .is_ok());
+    let other = "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6";
     let body = format!(
-        "event=ONSESSIONSTART&data[DATA][0][chat][id]=1&auth[member_id]={MEMBER}&auth[application_token]=t"
+        "event=ONSESSIONSTART&data[DATA][0][chat][id]=1&auth[member_id]={other}&auth[application_token]=t"
     );
     let (status, text) = app.post("", body).await;
     assert_eq!(status, 503, "{text}");
     // The sender is not told the application's own failure (the store's text).
     assert_eq!(text, "Service Unavailable");
+    // The installed portal is known (from memory): a wrong token is refused as forged.
+    let body = format!(
+        "event=ONSESSIONSTART&data[DATA][0][chat][id]=1&auth[member_id]={MEMBER}&auth[application_token]=t"
+    );
+    let (status, text) = app.post("", body).await;
+    assert_eq!(status, 403, "{text}");
     assert!(seen.try_recv().is_err());
 }
 

@@ -24,6 +24,16 @@ impl Portals {
             member_id: claim.member_id.clone(),
             reason,
         };
+        // An installation page may carry no application token: keep the one an earlier
+        // `ONAPPINSTALL` stored. Read before the claim's refresh token is spent, so that a
+        // store that fails here loses nothing.
+        let application_token = match &claim.application_token {
+            Some(token) => Some(token.clone()),
+            None => self
+                .installation(&claim.member_id)
+                .await?
+                .and_then(|old| old.expose_application_token().map(str::to_owned)),
+        };
         let tokens = match self
             .oauth_app()
             .refresh(self.http(), &claim.refresh_token)
@@ -64,15 +74,6 @@ impl Portals {
             .clone()
             .or_else(|| host_of(&client_endpoint))
             .unwrap_or_default();
-        // An installation page may carry no application token: keep the one an earlier
-        // `ONAPPINSTALL` stored.
-        let application_token = match claim.application_token {
-            Some(token) => Some(token),
-            None => self
-                .installation(&claim.member_id)
-                .await?
-                .and_then(|old| old.expose_application_token().map(str::to_owned)),
-        };
         let mut portal = Installation::new(&claim.member_id, domain, client_endpoint, tokens);
         if let Some(token) = application_token {
             portal = portal.with_application_token(token);
@@ -94,14 +95,25 @@ impl Portals {
         else {
             return Err(AuthorizeError::Incomplete);
         };
-        let old = self.installation(&member_id).await?;
+        let old = self.installation(&member_id).await;
         let domain = host_of(&endpoint).unwrap_or_default();
         let mut portal = Installation::new(member_id, domain, endpoint, tokens);
-        if let Some(token) = old.as_ref().and_then(|o| o.expose_application_token()) {
-            portal = portal.with_application_token(token);
-        }
         portal.scope = portal.tokens.scope.clone();
-        self.install(&portal).await?;
+        match old {
+            Ok(old) => {
+                if let Some(token) = old.as_ref().and_then(|o| o.expose_application_token()) {
+                    portal = portal.with_application_token(token);
+                }
+                self.install(&portal).await?;
+            }
+            // The pair is issued and the store cannot be read: it is not lost (the portal is
+            // installed in memory and saved, with the stored application token, once the store
+            // answers), but the authorization is reported as failed.
+            Err(e) => {
+                self.install_unsaved(&portal).await?;
+                return Err(AuthorizeError::Portal(e));
+            }
+        }
         Ok(portal)
     }
 }
