@@ -106,6 +106,11 @@ pub enum ReceiveError {
     /// that is not one); the installation was not stored.
     #[error("the OAuth server could not confirm the installation: {0}")]
     OAuthServer(#[source] crate::oauth::RenewalError),
+    /// As many installation checks as [`Portals`](super::Portals) runs at once are running
+    /// (anyone can POST an installation, and each is checked at the OAuth server): this one
+    /// was not tried. Answered 503.
+    #[error("too many installation checks at once")]
+    Busy,
     /// The handler returned an error.
     #[error("the handler of {event} failed: {source}")]
     Handler {
@@ -123,7 +128,9 @@ impl ReceiveError {
     pub fn status(&self) -> u16 {
         match self {
             ReceiveError::Rejected(rejection) => rejection.status(),
-            ReceiveError::Portal(PortalError::Store(_)) | ReceiveError::OAuthServer(_) => 503,
+            ReceiveError::Portal(PortalError::Store(_))
+            | ReceiveError::OAuthServer(_)
+            | ReceiveError::Busy => 503,
             ReceiveError::Portal(_) | ReceiveError::Handler { .. } => 500,
         }
     }

@@ -34,6 +34,9 @@ impl Portals {
                 .await?
                 .and_then(|old| old.expose_application_token().map(str::to_owned)),
         };
+        let Some(_place) = self.check_place() else {
+            return Err(ReceiveError::Busy);
+        };
         let tokens = match self
             .oauth_app()
             .refresh(self.http(), &claim.refresh_token)
@@ -89,7 +92,11 @@ impl Portals {
     /// portal they are for. Such an installation has no `application_token` until the portal's
     /// `ONAPPINSTALL` arrives (events are refused until then), unless one is stored already.
     pub async fn authorize(&self, code: &str) -> Result<Installation, AuthorizeError> {
+        let Some(place) = self.check_place() else {
+            return Err(AuthorizeError::Busy);
+        };
         let tokens = self.oauth_app().exchange_code(self.http(), code).await?;
+        drop(place);
         let (Some(member_id), Some(endpoint)) =
             (tokens.member_id.clone(), tokens.client_endpoint.clone())
         else {
@@ -139,6 +146,10 @@ pub enum AuthorizeError {
     /// The OAuth server's answer did not say which portal the tokens are for.
     #[error("the OAuth server's answer has no member_id or client_endpoint")]
     Incomplete,
+    /// As many installation checks as [`Portals`] runs at once are running (see
+    /// [`MAX_CHECKS`](super::MAX_CHECKS)): the code was not tried.
+    #[error("too many installation checks at once")]
+    Busy,
     /// The portal could not be stored.
     #[error(transparent)]
     Portal(#[from] PortalError),

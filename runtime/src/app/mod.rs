@@ -60,7 +60,7 @@ pub use handlers::{Delivery, EventMeta, Handlers};
 pub use install::AuthorizeError;
 pub use installation::Installation;
 pub use offline::{OfflinePoller, PollReport};
-pub use portals::Portals;
+pub use portals::{Portals, MAX_CHECKS};
 pub use receiver::{Receipt, Receiver};
 pub use store::{MemoryPortalStore, PortalStore};
 

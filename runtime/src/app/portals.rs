@@ -55,7 +55,14 @@ struct Inner {
     /// Installations whose save failed, by `member_id`: their clients are cached (they hold
     /// the pairs) and they are saved again until the store takes them.
     unsaved: Mutex<HashMap<String, Installation>>,
+    /// Places for installation checks at the OAuth server ([`MAX_CHECKS`]).
+    checks: tokio::sync::Semaphore,
 }
+
+/// The most installation checks (claims and authorization codes) asked of the OAuth server at
+/// once. Anyone can POST an installation or call the redirect address: past this many, the
+/// others are answered at once (503) rather than each holding an outgoing request.
+pub const MAX_CHECKS: usize = 16;
 
 /// The first wait before saving an unsaved installation again; it doubles up to
 /// [`UNSAVED_RETRY_MAX`].
@@ -101,6 +108,7 @@ impl Portals {
                 pool: OnceLock::new(),
                 http,
                 unsaved: Mutex::new(HashMap::new()),
+                checks: tokio::sync::Semaphore::new(MAX_CHECKS),
             }),
         }
     }
@@ -125,6 +133,11 @@ impl Portals {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    /// A place for one installation check at the OAuth server, if one is free now.
+    pub(crate) fn check_place(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.inner.checks.try_acquire().ok()
     }
 
     /// The client of the portal `member_id`: cached, or built from its stored installation.
@@ -487,6 +500,43 @@ mod tests {
         let saved = store.load("m1").await.unwrap().unwrap();
         assert_eq!(saved.tokens.expose_refresh_token(), "r1");
         assert_eq!(saved.expose_application_token(), Some("t"));
+    }
+
+    /// At most `MAX_CHECKS` installation checks at once: past them, a claim and an
+    /// authorization code are answered at once, without asking the OAuth server; with a place
+    /// free again, they are tried (the OAuth server, nowhere here, cannot be reached).
+    #[tokio::test]
+    async fn installation_checks_are_bounded() {
+        use crate::app::incoming::{InstallRequest, Secrets};
+        use crate::app::{AuthorizeError, ReceiveError};
+        let nowhere = OAuthApp::new("app.id", "secret")
+            .token_url("http://127.0.0.1:9/oauth/token/")
+            .unwrap();
+        let portals = Portals::new(nowhere, Arc::new(MemoryPortalStore::new()));
+        let claim = || InstallRequest {
+            member_id: "m1".into(),
+            domain: Some("d.example".into()),
+            refresh_token: "r".into(),
+            application_token: Some("t".into()),
+            client_endpoint: None,
+            status: None,
+        };
+        let held: Vec<_> = (0..MAX_CHECKS)
+            .map(|_| portals.check_place().unwrap())
+            .collect();
+        let busy = portals.install_claim(claim(), &Secrets::default()).await;
+        assert!(matches!(&busy, Err(ReceiveError::Busy)), "{busy:?}");
+        assert_eq!(busy.unwrap_err().status(), 503);
+        let busy = portals.authorize("code").await;
+        assert!(matches!(busy, Err(AuthorizeError::Busy)), "{busy:?}");
+        drop(held);
+        let tried = portals.install_claim(claim(), &Secrets::default()).await;
+        assert!(
+            matches!(tried, Err(ReceiveError::OAuthServer(_))),
+            "{tried:?}"
+        );
+        let tried = portals.authorize("code").await;
+        assert!(matches!(tried, Err(AuthorizeError::Grant(_))), "{tried:?}");
     }
 
     /// Uninstalling forgets an unsaved installation too: nothing saves it afterwards.
