@@ -446,13 +446,43 @@ impl DecodeError {
         message: &str,
         redact: &dyn Fn(String) -> String,
     ) -> Self {
+        Self::shape_of(
+            |head| serde_json::to_writer(head, value).map_err(drop),
+            path,
+            message,
+            redact,
+        )
+    }
+
+    /// [`result_shape`](Self::result_shape) of a value given as its JSON text.
+    pub(crate) fn raw_result_shape(
+        text: &str,
+        path: &str,
+        message: &str,
+        redact: &dyn Fn(String) -> String,
+    ) -> Self {
+        use std::io::Write;
+        Self::shape_of(
+            |head| head.write_all(text.as_bytes()).map_err(drop),
+            path,
+            message,
+            redact,
+        )
+    }
+
+    fn shape_of(
+        write: impl FnOnce(&mut Head) -> Result<(), ()>,
+        path: &str,
+        message: &str,
+        redact: &dyn Fn(String) -> String,
+    ) -> Self {
         // Only the start of the value's text is kept: a value of megabytes is not copied whole.
         let mut head = Head {
             kept: Vec::new(),
             room: Self::BODY_LIMIT + SECRET_WINDOW,
             len: 0,
         };
-        let _ = serde_json::to_writer(&mut head, value);
+        let _ = write(&mut head);
         DecodeError {
             status: 200,
             content_type: None,

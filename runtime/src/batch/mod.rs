@@ -365,21 +365,25 @@ pub(crate) fn typed<T: Lenient, E: MethodError>(
             time,
             total,
             next,
-        } => match serde_path_to_error::deserialize::<_, crate::de::Tolerant<T>>(&result) {
-            Ok(crate::de::Tolerant(result)) => Ok(Response {
-                result,
-                time,
-                next,
-                total,
-                status: 200,
-            }),
-            Err(e) => {
-                let path = e.path().to_string();
-                let message = e.into_inner().to_string();
-                let error = DecodeError::result_shape(&result, &path, &message, redact);
-                fail(ErrorKind::Decode(error), method)
+        } => {
+            let mut de = serde_json::Deserializer::from_str(result.get());
+            match serde_path_to_error::deserialize::<_, crate::de::Tolerant<T>>(&mut de) {
+                Ok(crate::de::Tolerant(decoded)) => Ok(Response {
+                    result: decoded,
+                    time,
+                    next,
+                    total,
+                    status: 200,
+                }),
+                Err(e) => {
+                    let path = e.path().to_string();
+                    let message = e.into_inner().to_string();
+                    let error =
+                        DecodeError::raw_result_shape(result.get(), &path, &message, redact);
+                    fail(ErrorKind::Decode(error), method)
+                }
             }
-        },
+        }
         SubOutcome::Err { code, description } => {
             // The server's words: redacted and bounded like a direct call's.
             let description = description_of(&description, redact);

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::php_query::http_build_query;
@@ -29,10 +30,16 @@ pub(crate) struct PendingCall {
     pub params: Value,
 }
 
+/// A sub-call's result or error as its JSON text: decoded per call, so that a value one call's
+/// type cannot take (a number beyond `f64`, say) spoils that call alone, not the batch.
+pub(crate) type Raw = Box<RawValue>;
+
+crate::lenient_by_serde!(Raw);
+
 /// What became of one call in a batch, before typed decoding.
 pub(crate) enum SubOutcome {
     Ok {
-        result: Value,
+        result: Raw,
         time: Option<Time>,
         total: Option<u64>,
         next: Option<u64>,
@@ -140,9 +147,11 @@ impl<T> Default for Forgiving<T> {
 
 impl<T: Lenient> Lenient for Forgiving<T> {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
-        match <Option<T>>::deserialize_lenient(&value) {
-            Ok(v) => Ok(Forgiving(v)),
+        // Taken as text, then decoded: any well-formed value, even one no Rust number holds, is
+        // read past, and only then found unusable.
+        let raw = Raw::deserialize(d)?;
+        match serde_json::from_str::<Tolerant<Option<T>>>(raw.get()) {
+            Ok(Tolerant(v)) => Ok(Forgiving(v)),
             Err(_) => {
                 tracing::warn!("dropping an unusable total, next or time in a batch answer");
                 Ok(Forgiving(None))
@@ -152,8 +161,12 @@ impl<T: Lenient> Lenient for Forgiving<T> {
 }
 
 /// A sub-call's error as the server sent it: `{"error": "CODE", "error_description": "…"}`, the
-/// REST 3.0 `{"error": {"code": …}}`, or anything else (kept as its JSON text).
-fn sub_error(error: Value) -> (String, String) {
+/// REST 3.0 `{"error": {"code": …}}`, or anything else (kept as its JSON text: an error without a
+/// code).
+fn sub_error(error: &RawValue) -> (String, String) {
+    let Ok(error) = serde_json::from_str::<Value>(error.get()) else {
+        return (String::new(), error.get().to_owned());
+    };
     match error {
         Value::Object(mut obj) => {
             let code = obj
@@ -177,9 +190,9 @@ fn sub_error(error: Value) -> (String, String) {
 #[serde(default)]
 pub struct BatchAnswer {
     #[serde(deserialize_with = "lenient")]
-    result: Keyed<Value>,
+    result: Keyed<Raw>,
     #[serde(deserialize_with = "lenient")]
-    result_error: Keyed<Value>,
+    result_error: Keyed<Raw>,
     #[serde(deserialize_with = "lenient")]
     result_total: Forgiving<Keyed<Forgiving<u64>>>,
     #[serde(deserialize_with = "lenient")]
@@ -213,7 +226,7 @@ pub(crate) fn outcomes(
         .map(|call| {
             if let Some(error) = answer.result_error.0.remove(&call.key) {
                 halted = halt;
-                let (code, description) = sub_error(error);
+                let (code, description) = sub_error(&error);
                 return SubOutcome::Err { code, description };
             }
             let meta = |keyed: &mut Keyed<Forgiving<_>>| keyed.0.remove(&call.key)?.0;
@@ -305,7 +318,7 @@ mod tests {
         ];
         let out = outcomes(&chunk, answer, false);
         assert!(
-            matches!(&out[0], SubOutcome::Ok { result, time: Some(_), .. } if result["ID"] == "1")
+            matches!(&out[0], SubOutcome::Ok { result, time: Some(_), .. } if result.get() == r#"{"ID": "1"}"#)
         );
         assert!(matches!(
             &out[1],
@@ -380,12 +393,55 @@ mod tests {
             answer,
             false,
         );
+        assert!(matches!(&out[1], SubOutcome::Ok { result, .. } if result.get() == "false"));
+    }
+
+    /// A value no Rust number holds (`1e999`) in one call's result, error, total, next or time
+    /// is read past: the batch and the other calls are fine; that call's result fails its own
+    /// typed decoding, its metadata is dropped.
+    #[test]
+    fn a_number_beyond_f64_spoils_one_call_not_the_batch() {
+        let answer: BatchAnswer = from_str_lenient(
+            r#"{"result": {"a": {"n": 1e999}, "b": {"n": 2}},
+            "result_error": {"c": {"error": "X", "error_description": 1e999}},
+            "result_total": {"a": 1e999, "b": 3}, "result_next": 1e999,
+            "result_time": {"a": {"start": 1e999}}}"#,
+        )
+        .unwrap();
+        let chunk = [
+            call("a", "x.y", json!({})),
+            call("b", "x.y", json!({})),
+            call("c", "x.y", json!({})),
+        ];
+        let mut out = outcomes(&chunk, answer, false).into_iter();
+        let redact = |s: String| s;
+        let a = super::super::typed::<Value, crate::method::NoMethodErrors>(
+            out.next().unwrap(),
+            "x.y",
+            false,
+            &redact,
+        );
+        assert!(
+            matches!(&a, Err(e) if matches!(e.kind(), crate::error::ErrorKind::Decode(_))),
+            "{a:?}"
+        );
+        let b = out.next().unwrap();
         assert!(matches!(
-            &out[1],
+            &b,
             SubOutcome::Ok {
-                result: Value::Bool(false),
+                total: Some(3),
+                next: None,
                 ..
             }
         ));
+        let b =
+            super::super::typed::<Value, crate::method::NoMethodErrors>(b, "x.y", false, &redact)
+                .unwrap();
+        assert_eq!(b.result, json!({"n": 2}));
+        // An error whose object does not parse is kept as its text, without a code.
+        assert!(
+            matches!(out.next().unwrap(), SubOutcome::Err { code, description }
+            if code.is_empty() && description.contains("1e999"))
+        );
     }
 }
