@@ -6,11 +6,15 @@
 //! whole file through a temporary file and a rename, so a crash leaves the old file or the new
 //! one, never half of one; the file is readable by its owner only. It suits one process with up
 //! to a few thousand portals; several replicas need a shared store (a database) instead.
+//!
+//! Reads come from memory. A change is written (and synced) on tokio's blocking threads, one
+//! write at a time, so that a slow disk never stalls the tasks of the runtime; the portals in
+//! memory are locked only to read or change them, never during the write.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -38,9 +42,18 @@ use crate::oauth::{StoreError, TokenPair};
 /// ```
 #[derive(Debug)]
 pub struct FilePortalStore {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     path: PathBuf,
     portals: Mutex<BTreeMap<String, Record>>,
+    /// Held (on a blocking thread) from a change to the end of its write: one at a time.
+    writing: Mutex<()>,
 }
+
+type Portals = BTreeMap<String, Record>;
 
 /// The file: a version and the portals by `member_id`.
 #[derive(Serialize, Deserialize, Default)]
@@ -136,37 +149,71 @@ impl FilePortalStore {
             Err(e) => return Err(e),
         };
         Ok(FilePortalStore {
-            path,
-            portals: Mutex::new(portals),
+            shared: Arc::new(Shared {
+                path,
+                portals: Mutex::new(portals),
+                writing: Mutex::new(()),
+            }),
         })
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shared.path
     }
 
-    /// Applies `change` to the portals and writes the file; on a failed write the change is
-    /// undone in memory too, so memory and file agree.
+    fn portals(&self) -> std::sync::MutexGuard<'_, Portals> {
+        self.shared.portals()
+    }
+
+    /// Applies `change` to the portals and writes the file, on a blocking thread; on a failed
+    /// write the change is undone in memory too, so memory and file agree.
+    fn update<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&mut Portals) -> Result<T, StoreError> + Send + 'static,
+    ) -> BoxFuture<'static, Result<T, StoreError>> {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            match tokio::task::spawn_blocking(move || shared.update(change)).await {
+                Ok(outcome) => outcome,
+                Err(e) => Err(StoreError::from(format!(
+                    "the portal file's writer failed: {e}"
+                ))),
+            }
+        })
+    }
+}
+
+impl Shared {
+    fn portals(&self) -> std::sync::MutexGuard<'_, Portals> {
+        self.portals.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// [`FilePortalStore::update`] on this (blocking) thread.
     fn update<T>(
         &self,
-        change: impl FnOnce(&mut BTreeMap<String, Record>) -> Result<T, StoreError>,
+        change: impl FnOnce(&mut Portals) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut portals = self.portals.lock().unwrap_or_else(|e| e.into_inner());
-        let before = portals.clone();
-        let outcome = change(&mut portals)?;
-        if let Err(e) = self.write(&portals) {
-            *portals = before;
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let (before, after, outcome) = {
+            let mut portals = self.portals();
+            let before = portals.clone();
+            let outcome = change(&mut portals)?;
+            (before, portals.clone(), outcome)
+        };
+        if let Err(e) = self.write(after) {
+            // No other change came in between: they wait for `writing`.
+            *self.portals() = before;
             return Err(e.into());
         }
         Ok(outcome)
     }
 
     /// Writes the file through a temporary file and a rename.
-    fn write(&self, portals: &BTreeMap<String, Record>) -> std::io::Result<()> {
+    fn write(&self, portals: Portals) -> std::io::Result<()> {
         let file = File {
             version: 1,
-            portals: portals.clone(),
+            portals,
         };
         let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
         let mut tmp = self.path.clone().into_os_string();
@@ -190,35 +237,27 @@ impl PortalStore for FilePortalStore {
         member_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<Installation>, StoreError>> {
         let found = self
-            .portals
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .portals()
             .get(member_id)
             .map(|record| record.installation(member_id));
         Box::pin(async move { Ok(found) })
     }
 
     fn save<'a>(&'a self, portal: &'a Installation) -> BoxFuture<'a, Result<(), StoreError>> {
-        let outcome = self.update(|portals| {
-            portals.insert(portal.member_id.clone(), Record::of(portal));
+        let (member_id, record) = (portal.member_id.clone(), Record::of(portal));
+        self.update(move |portals| {
+            portals.insert(member_id, record);
             Ok(())
-        });
-        Box::pin(async move { outcome })
+        })
     }
 
     fn delete<'a>(&'a self, member_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let outcome = self.update(|portals| Ok(portals.remove(member_id).is_some()));
-        Box::pin(async move { outcome })
+        let member_id = member_id.to_owned();
+        self.update(move |portals| Ok(portals.remove(&member_id).is_some()))
     }
 
     fn list(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        let ids = self
-            .portals
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect();
+        let ids = self.portals().keys().cloned().collect();
         Box::pin(async move { Ok(ids) })
     }
 
@@ -227,14 +266,14 @@ impl PortalStore for FilePortalStore {
         member_id: &'a str,
         tokens: &'a TokenPair,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let outcome = self.update(|portals| match portals.get_mut(member_id) {
+        let (member_id, tokens) = (member_id.to_owned(), tokens.clone());
+        self.update(move |portals| match portals.get_mut(&member_id) {
             Some(record) => {
-                record.set_tokens(tokens);
+                record.set_tokens(&tokens);
                 Ok(())
             }
-            None => Err(not_installed(member_id)),
-        });
-        Box::pin(async move { outcome })
+            None => Err(not_installed(&member_id)),
+        })
     }
 }
 
@@ -289,5 +328,44 @@ mod tests {
         std::fs::write(&path, b"{not json").unwrap();
         assert!(FilePortalStore::open(&path).is_err());
         std::fs::remove_file(&path).unwrap();
+    }
+
+    fn portal(id: &str) -> Installation {
+        Installation::new(
+            id,
+            "d.example",
+            "https://d.example/rest/",
+            TokenPair::new("a", "r"),
+        )
+    }
+
+    /// Changes made at once (each written on a blocking thread) are written one at a time and
+    /// none is lost: the file has them all.
+    #[tokio::test]
+    async fn concurrent_changes_all_reach_the_file() {
+        let path = temp("concurrent");
+        let store = FilePortalStore::open(&path).unwrap();
+        let saves = (0..40).map(|i| {
+            let portal = portal(&format!("m{i:02}"));
+            let store = &store;
+            async move { store.save(&portal).await }
+        });
+        for outcome in futures::future::join_all(saves).await {
+            outcome.unwrap();
+        }
+        let ids = FilePortalStore::open(&path).unwrap().list().await.unwrap();
+        assert_eq!(ids.len(), 40);
+        assert_eq!((ids[0].as_str(), ids[39].as_str()), ("m00", "m39"));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// A change whose write fails is undone in memory: memory and file agree.
+    #[tokio::test]
+    async fn a_failed_write_is_undone_in_memory() {
+        let path = temp("no-dir").with_extension("d").join("portals.json");
+        let store = FilePortalStore::open(&path).unwrap();
+        assert!(store.save(&portal("m1")).await.is_err());
+        assert!(store.load("m1").await.unwrap().is_none());
+        assert!(store.list().await.unwrap().is_empty());
     }
 }
