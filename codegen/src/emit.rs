@@ -483,16 +483,56 @@ fn field_ident(wire: &str) -> String {
     s
 }
 
+/// The doc line of an alias: a link to the first struct of the shape (plain code when its path
+/// has a raw identifier, `r#enum`, which rustdoc's links cannot name).
+pub(crate) fn same_shape(first: &str) -> String {
+    if first.contains("r#") {
+        format!("///\n/// The same shape as `{first}`.\n")
+    } else {
+        format!("///\n/// The same shape as [`{first}`].\n")
+    }
+}
+
+/// A bare `http(s)://` address as an autolink (`<…>`), its trailing punctuation left outside:
+/// rustdoc warns on bare URLs.
+fn autolink(word: &str) -> std::borrow::Cow<'_, str> {
+    let rest = word.trim_start_matches(['(', '"', '\'']);
+    if !(rest.starts_with("http://") || rest.starts_with("https://")) {
+        return word.into();
+    }
+    let lead = &word[..word.len() - rest.len()];
+    let url = rest.trim_end_matches(['.', ',', ';', ':', ')', '!', '?', '\'', '"']);
+    if url.len() <= "https://".len() || url.contains(['<', '>']) {
+        return word.into();
+    }
+    format!("{lead}<{url}>{}", &rest[url.len()..]).into()
+}
+
 /// Doc comment lines for a text, wrapped, without code fences.
 fn doc(out: &mut String, indent: &str, text: &str) {
     let text = text.replace("```", "`");
     for para in text.split("\n\n") {
-        let words: Vec<&str> = para.split_whitespace().collect();
+        // Addresses inside code spans (which may run over several words) are left as they are.
+        let mut in_code = false;
+        let words: Vec<std::borrow::Cow<'_, str>> = para
+            .split_whitespace()
+            .map(|w| {
+                let ticks = w.matches('`').count();
+                let out = if in_code || ticks > 0 {
+                    w.into()
+                } else {
+                    autolink(w)
+                };
+                in_code ^= ticks % 2 == 1;
+                out
+            })
+            .collect();
         if words.is_empty() {
             continue;
         }
         let mut line = String::new();
-        for w in words {
+        for w in &words {
+            let w: &str = w;
             // A line must not start with what Markdown reads as a list item or a heading.
             let marker = matches!(w, "-" | "*" | "+" | ">" | "|")
                 || w.starts_with('#')
@@ -793,7 +833,7 @@ fn method_file(
         if let Some(first) = shapes.get(&key) {
             doc(&mut body, "", &obj.doc);
             trim_doc_end(&mut body, "");
-            let _ = writeln!(body, "///\n/// The same shape as [`{first}`].");
+            body.push_str(&same_shape(first));
             let _ = writeln!(body, "pub type {} = {first};", obj.name);
             stats.aliases += 1;
         } else {
@@ -1249,6 +1289,35 @@ mod tests {
         let mut listed = super::RUNTIME_MODULES.to_vec();
         listed.sort_unstable();
         assert_eq!(listed, declared);
+    }
+
+    /// Docs rustdoc accepts with `-D warnings`: bare addresses become autolinks (punctuation
+    /// after them left outside), other words are untouched; an alias to a path with a raw
+    /// identifier is named in code, not linked.
+    #[test]
+    fn docs_have_no_bare_urls_or_unresolvable_links() {
+        let mut out = String::new();
+        super::doc(
+            &mut out,
+            "",
+            "See https://your-domain.com/crm/webform/. Or [the page](https://x.example/a), \
+             `https://y.example`, https://, and (https://z.example/b). `{a: 'https://v.example', \
+             b: 1}`",
+        );
+        assert_eq!(
+            out,
+            "/// See <https://your-domain.com/crm/webform/>. Or [the page](https://x.example/a),\n\
+             /// `https://y.example`, https://, and (<https://z.example/b>). `{a: 'https://v.example', b: 1}`\n\
+             ///\n"
+        );
+        assert_eq!(
+            super::same_shape("crate::crm::r#enum::a::B"),
+            "///\n/// The same shape as `crate::crm::r#enum::a::B`.\n"
+        );
+        assert_eq!(
+            super::same_shape("crate::crm::deal::get::B"),
+            "///\n/// The same shape as [`crate::crm::deal::get::B`].\n"
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`Client`]: the handle every call goes through, and its [`ClientBuilder`].
 //!
 //! A call goes: wait for the method's operating-time reset if it is held back → wait for a place
-//! in the leaky bucket → one HTTP exchange → decode → on failure, the [retry](crate::retry)
+//! in the leaky bucket → one HTTP exchange → decode → on failure, the [retry]
 //! verdict decides: renew the token and replay, back off and retry, or return the error.
 
 use std::borrow::Cow;

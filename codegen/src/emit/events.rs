@@ -199,7 +199,7 @@ pub(super) fn event_file(
             Some(first) if i > 0 => {
                 doc(&mut s, "", &obj.doc);
                 trim_doc_end(&mut s, "");
-                let _ = writeln!(s, "///\n/// The same shape as [`{first}`].");
+                s.push_str(&super::same_shape(first));
                 let _ = writeln!(s, "pub type {} = {first};", obj.name);
                 stats.aliases += 1;
             }

@@ -1,6 +1,6 @@
 //! Client-side limits that keep a client inside the portal's: the request-rate
 //! [leaky bucket](bucket) and the per-method [operating-time budget](operating), kept in the
-//! client's memory or in a shared [backend](backend) (e.g. Redis: `limits::redis`, feature
+//! client's memory or in a shared [backend] (e.g. Redis: `limits::redis`, feature
 //! `redis`), for several processes calling one portal.
 
 pub mod backend;

@@ -30,6 +30,6 @@ pub struct CalllistAdd {
     /// crm.item.list method
     pub entities: Vec<i64>,
     /// `ID` of the CRM form that will be displayed in the call list form. The `ID` can be found in
-    /// the list of forms in Bitrix24 https://your-domain.com/crm/webform/
+    /// the list of forms in Bitrix24 <https://your-domain.com/crm/webform/>
     pub webform_id: Option<i64>,
 }

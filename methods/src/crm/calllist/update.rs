@@ -34,6 +34,6 @@ pub struct CalllistUpdate {
     /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     pub entities: Vec<crate::exports::serde_json::Value>,
     /// `ID` of the CRM form that will be displayed in the call form. The `ID` can be found in the
-    /// list of forms in Bitrix24 https://your-domain.com/crm/webform/
+    /// list of forms in Bitrix24 <https://your-domain.com/crm/webform/>
     pub webform_id: Option<i64>,
 }

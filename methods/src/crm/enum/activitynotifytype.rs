@@ -23,5 +23,5 @@ pub struct EnumActivitynotifytype {}
 
 /// Array of notification types for activity start (detailed description)
 ///
-/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+/// The same shape as `crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`.
 pub type EnumActivitynotifytypeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

@@ -23,5 +23,5 @@ pub struct EnumActivitypriority {}
 
 /// Array of priorities (detailed description)
 ///
-/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+/// The same shape as `crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`.
 pub type EnumActivitypriorityResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

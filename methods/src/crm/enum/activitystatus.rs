@@ -23,5 +23,5 @@ pub struct EnumActivitystatus {}
 
 /// Array of activity statuses (detailed description)
 ///
-/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+/// The same shape as `crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`.
 pub type EnumActivitystatusResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

@@ -23,5 +23,5 @@ pub struct EnumActivitytype {}
 
 /// Array of activity types (detailed description)
 ///
-/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+/// The same shape as `crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`.
 pub type EnumActivitytypeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

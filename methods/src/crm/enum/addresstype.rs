@@ -20,5 +20,5 @@ pub struct EnumAddresstype {}
 
 /// Array of address types (detailed description)
 ///
-/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+/// The same shape as `crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`.
 pub type EnumAddresstypeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

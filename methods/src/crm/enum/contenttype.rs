@@ -23,5 +23,5 @@ pub struct EnumContenttype {}
 
 /// Array of description types (detailed description)
 ///
-/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+/// The same shape as `crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`.
 pub type EnumContenttypeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

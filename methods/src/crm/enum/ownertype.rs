@@ -21,5 +21,5 @@ pub struct EnumOwnertype {}
 
 /// Array with owner types (detailed description)
 ///
-/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+/// The same shape as `crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`.
 pub type EnumOwnertypeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;

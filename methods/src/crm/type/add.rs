@@ -153,5 +153,5 @@ pub struct TypeAddFieldsRelationsParent {
 
 /// CRM elements to which this SPA will be linked
 ///
-/// The same shape as [`crate::crm::r#type::add::TypeAddFieldsRelationsParent`].
+/// The same shape as `crate::crm::r#type::add::TypeAddFieldsRelationsParent`.
 pub type TypeAddFieldsRelationsChild = crate::crm::r#type::add::TypeAddFieldsRelationsParent;

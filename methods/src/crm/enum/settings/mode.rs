@@ -20,5 +20,5 @@ pub struct EnumSettingsMode {}
 
 /// Array of CRM operation modes (detailed description)
 ///
-/// The same shape as [`crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`].
+/// The same shape as `crate::crm::r#enum::activitydirection::EnumActivitydirectionResult`.
 pub type EnumSettingsModeResult = crate::crm::r#enum::activitydirection::EnumActivitydirectionResult;
