@@ -508,9 +508,41 @@ fn autolink(word: &str) -> std::borrow::Cow<'_, str> {
     format!("{lead}<{url}>{}", &rest[url.len()..]).into()
 }
 
+/// `[word]` escaped (`\[word\]`) outside code spans when rustdoc would read it as a link to an
+/// item and find none (`[TIMESTAMP_X:ASC]`): one word without backticks, not followed by `(` or
+/// `[`. Links written as such (`[`Item`]`, `[text](address)`) and bracketed lists stay.
+fn escape_brackets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '`' {
+            in_code = !in_code;
+        } else if c == '[' && !in_code {
+            let word = rest[1..].find(']').map(|close| &rest[1..1 + close]);
+            if let Some(word) = word {
+                let after = rest[word.len() + 2..].chars().next();
+                let link_like = !word.is_empty()
+                    && !word.contains(|c: char| c.is_whitespace() || matches!(c, '`' | '['))
+                    && !matches!(after, Some('(' | '['));
+                if link_like {
+                    out.push_str("\\[");
+                    out.push_str(word);
+                    out.push_str("\\]");
+                    rest = &rest[word.len() + 2..];
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// Doc comment lines for a text, wrapped, without code fences.
 fn doc(out: &mut String, indent: &str, text: &str) {
-    let text = text.replace("```", "`");
+    let text = escape_brackets(&text.replace("```", "`"));
     for para in text.split("\n\n") {
         // Addresses inside code spans (which may run over several words) are left as they are.
         let mut in_code = false;
@@ -1309,6 +1341,14 @@ mod tests {
             "/// See <https://your-domain.com/crm/webform/>. Or [the page](https://x.example/a),\n\
              /// `https://y.example`, https://, and (<https://z.example/b>). `{a: 'https://v.example', b: 1}`\n\
              ///\n"
+        );
+        assert_eq!(
+            super::escape_brackets(
+                "Default is [TIMESTAMP_X:ASC]; `[a=>b]`, [the page](https://x.example/a), \
+                 [`Item`](crate::Item), [`Item`] and [`a`, `b`] stay."
+            ),
+            "Default is \\[TIMESTAMP_X:ASC\\]; `[a=>b]`, [the page](https://x.example/a), \
+             [`Item`](crate::Item), [`Item`] and [`a`, `b`] stay."
         );
         assert_eq!(
             super::same_shape("crate::crm::r#enum::a::B"),

@@ -27,10 +27,10 @@ pub struct Get {
     /// Additionally, you can specify any parameters from user.add to filter by their values. In
     /// addition to the main fields, the following additional ones are available: - `UF_DEPARTMENT`
     /// — belonging to the company structure; - `UF_PHONE_INNER` — internal telephone number; -
-    /// `IS_ONLINE` — [Y|N] allows showing only authorized or non-authorized users. - `NAME_SEARCH`
-    /// — quick search by personal data. - `USER_TYPE` — user type. Can take the following
-    /// values: - `employee` — employee, - `extranet` — extranet user, - `email` — mail user -
-    /// `ACTIVE` — when set to *true*, excludes terminated …
+    /// `IS_ONLINE` — \[Y|N\] allows showing only authorized or non-authorized users. -
+    /// `NAME_SEARCH` — quick search by personal data. - `USER_TYPE` — user type. Can take the
+    /// following values: - `employee` — employee, - `extranet` — extranet user, - `email` —
+    /// mail user - `ACTIVE` — when set to *true*, excludes terminated …
     pub filter: Option<String>,
     /// Key for operation in administrator mode. Used to obtain data about any users
     pub admin_mode: Option<bool>,

@@ -31,7 +31,7 @@ pub struct OfflineGet {
     #[b24(rename = "filter")]
     pub filter: Option<Vec<crate::exports::serde_json::Value>>,
     /// Record sorting. Sorting is supported by the same fields as in the filter; an array of the
-    /// type `[field=>ASC|DESC]` is accepted as input. Default is [TIMESTAMP_X:ASC]
+    /// type `[field=>ASC|DESC]` is accepted as input. Default is \[TIMESTAMP_X:ASC\]
     ///
     /// Untyped (`serde_json::Value`): the docs do not give the item type (`array`).
     #[b24(rename = "order")]

@@ -37,7 +37,7 @@ pub struct TaskList {
     /// `PARENT_ID` — parent task identifier - `GROUP_ID` — working group identifier -
     /// `CREATED_BY` — Creator - `STATUS_CHANGED_BY` — user who last changed the task status -
     /// `PRIORITY` — priority - `FORUM_TOPIC_ID` — forum topic identifier - `RESPONSIBLE_ID` —
-    /// Participant - `TITLE` — task title (can search by pattern [%_]) - `TAG` — task tag -
+    /// Participant - `TITLE` — task title (can search by pattern \[%_\]) - `TAG` — task tag -
     /// `REAL_STATUS` — task status. Corresponds to the …
     ///
     /// Untyped (`serde_json::Map`): its keys are field names, with operator prefixes in a filter,
