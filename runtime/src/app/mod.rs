@@ -4,7 +4,7 @@
 //!   by `member_id` (its own tokens, bucket and operating-time accounting), built lazily from a
 //!   [`PortalStore`]: [`MemoryPortalStore`] (default) or [`FilePortalStore`] (survives restarts).
 //!   Renewed token pairs go back into the store before they are used.
-//! - [`Receiver`]: what Bitrix24 POSTs to the application (framework-free; [`axum`]
+//! - [`Receiver`]: what Bitrix24 POSTs to the application (framework-free; `app::axum`
 //!   with the `axum` feature): installations (`ONAPPINSTALL`, an installation page's `AUTH_ID`
 //!   POST), checked at the OAuth server and stored; uninstallations; and events, checked against
 //!   the portal's `application_token` in constant time and handed to typed [`Handlers`] with the
