@@ -164,6 +164,13 @@ impl Client {
             let mut submitted = 0;
             loop {
                 submitted += 1;
+                // A held-back method waits for its reset here, on its own: in a batch it would
+                // hold back the other methods' calls coalesced with it.
+                if let Some(operating) = self.operating() {
+                    if operating.may_hold_back() {
+                        operating.wait(M::NAME).await;
+                    }
+                }
                 let outcome = batcher.submit(self, call.clone()).await;
                 let limited = matches!(&outcome, SubOutcome::Err { code, .. }
                     if ErrorCode::parse(code).call_did_not_run());

@@ -375,6 +375,51 @@ async fn a_spent_method_waits_for_its_reset_while_other_methods_go_on() {
         .is_some_and(|s| s.blocked_for.is_none()));
 }
 
+/// The same with auto-batching: a held-back method's call waits for its reset on its own, and
+/// the calls of other methods made meanwhile go out in batches of their own (in one batch with
+/// it they would wait for its reset too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auto_batched_held_back_method_does_not_hold_back_the_others() {
+    let mut portal = Portal::demo();
+    portal.set_time_scale(200.0);
+    portal.set_operating_budget(Some(b24_emulator::DEFAULT_OPERATING_BUDGET));
+    portal.set_method_cost(OPEN, 200.0);
+    let emu = Emulator::start(portal).await.expect("emulator");
+    let client = Client::builder()
+        .webhook(&webhook(&emu))
+        .no_rate_limit()
+        .auto_batch(b24::AutoBatch::default())
+        .build()
+        .expect("client");
+    for _ in 0..3 {
+        client.call(open()).await.expect("within budget");
+    }
+    let blocked = client
+        .operating_time(OPEN)
+        .and_then(|s| s.blocked_for)
+        .expect("held back: 600 s >= 480 s");
+    let held = {
+        let client = client.clone();
+        tokio::spawn(async move { client.call(open()).await })
+    };
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        client.call(dialog()).await.expect("another method goes on");
+    }
+    assert!(
+        !held.is_finished(),
+        "session.open went out before its reset ({blocked:?}) while dialog.get ran"
+    );
+    assert!(
+        started.elapsed() < blocked,
+        "the dialogs waited for session.open's reset: {:?}",
+        started.elapsed()
+    );
+    held.await.expect("task").expect("succeeds after the reset");
+    let requests = emu.requests();
+    assert!(requests.iter().all(|r| r.status == 200));
+}
+
 /// The portal's budget is smaller than the client thinks (100 s against the default 480 s), so the
 /// portal answers `OPERATION_TIME_LIMIT`: the client waits for the reset it last read, and the call
 /// succeeds.
