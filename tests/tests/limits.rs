@@ -289,17 +289,22 @@ async fn query_limit_exceeded_from_the_portal_is_retried_and_fills_the_bucket() 
 // ---------------------------------------------------------------------------------------------
 // operating time
 
+/// A portal with the default operating budget (480 s) where `session.open` costs 200 portal
+/// seconds, at ×200: the ten-minute window lasts 3 s.
+async fn open_costs_200() -> Emulator {
+    let mut portal = Portal::demo();
+    portal.set_time_scale(200.0);
+    portal.set_operating_budget(Some(b24_emulator::DEFAULT_OPERATING_BUDGET));
+    portal.set_method_cost(OPEN, 200.0);
+    Emulator::start(portal).await.expect("emulator")
+}
+
 /// Budget 480 s (the default on both sides), `session.open` costs 200 portal seconds. After three
 /// calls (600 s) the client holds the method back until `operating_reset_at`; `dialog.get` goes
 /// on meanwhile. Not one `OPERATION_TIME_LIMIT` reaches the portal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spent_method_waits_for_its_reset_while_other_methods_go_on() {
-    // ×200: the ten-minute window lasts 3 s.
-    let mut portal = Portal::demo();
-    portal.set_time_scale(200.0);
-    portal.set_operating_budget(Some(b24_emulator::DEFAULT_OPERATING_BUDGET));
-    portal.set_method_cost(OPEN, 200.0);
-    let emu = Emulator::start(portal).await.expect("emulator");
+    let emu = open_costs_200().await;
     let client = Client::builder()
         .webhook(&webhook(&emu))
         .no_rate_limit()
@@ -380,11 +385,7 @@ async fn a_spent_method_waits_for_its_reset_while_other_methods_go_on() {
 /// it they would wait for its reset too).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auto_batched_held_back_method_does_not_hold_back_the_others() {
-    let mut portal = Portal::demo();
-    portal.set_time_scale(200.0);
-    portal.set_operating_budget(Some(b24_emulator::DEFAULT_OPERATING_BUDGET));
-    portal.set_method_cost(OPEN, 200.0);
-    let emu = Emulator::start(portal).await.expect("emulator");
+    let emu = open_costs_200().await;
     let client = Client::builder()
         .webhook(&webhook(&emu))
         .no_rate_limit()
