@@ -167,9 +167,7 @@ impl Client {
                 // A held-back method waits for its reset here, on its own: in a batch it would
                 // hold back the other methods' calls coalesced with it.
                 if let Some(operating) = self.operating() {
-                    if operating.may_hold_back() {
-                        operating.wait(M::NAME).await;
-                    }
+                    operating.wait(M::NAME).await;
                 }
                 let outcome = batcher.submit(self, call.clone()).await;
                 let limited = matches!(&outcome, SubOutcome::Err { code, .. }
@@ -295,20 +293,16 @@ impl Client {
         time: TimeBlock,
         declares: Declares,
     ) -> Attempts<'a> {
-        // No subscriber wants DEBUG (the test the span macro begins with): the span is not even
-        // made. (Made, a disabled span is still recorded for the `log` crate on every call when
-        // tracing's `log` feature is on and no subscriber is set.)
-        if !tracing::level_enabled!(tracing::Level::DEBUG) {
-            return Box::pin(self.run(name, idempotent, api, params, time, declares, false));
-        }
-        let span = tracing::debug_span!("b24.call", method = name, attempts = field::Empty);
-        if span.is_disabled() {
-            Box::pin(self.run(name, idempotent, api, params, time, declares, false))
-        } else {
-            Box::pin(
-                self.run(name, idempotent, api, params, time, declares, true)
-                    .instrument(span),
-            )
+        // While no subscriber wants DEBUG (the test the span macro begins with) the span is not
+        // even made: a disabled span is still recorded for the `log` crate on every call when
+        // tracing's `log` feature is on and no subscriber is set.
+        let span = tracing::level_enabled!(tracing::Level::DEBUG)
+            .then(|| tracing::debug_span!("b24.call", method = name, attempts = field::Empty))
+            .filter(|span| !span.is_disabled());
+        let run = |traced| self.run(name, idempotent, api, params, time, declares, traced);
+        match span {
+            None => Box::pin(run(false)),
+            Some(span) => Box::pin(run(true).instrument(span)),
         }
     }
 
@@ -345,7 +339,7 @@ impl Client {
                 }
             }
             if let Some(bucket) = &inner.bucket {
-                if !bucket.try_acquire(name) {
+                if !bucket.try_acquire() {
                     Box::pin(bucket.acquire(name)).await;
                 }
             }
@@ -362,8 +356,6 @@ impl Client {
             if traced {
                 tracing::Span::current().record("attempts", attempts);
             }
-            // The outcome is matched where it is made, so that neither it nor the error is kept
-            // across the waits below (they would take room in every call's future).
             // The clock is read only for the log line of the answer.
             let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
             let url = inner.endpoints.url(api, name);
@@ -377,6 +369,8 @@ impl Client {
                 idempotency_key.as_deref(),
             )
             .await;
+            // The outcome is matched where it is made, so that neither it nor the error is kept
+            // across the waits below (they would take room in every call's future).
             let next = match self.opened(reply, started, api, time, declares) {
                 Ok(answer) => {
                     if let Some(bucket) = &inner.bucket {

@@ -174,34 +174,32 @@ pub(crate) fn open(
     declares: Declares,
     redact: Redact<'_>,
 ) -> Result<Opened, ErrorKind<Declared>> {
-    let not_json = |e: &ErrorKind<Declared>| matches!(e, ErrorKind::Decode(e) if matches!(e.reason, DecodeReason::NotJson { .. }));
-    match time {
-        TimeBlock::Usage => {
-            // Read as text when it is UTF-8 (the usual case): its keys are then read unvalidated.
-            // The text reading accepts less than the bytes one (control characters in a key of
-            // the block), never more, and reads what both accept alike: when it fails, the
-            // bytes reading decides.
-            let text = std::str::from_utf8(reply.body).ok();
-            let opened = match text {
-                Some(text) => open_as::<LazyTime<'_, true>>(reply, Some(text), declares, redact),
-                None => open_as::<LazyTime<'_, false>>(reply, None, declares, redact),
-            };
-            let opened = match opened {
-                Err(e) if text.is_some() && not_json(&e) => {
-                    open_as::<LazyTime<'_, false>>(reply, None, declares, redact)
-                }
-                opened => opened,
-            };
-            match opened {
-                // Not JSON to the one-pass reading: it may be JSON with a number beyond `f64`
-                // in the block, which only spoils the block. Read again with the block as raw
-                // text.
-                Err(e) if not_json(&e) => open_as::<RawUsage<'_>>(reply, None, declares, redact),
-                opened => opened,
-            }
-        }
-        TimeBlock::Full => open_as::<&RawValue>(reply, None, declares, redact),
+    if time == TimeBlock::Full {
+        return open_as::<&RawValue>(reply, None, declares, redact);
     }
+    // Each reading is tried when the one before found no JSON:
+    // - as text, when the body is UTF-8 (the usual case): the block's keys are read unvalidated.
+    //   It accepts less than the bytes reading (a control character in a key), never more, and
+    //   reads what both accept alike;
+    // - as bytes;
+    // - with the block as raw text: the one-pass readings fail on a number beyond `f64` in the
+    //   block, which only spoils the block.
+    if let Ok(text) = std::str::from_utf8(reply.body) {
+        let opened = open_as::<LazyTime<'_, true>>(reply, Some(text), declares, redact);
+        if !not_json(&opened) {
+            return opened;
+        }
+    }
+    let opened = open_as::<LazyTime<'_, false>>(reply, None, declares, redact);
+    if !not_json(&opened) {
+        return opened;
+    }
+    open_as::<RawUsage<'_>>(reply, None, declares, redact)
+}
+
+/// Whether a reading failed because the body was not JSON to it.
+fn not_json(opened: &Result<Opened, ErrorKind<Declared>>) -> bool {
+    matches!(opened, Err(ErrorKind::Decode(e)) if matches!(e.reason, DecodeReason::NotJson { .. }))
 }
 
 /// `text`: the body, when it is known to be UTF-8 and is to be read as text. Never inlined: each

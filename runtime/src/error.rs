@@ -446,12 +446,10 @@ impl DecodeError {
         message: &str,
         redact: &dyn Fn(String) -> String,
     ) -> Self {
-        Self::shape_of(
-            |head| serde_json::to_writer(head, value).map_err(drop),
-            path,
-            message,
-            redact,
-        )
+        let write = |head: &mut Head| {
+            let _ = serde_json::to_writer(head, value);
+        };
+        Self::shape_of(write, path, message, redact)
     }
 
     /// [`result_shape`](Self::result_shape) of a value given as its JSON text.
@@ -461,17 +459,14 @@ impl DecodeError {
         message: &str,
         redact: &dyn Fn(String) -> String,
     ) -> Self {
-        use std::io::Write;
-        Self::shape_of(
-            |head| head.write_all(text.as_bytes()).map_err(drop),
-            path,
-            message,
-            redact,
-        )
+        let write = |head: &mut Head| {
+            let _ = std::io::Write::write_all(head, text.as_bytes());
+        };
+        Self::shape_of(write, path, message, redact)
     }
 
     fn shape_of(
-        write: impl FnOnce(&mut Head) -> Result<(), ()>,
+        write: impl FnOnce(&mut Head),
         path: &str,
         message: &str,
         redact: &dyn Fn(String) -> String,
@@ -482,7 +477,7 @@ impl DecodeError {
             room: Self::BODY_LIMIT + SECRET_WINDOW,
             len: 0,
         };
-        let _ = write(&mut head);
+        write(&mut head);
         DecodeError {
             status: 200,
             content_type: None,

@@ -1,15 +1,4 @@
-//! [`FilePortalStore`]: installations in one JSON file, so that a restarted application keeps
-//! its portals.
-//!
-//! Why a JSON file and not SQLite: no native library to build or link, a format a person can read
-//! and back up, and the data is small (a few hundred bytes per portal). Every change rewrites the
-//! whole file through a temporary file and a rename, so a crash leaves the old file or the new
-//! one, never half of one; the file is readable by its owner only. It suits one process with up
-//! to a few thousand portals; several replicas need a shared store (a database) instead.
-//!
-//! Reads come from memory. A change is written (and synced) on tokio's blocking threads, one
-//! write at a time, so that a slow disk never stalls the tasks of the runtime; the portals in
-//! memory are locked only to read or change them, never during the write.
+//! [`FilePortalStore`]: installations in one JSON file (see the type's docs).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,9 +12,7 @@ use super::store::not_installed;
 use super::{Installation, PortalStore};
 use crate::oauth::{StoreError, TokenPair};
 
-/// Installations kept in a JSON file.
-///
-/// its portals.
+/// Installations kept in a JSON file, so that a restarted application keeps its portals.
 ///
 /// Why a JSON file and not SQLite: no native library to build or link, a format a person can read
 /// and back up, and the data is small (a few hundred bytes per portal). Every change rewrites the

@@ -1,22 +1,4 @@
-//! [`OfflinePoller`]: offline events (`api-reference/events/offline-events.md`), for an
-//! application the portal cannot reach: the portal queues the events bound with
-//! `event_type=offline`, and the poller fetches them and hands them to the same typed
-//! [`Handlers`] as online events.
-//!
-//! At least once, nothing lost:
-//! 1. `event.offline.get` with `clear=0` and the poller's `process_id` reserves a batch for this
-//!    process (and returns what it reserved earlier and did not clear: a poller that died
-//!    between getting and clearing gets its batch back when it starts again with the same
-//!    `process_id`);
-//! 2. each event goes to its handler, one after the other, in queue order;
-//! 3. `event.offline.clear` with the `process_id` and the `ID`s of the events whose handler
-//!    returned `Ok`: only those leave the queue. A failed handler's event stays reserved and
-//!    comes back on the next poll; after [`OfflinePoller::max_failures`] failures, or when it has
-//!    no handler or its data does not decode, it is marked with `event.offline.error` (kept by
-//!    the portal, out of the way of the others).
-//!
-//! A handler may therefore see an event twice (the process died after the handler and before
-//! the clear): handlers of offline events should be idempotent.
+//! [`OfflinePoller`]: offline events, polled from the portal's queue (see the type's docs).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -31,8 +13,7 @@ use crate::error::Error;
 /// The most failure counts kept (older ones are forgotten past it).
 const MAX_TRACKED: usize = 10_000;
 
-/// Polls one portal's offline event queue.
-///
+/// Polls one portal's offline event queue (`api-reference/events/offline-events.md`), for an
 /// application the portal cannot reach: the portal queues the events bound with
 /// `event_type=offline`, and the poller fetches them and hands them to the same typed
 /// [`Handlers`] as online events.

@@ -252,9 +252,7 @@ impl Portals {
                     return;
                 };
                 let portals = Portals { inner };
-                if !portals.unsaved().contains_key(&member_id) {
-                    return;
-                }
+                // Saved, or nothing left to save (saved by another, uninstalled).
                 if portals.save_unsaved_one(&member_id).await.is_ok() {
                     return;
                 }

@@ -147,9 +147,9 @@ impl<T> Default for Forgiving<T> {
 
 impl<T: Lenient> Lenient for Forgiving<T> {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Taken as text, then decoded: any well-formed value, even one no Rust number holds, is
-        // read past, and only then found unusable.
-        let raw = Raw::deserialize(d)?;
+        // Taken as text (borrowed), then decoded: any well-formed value, even one no Rust number
+        // holds, is read past, and only then found unusable.
+        let raw = <&RawValue>::deserialize(d)?;
         match serde_json::from_str::<Tolerant<Option<T>>>(raw.get()) {
             Ok(Tolerant(v)) => Ok(Forgiving(v)),
             Err(_) => {

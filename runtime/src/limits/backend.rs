@@ -168,7 +168,7 @@ pub(crate) fn handles(
 impl RateHandle {
     /// A place taken at once (the in-process bucket, when it has room): `false` when the caller
     /// must [`acquire`](Self::acquire) instead (a shared backend is always asked there).
-    pub(crate) fn try_acquire(&self, _method: &str) -> bool {
+    pub(crate) fn try_acquire(&self) -> bool {
         match self {
             RateHandle::Local(bucket) => bucket.try_acquire(),
             RateHandle::Shared(_) => false,

@@ -1,24 +1,4 @@
-//! [`RenewalLock`]: one renewal at a time across processes, with a lease.
-//!
-//! Within one process, calls that meet an expired token already share one renewal. Several
-//! processes (replicas of one application on one portal) need more: the OAuth server rotates the
-//! refresh token, so when two of them renew with the same one, the second gets `invalid_grant`.
-//! With a lock (given with [`ClientBuilder::renewal_lock`](crate::ClientBuilder::renewal_lock))
-//! and a [`TokenStore`](super::TokenStore) shared by the processes, a renewal goes:
-//!
-//! 1. load the store's pair: if another process put a newer pair there, use it, done;
-//! 2. try to take the lock; if another process holds it, wait a little and go to 1;
-//! 3. holding the lock, load the store once more (a renewal may have ended just before), then
-//!    renew, save the new pair to the store *before* using it, and release the lock.
-//!
-//! A process that dies holding the lock blocks the others for at most the lease: after it, the
-//! lock is free again. If it died after saving, the others already found the pair in step 1; if
-//! it died before asking the OAuth server, one of them renews. (If it died between the OAuth
-//! server's answer and the save, the new pair died with it: no client can prevent that, and the
-//! others get `invalid_grant` until the application is authorized again.)
-//!
-//! The release is checked: a holder whose lease ran out and was taken by another process does
-//! not release the other's lock.
+//! [`RenewalLock`]: one renewal at a time across processes, with a lease (see the type's docs).
 
 use std::fmt;
 use std::time::Duration;
